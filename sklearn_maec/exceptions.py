@@ -1,0 +1,58 @@
+"""Warnings and errors raised by sklearn-maec.
+
+All warnings the package emits derive from :class:`MAECWarning`, so users can
+filter them in one line (``warnings.simplefilter("ignore", MAECWarning)``).
+"""
+
+__all__ = ["MAECWarning", "AudioWarning", "ExtractionError"]
+
+
+class MAECWarning(UserWarning):
+    """Base class of every warning issued by sklearn-maec."""
+
+
+class AudioWarning(MAECWarning):
+    """A recoverable oddity in an audio input.
+
+    Examples: audio shorter than one segment window, a signal that had to be
+    mixed down to mono or rescaled into [-1, 1], or a row skipped with
+    ``on_error="warn"``.
+    """
+
+
+class ExtractionError(ValueError):
+    """Feature extraction failed for one or more rows.
+
+    Raised by :class:`~sklearn_maec.OpenSmileSegmenter` with
+    ``on_error="raise"`` *after* every other row was processed (and cached when
+    the segmenter has ``memory``), so nothing already computed is lost.
+
+    Parameters
+    ----------
+    errors : dict
+        Maps the position of each failed row (0-based, like ``iloc``) to a
+        message naming the row's id and its audio source.
+    results : list or None
+        Per-row results that were computed (``None`` at failed positions).
+
+    Attributes
+    ----------
+    errors : dict
+        As given.
+    results : list or None
+        As given.
+    """
+
+    def __init__(self, errors, results=None):
+        self.errors = dict(errors)
+        self.results = results
+        shown = list(self.errors.values())[:5]
+        more = len(self.errors) - len(shown)
+        msg = f"feature extraction failed for {len(self.errors)} row(s):\n  " + "\n  ".join(shown)
+        if more:
+            msg += f"\n  ... and {more} more"
+        msg += (
+            "\nEvery other row was processed. Pass on_error='warn' to keep the other rows "
+            "and mask the failed ones."
+        )
+        super().__init__(msg)
