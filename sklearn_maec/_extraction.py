@@ -1,0 +1,127 @@
+"""Per-row openSMILE extraction: load, check, extract, cache; errors returned, not raised.
+
+Each row is one job.  A job never raises for bad input: it returns a
+:class:`RowResult` whose ``error`` says what went wrong, so the caller can
+keep every other row (and report warnings, which joblib's worker processes
+would otherwise swallow).  Successful extractions are cached with
+``joblib.Memory`` keyed by the file's path, size and modification time (or
+the array's content) plus the feature parameters.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
+from ._opensmile import MIN_SAMPLES, extract_lld
+
+__all__ = ["RowResult", "make_extractors", "extract_row"]
+
+
+@dataclass
+class RowResult:
+    """What extracting one row produced."""
+
+    frames: np.ndarray = None
+    frame_step: float = None
+    notes: list = field(default_factory=list)
+    error: str = None
+
+
+def _check_and_extract(signal, rate, spec, target_rate):
+    n = signal.size
+    n_target = n if target_rate is None else int(n * target_rate / rate)
+    if min(n, n_target) < MIN_SAMPLES:
+        raise AudioError(
+            f"audio too short for openSMILE: {n} samples ({1000 * n / rate:.1f} ms at {rate} Hz); "
+            f"at least {MIN_SAMPLES} samples are needed"
+        )
+    if float(np.max(np.abs(signal))) < SILENCE_PEAK:
+        raise AudioError(f"audio is silent (peak below {SILENCE_PEAK:g}, about -100 dBFS)")
+    frames, step = extract_lld(signal, rate, spec, target_rate)
+    if frames.shape[0] == 0:
+        raise AudioError("openSMILE returned no frames")
+    bad = ~np.isfinite(frames)
+    if bad.any():
+        rows = int(np.count_nonzero(bad.any(axis=1)))
+        raise AudioError(f"openSMILE returned NaN/inf in {rows} of {frames.shape[0]} frame(s)")
+    return frames, step
+
+
+def _extract_file(path, size, mtime_ns, spec, target_rate):
+    # ``size`` and ``mtime_ns`` are only part of the cache key.
+    signal, rate, notes = read_audio(path, target_rate)
+    frames, step = _check_and_extract(signal, rate, spec, target_rate)
+    return frames, step, notes
+
+
+def _extract_array(signal, sampling_rate, spec, target_rate):
+    signal, notes = as_mono_float32(signal)
+    frames, step = _check_and_extract(signal, int(sampling_rate), spec, target_rate)
+    return frames, step, notes
+
+
+def make_extractors(memory):
+    """Return the (file, array) extraction functions, cached by ``memory`` when given.
+
+    Parameters
+    ----------
+    memory : joblib.Memory
+        From :func:`sklearn.utils.validation.check_memory` (a no-op memory when
+        the user gave None).
+    """
+    return memory.cache(_extract_file), memory.cache(_extract_array)
+
+
+def _valid_rate(rate):
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        return None
+    return int(rate) if np.isfinite(rate) and rate > 0 and rate == int(rate) else None
+
+
+def extract_row(audio, sampling_rate, spec, target_rate, extractors):
+    """Extract one row's frames; never raises for bad input.
+
+    Parameters
+    ----------
+    audio : str, os.PathLike or array-like
+        A file path or the samples.
+    sampling_rate : int, float or None
+        Needed when ``audio`` holds samples.
+    spec : FeatureSpec
+    target_rate : int or None
+        Rate openSMILE resamples to (None keeps the input's rate).
+    extractors : tuple
+        From :func:`make_extractors`.
+
+    Returns
+    -------
+    RowResult
+    """
+    extract_file, extract_array = extractors
+    try:
+        if isinstance(audio, (str, os.PathLike)):
+            path = os.path.abspath(os.fspath(audio))
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                raise FileNotFoundError(f"audio file not found: {path!r}") from None
+            frames, step, notes = extract_file(path, st.st_size, st.st_mtime_ns, spec, target_rate)
+        elif audio is None or (isinstance(audio, float) and np.isnan(audio)):
+            raise AudioError("no audio (missing value in the 'audio' column)")
+        else:
+            rate = _valid_rate(sampling_rate)
+            if rate is None:
+                raise AudioError(
+                    "audio is an array of samples but its sampling_rate is missing or invalid "
+                    f"({sampling_rate!r}): give a positive integer in a 'sampling_rate' column"
+                )
+            frames, step, notes = extract_array(audio, rate, spec, target_rate)
+    except Exception as exc:  # one bad row must not cost the others
+        msg = str(exc) if isinstance(exc, (AudioError, FileNotFoundError)) else (
+            f"{type(exc).__name__}: {exc}")
+        return RowResult(error=msg)
+    return RowResult(frames=frames, frame_step=step, notes=list(notes))

@@ -1,0 +1,447 @@
+"""OpenSmileSegmenter: openSMILE low-level descriptors and the multi-instance bags."""
+
+import numbers
+import os
+import warnings
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, check_memory
+
+from ._extraction import extract_row, make_extractors
+from ._opensmile import feature_names, resolve_feature_set
+from ._segments import cut_segments
+from ._validation import check_dataframe, row_label
+from .exceptions import AudioWarning, ExtractionError
+
+__all__ = ["OpenSmileSegmenter"]
+
+_DEFAULT_FRAME_STEP = 0.01  # openSMILE's LLD step in every shipped config
+
+
+class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Extract openSMILE low-level descriptors and cut each utterance into a bag of segments.
+
+    The first step of the MAEC pipeline.  Every row of ``X`` is an utterance;
+    its audio is run through openSMILE, giving one vector of low-level
+    descriptors (LLDs) per 10 ms frame.  The frames are standardised with the
+    per-LLD mean and standard deviation learned in :meth:`fit`, then cut into
+    overlapping segments of ``window`` seconds every ``stride`` seconds: the
+    bag of instances that MAEC's multi-instance encoder reads.
+
+    Parameters
+    ----------
+    feature_set : str, os.PathLike or opensmile.FeatureSet, default="maec45"
+        Which LLDs to extract.  ``"maec45"`` is the paper's 45 descriptors
+        (F0 and delta; loudness with delta and delta-delta; voicing probability
+        and delta; zero-crossing rate and delta; MFCC 1-12 with deltas and
+        delta-deltas), computed in one pass by a configuration shipped with the
+        package from the components of openSMILE's emobase set.  Any of
+        openSMILE's own sets (``"IS10"``, ``"emobase"``, ``"eGeMAPSv02"``,
+        ``"ComParE_2016"``, ...) or the path of an openSMILE ``.conf`` file is
+        accepted too.
+    feature_level : str or None, default=None
+        For a built-in set: ``"LowLevelDescriptors"`` (alias ``"lld"``, the
+        default) or ``"LowLevelDescriptors_Deltas"`` (``"lld_de"``).  For a
+        ``.conf`` file: the name of its sink level (default ``"lld"``).
+        Must be None for ``"maec45"``.
+    window : float, default=0.5
+        Segment length in seconds (50 frames at openSMILE's 10 ms step, as in
+        the authors' released code; the paper's text reads "50 ms").
+    stride : float, default=0.1
+        Seconds between the starts of consecutive segments.
+    max_segments : int or None, default=None
+        Keep at most this many segments per utterance (the first ones).  The
+        released code truncated every utterance to 70; None keeps them all.
+    sampling_rate : int or None, default=16000
+        Audio is resampled to this rate before extraction, so corpora recorded
+        at different rates (8 kHz telephone, 48 kHz film) give comparable
+        features.  None extracts at each input's own rate.
+    standardize : bool, default=True
+        Subtract the per-LLD mean and divide by the standard deviation learned
+        on the frames of the rows given to :meth:`fit`.
+    n_jobs : int or None, default=None
+        Parallel extraction jobs (joblib; -1 uses every core).  Under
+        ``joblib.parallel_config(backend="dask")`` the jobs run on a Dask
+        cluster.
+    memory : str, joblib.Memory or None, default=None
+        Cache of the extracted frames.  A file is keyed by its path, size and
+        modification time, an array by its content, together with the feature
+        set, level and sampling rate, so re-fitting, re-cutting with another
+        ``window`` or a grid search over the classifier never extracts a file
+        twice.  Writes are atomic, so an interrupted run resumes where it stopped.
+    on_error : {"raise", "warn"}, default="raise"
+        What to do with a row whose audio cannot be used (missing file,
+        unreadable or corrupt audio, empty or silent signal, NaN samples or
+        frames, missing sampling rate).  ``"raise"`` processes every row, then
+        raises :class:`~sklearn_maec.ExtractionError` naming each failed row
+        (its position, id and audio source).  ``"warn"`` issues one
+        :class:`~sklearn_maec.AudioWarning` listing them and gives each failed
+        row an empty bag, which the classifier masks.
+    verbose : int, default=0
+        Show a progress bar during extraction when greater than 0.
+
+    Attributes
+    ----------
+    n_lld_ : int
+        Number of low-level descriptors per frame.
+    lld_names_ : ndarray of str
+        Their names, as openSMILE gives them.
+    frame_step_ : float
+        Seconds between frames (0.01 for openSMILE's sets).
+    window_frames_ : int
+        Frames per segment (``round(window / frame_step_)``).
+    stride_frames_ : int
+        Frames between segment starts (``round(stride / frame_step_)``).
+    mean_ : ndarray of shape (n_lld_,)
+        Per-LLD mean of the training frames (zeros when ``standardize=False``).
+    scale_ : ndarray of shape (n_lld_,)
+        Per-LLD standard deviation of the training frames (ones when
+        ``standardize=False``; 1 where a descriptor is constant).
+    n_frames_seen_ : int
+        Number of frames the statistics were computed on.
+    feature_names_in_ : ndarray of str
+        Columns of the ``X`` given to :meth:`fit`.
+
+    See Also
+    --------
+    ContextTripleBuilder : Adds the dialogue-context columns the classifier reads.
+    MAECClassifier : The model that consumes the bags.
+
+    Notes
+    -----
+    :meth:`transform` returns ``X`` (a shallow copy: existing columns are
+    shared, not copied) with two new object columns:
+
+    ``frames``
+        Per row the standardised LLD matrix, float32, ``(n_frames, n_lld_)``.
+    ``segments``
+        Per row the bag, ``(n_segments, window_frames_, n_lld_)``: a read-only
+        strided view of ``frames`` (no copy; the default window and stride cover
+        every frame five times).  Trailing frames that do not fill a whole window
+        are not part of any segment.  An utterance shorter than one window gives
+        one segment zero-padded after its ``len(frames)`` true frames (with an
+        :class:`~sklearn_maec.AudioWarning`); a failed row an empty bag.
+
+    Pickling the transformed DataFrame copies every view: cache the frames with
+    ``memory`` rather than the transformed data.
+
+    openSMILE wants float samples in [-1, 1]: integer arrays are scaled by their
+    type's range (int16 by 32768), stereo is mixed down, floats beyond +-1 are
+    rescaled by their peak (each with a warning).  Signals of 400 samples or
+    fewer, empty or silent signals are errors (openSMILE returns NaN for them).
+
+    Examples
+    --------
+    >>> from sklearn_maec import OpenSmileSegmenter
+    >>> from sklearn_maec.datasets import make_dialogue_corpus
+    >>> X, y = make_dialogue_corpus(n_dialogues=2, n_sessions=1, turns_per_dialogue=3,
+    ...                             duration_median=1.0, random_state=0)
+    >>> seg = OpenSmileSegmenter().fit(X)
+    >>> Xt = seg.transform(X)
+    >>> seg.n_lld_, seg.window_frames_, seg.stride_frames_
+    (45, 50, 10)
+    >>> Xt["segments"].iloc[0].shape[1:]
+    (50, 45)
+    """
+
+    def __init__(
+        self,
+        feature_set="maec45",
+        feature_level=None,
+        window=0.5,
+        stride=0.1,
+        max_segments=None,
+        sampling_rate=16000,
+        standardize=True,
+        n_jobs=None,
+        memory=None,
+        on_error="raise",
+        verbose=0,
+    ):
+        self.feature_set = feature_set
+        self.feature_level = feature_level
+        self.window = window
+        self.stride = stride
+        self.max_segments = max_segments
+        self.sampling_rate = sampling_rate
+        self.standardize = standardize
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.on_error = on_error
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ checks
+    def _check_params(self):
+        for name in ("window", "stride"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
+                raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+        if self.max_segments is not None and not (
+            isinstance(self.max_segments, numbers.Integral) and self.max_segments >= 1
+        ):
+            raise ValueError(f"max_segments must be None or an int >= 1, got {self.max_segments!r}")
+        if self.sampling_rate is not None and not (
+            isinstance(self.sampling_rate, numbers.Integral) and self.sampling_rate >= 8000
+        ):
+            raise ValueError(
+                f"sampling_rate must be None or an int >= 8000, got {self.sampling_rate!r}"
+            )
+        if self.on_error not in ("raise", "warn"):
+            raise ValueError(f"on_error must be 'raise' or 'warn', got {self.on_error!r}")
+        return resolve_feature_set(self.feature_set, self.feature_level)
+
+    @staticmethod
+    def _as_frame(X):
+        if isinstance(X, pd.Series):
+            return X.to_frame(name="audio")
+        if isinstance(X, (list, tuple)) and not isinstance(X, pd.DataFrame):
+            return pd.DataFrame({"audio": pd.Series(list(X), dtype=object)})
+        return check_dataframe(X, ["audio"], "OpenSmileSegmenter")
+
+    # -------------------------------------------------------------- extraction
+    def _extract(self, X, spec):
+        """Run every row; return the per-row results (errors collected, warnings emitted)."""
+        extractors = make_extractors(check_memory(self.memory))
+        rates = X["sampling_rate"] if "sampling_rate" in X.columns else [None] * len(X)
+        jobs = (
+            delayed(extract_row)(audio, rate, spec, self.sampling_rate, extractors)
+            for audio, rate in zip(X["audio"], rates)
+        )
+        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
+        results = parallel(jobs)
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(X), desc="openSMILE", unit="file")
+        results = list(results)
+
+        notes = [
+            f"{describe_row(X, i)}: {note}" for i, r in enumerate(results) for note in r.notes
+        ]
+        if notes:
+            warnings.warn(_summarise(notes, "audio input(s) were adjusted"), AudioWarning,
+                          stacklevel=3)
+        errors = {i: f"{describe_row(X, i)}: {r.error}" for i, r in enumerate(results) if r.error}
+        if errors:
+            if self.on_error == "raise":
+                raise ExtractionError(errors, [None if r.error else r.frames for r in results])
+            warnings.warn(
+                _summarise(list(errors.values()), "row(s) failed and get an empty bag"),
+                AudioWarning, stacklevel=3,
+            )
+        return results
+
+    def _fit_from_results(self, X, spec, results):
+        ok = [r for r in results if r.error is None]
+        if not ok:
+            raise ValueError(
+                f"OpenSmileSegmenter: no row of X could be extracted ({len(results)} failed); "
+                "see the warnings for the reasons"
+            )
+        n_lld = ok[0].frames.shape[1]
+        names = feature_names(spec)
+        if len(names) != n_lld:  # a .conf whose sink names do not match its width
+            names = [f"lld_{j}" for j in range(n_lld)]
+        steps = [r.frame_step for r in ok if r.frame_step is not None]
+        frame_step = float(steps[0]) if steps else _DEFAULT_FRAME_STEP
+
+        window_frames = int(round(self.window / frame_step))
+        stride_frames = int(round(self.stride / frame_step))
+        if window_frames < 1 or stride_frames < 1:
+            raise ValueError(
+                f"window={self.window} s and stride={self.stride} s must each be at least one "
+                f"frame step ({frame_step} s)"
+            )
+
+        n_total = sum(r.frames.shape[0] for r in ok)
+        if self.standardize:
+            s1 = np.zeros(n_lld)
+            s2 = np.zeros(n_lld)
+            for r in ok:
+                f = r.frames.astype(np.float64)
+                s1 += f.sum(axis=0)
+                s2 += np.square(f).sum(axis=0)
+            mean = s1 / n_total
+            var = np.maximum(s2 / n_total - mean**2, 0.0)
+            scale = np.sqrt(var)
+            scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
+        else:
+            mean, scale = np.zeros(n_lld), np.ones(n_lld)
+
+        self.n_lld_ = n_lld
+        self.lld_names_ = np.asarray(names, dtype=object)
+        self.frame_step_ = frame_step
+        self.window_frames_ = window_frames
+        self.stride_frames_ = stride_frames
+        self.mean_ = mean.astype(np.float32)
+        self.scale_ = scale.astype(np.float32)
+        self.n_frames_seen_ = int(n_total)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._spec = spec
+        return self
+
+    def _assemble(self, X, results):
+        n = len(X)
+        frames_col = np.empty(n, dtype=object)
+        segments_col = np.empty(n, dtype=object)
+        empty = np.empty((0, self.n_lld_), dtype=np.float32)
+        short = []
+        for i, r in enumerate(results):
+            if r.error is not None:
+                frames = empty
+            else:
+                if r.frames.shape[1] != self.n_lld_:
+                    raise ValueError(
+                        f"{describe_row(X, i)}: {r.frames.shape[1]} LLDs per frame, but the "
+                        f"segmenter was fitted with {self.n_lld_}"
+                    )
+                frames = r.frames
+                if self.standardize:
+                    frames = (frames - self.mean_) / self.scale_
+                frames = frames.astype(np.float32, copy=False)
+                if 0 < frames.shape[0] < self.window_frames_:
+                    short.append(f"{describe_row(X, i)}: {frames.shape[0]} frames")
+            frames_col[i] = frames
+            segments_col[i] = cut_segments(
+                frames, self.window_frames_, self.stride_frames_, self.max_segments
+            )
+        if short:
+            warnings.warn(
+                _summarise(short, f"utterance(s) are shorter than one window ({self.window} s = "
+                                  f"{self.window_frames_} frames) and were zero-padded to one "
+                                  "segment"),
+                AudioWarning, stacklevel=3,
+            )
+        out = X.copy(deep=False)
+        out["frames"] = frames_col
+        out["segments"] = segments_col
+        return out
+
+    # -------------------------------------------------------------- public API
+    def fit(self, X, y=None):
+        """Extract the frames of ``X`` and learn the feature statistics and segment shape.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            One row per utterance, with an ``audio`` column (a file path or a 1-D
+            array of samples; arrays need a ``sampling_rate`` column).  A list or
+            Series of paths is accepted as a one-column DataFrame.
+        y : ignored
+            Present for API consistency.
+
+        Returns
+        -------
+        self : OpenSmileSegmenter
+            The fitted segmenter.
+        """
+        spec = self._check_params()
+        X = self._as_frame(X)
+        return self._fit_from_results(X, spec, self._extract(X, spec))
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit and transform in one extraction pass.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            As in :meth:`fit`.
+        y : ignored
+            Present for API consistency.
+        **fit_params : dict
+            Ignored.
+
+        Returns
+        -------
+        Xt : pandas.DataFrame
+            ``X`` with the ``frames`` and ``segments`` columns.
+        """
+        spec = self._check_params()
+        X = self._as_frame(X)
+        results = self._extract(X, spec)
+        self._fit_from_results(X, spec, results)
+        return self._assemble(X, results)
+
+    def transform(self, X):
+        """Add the ``frames`` and ``segments`` columns to ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        Xt : pandas.DataFrame
+            A shallow copy of ``X`` with the object columns ``frames``
+            (standardised float32 ``(n_frames, n_lld_)``) and ``segments``
+            (read-only view, ``(n_segments, window_frames_, n_lld_)``).
+        """
+        check_is_fitted(self, "n_lld_")
+        spec = self._check_params()
+        if spec != self._spec:
+            raise ValueError(
+                "feature_set/feature_level changed since fit; fit the segmenter again"
+            )
+        X = self._as_frame(X)
+        window_frames = int(round(self.window / self.frame_step_))
+        stride_frames = int(round(self.stride / self.frame_step_))
+        if (window_frames, stride_frames) != (self.window_frames_, self.stride_frames_):
+            raise ValueError("window/stride changed since fit; fit the segmenter again")
+        return self._assemble(X, self._extract(X, spec))
+
+    def get_feature_names_out(self, input_features=None):
+        """Columns of the transformed DataFrame.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None
+            Input column names; defaults to those seen in :meth:`fit`.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            The input columns followed by ``"frames"`` and ``"segments"``.
+        """
+        check_is_fitted(self, "n_lld_")
+        cols = list(self.feature_names_in_ if input_features is None else input_features)
+        cols += [c for c in ("frames", "segments") if c not in cols]
+        return np.asarray(cols, dtype=object)
+
+    def set_output(self, *, transform=None):
+        """Accept sklearn's output configuration; the output is always a DataFrame.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"} or None
+            Only ``"default"``, ``"pandas"`` and None are accepted.
+
+        Returns
+        -------
+        self : OpenSmileSegmenter
+        """
+        if transform not in (None, "default", "pandas"):
+            raise ValueError(f"OpenSmileSegmenter always returns pandas; got transform={transform!r}")
+        return self
+
+
+def describe_row(X, position):
+    """Name a row for messages: its position, its id and its audio source."""
+    label = row_label(X, position)
+    audio = X["audio"].iloc[position]
+    if isinstance(audio, (str, os.PathLike)):
+        source = repr(os.fspath(audio))
+    else:
+        shape = getattr(audio, "shape", None)
+        source = f"array of shape {shape}" if shape is not None else type(audio).__name__
+    return f"row {position} ({label!r}, audio {source})"
+
+
+def _summarise(items, what, limit=5):
+    head = "\n  ".join(items[:limit])
+    more = f"\n  ... and {len(items) - limit} more" if len(items) > limit else ""
+    return f"{len(items)} {what}:\n  {head}{more}"
+

@@ -1,0 +1,43 @@
+"""Shared fixtures: tiny generated corpora, so the suite needs no external data."""
+
+import os
+
+import numpy as np
+import pytest
+
+# Keep torch and the BLAS libraries from oversubscribing the 2 CI cores when
+# joblib workers run beside the main process.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus():
+    """Two sessions, 4 dialogues of 2 speakers, short utterances, as arrays."""
+    from sklearn_maec.datasets import make_dialogue_corpus
+
+    return make_dialogue_corpus(
+        n_dialogues=4, n_sessions=2, turns_per_dialogue=(4, 6), duration_median=1.0,
+        random_state=0,
+    )
+
+
+@pytest.fixture(scope="session")
+def wav_corpus(tmp_path_factory):
+    """The same kind of corpus written as 16 kHz wav files."""
+    from sklearn_maec.datasets import make_dialogue_corpus
+
+    directory = tmp_path_factory.mktemp("wavs")
+    return make_dialogue_corpus(
+        n_dialogues=2, n_sessions=1, turns_per_dialogue=(4, 5), duration_median=1.0,
+        directory=directory, random_state=1,
+    )
+
+
+@pytest.fixture
+def tone():
+    """A 1 s voiced-like signal at 16 kHz (a harmonic-rich 150 Hz tone plus noise)."""
+    rng = np.random.default_rng(0)
+    t = np.arange(16000) / 16000
+    x = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8))
+    x = 0.2 * x * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(t.size)
+    return x.astype(np.float32)
