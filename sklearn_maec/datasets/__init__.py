@@ -1,0 +1,10 @@
+"""Data sets: a generator of synthetic dialogue corpora and loaders for real corpora.
+
+Every function returns ``(X, y)``: ``X`` a :class:`pandas.DataFrame` with one
+row per utterance (columns ``audio``, ``dialogue``, ``speaker``, ``start`` and
+optional metadata), ``y`` a 1-D array of emotion labels.
+"""
+
+from ._synthetic import make_dialogue_corpus
+
+__all__ = ["make_dialogue_corpus"]
