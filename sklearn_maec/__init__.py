@@ -6,6 +6,7 @@ on the latent code and a multi-task (emotion + gender) classifier, using the
 dialogue context (the speaker's previous turn and the interlocutor's turn).
 """
 
+from .classifier import MAECClassifier
 from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
 from .segmenter import OpenSmileSegmenter
@@ -15,6 +16,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "OpenSmileSegmenter",
     "ContextTripleBuilder",
+    "MAECClassifier",
     "MAECWarning",
     "AudioWarning",
     "ExtractionError",

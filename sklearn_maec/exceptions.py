@@ -4,7 +4,7 @@ All warnings the package emits derive from :class:`MAECWarning`, so users can
 filter them in one line (``warnings.simplefilter("ignore", MAECWarning)``).
 """
 
-__all__ = ["MAECWarning", "AudioWarning", "ExtractionError"]
+__all__ = ["MAECWarning", "AudioWarning", "ExtractionError", "TrainingDivergedError"]
 
 
 class MAECWarning(UserWarning):
@@ -56,3 +56,12 @@ class ExtractionError(ValueError):
             "and mask the failed ones."
         )
         super().__init__(msg)
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Training produced a non-finite loss.
+
+    The message names the epoch, the batch and which loss (emotion, gender,
+    adversarial or discriminator) became NaN or infinite.  The fitted weights
+    are not usable; lower ``lr``, set ``grad_clip`` or check the inputs.
+    """

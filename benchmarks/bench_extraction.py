@@ -1,0 +1,105 @@
+"""Extraction benchmark: OpenSmileSegmenter against openSMILE itself, in one run.
+
+Generates N wav files (synthetic dialogues, 16 kHz) and measures, on the same files:
+
+1. overhead: ``OpenSmileSegmenter.transform`` (n_jobs=1, no cache) against calling
+   ``opensmile.Smile(...).process_file`` directly in a loop (same feature set, the
+   paper's 45 LLDs) -- target ratio <= 1.10;
+2. parallel speed-up: n_jobs=2 against n_jobs=1 -- target >= 1.7 on 2 cores;
+3. cache: a second ``transform`` with ``memory`` against the first (cold) one --
+   target >= 20x faster.
+
+Usage::
+
+    python benchmarks/bench_extraction.py [--n-files 1000] [--workdir DIR]
+
+Every figure is printed; the exit code is 1 when a target is missed.
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
+
+
+def timed(fn, repeat=1):
+    """Best wall-clock time of ``repeat`` runs of ``fn`` (and its last result)."""
+    best, out = float("inf"), None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-files", type=int, default=1000)
+    parser.add_argument("--workdir", default=None, help="where the wav files go (default: a temp dir)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per timing (best is kept)")
+    args = parser.parse_args(argv)
+
+    import opensmile
+
+    from sklearn_maec import OpenSmileSegmenter
+    from sklearn_maec._opensmile import MAEC45_CONFIG
+    from sklearn_maec.datasets import make_dialogue_corpus
+
+    workdir = args.workdir or tempfile.mkdtemp(prefix="maec_bench_")
+    wav_dir = os.path.join(workdir, "wav")
+    t, (X, _) = timed(lambda: make_dialogue_corpus(
+        n_dialogues=max(1, args.n_files // 10), turns_per_dialogue=10, directory=wav_dir,
+        random_state=0))
+    X = X.iloc[: args.n_files].reset_index(drop=True)
+    paths = list(X["audio"])
+    hours = sum(X["end"] - X["start"]) / 3600
+    print(f"{len(paths)} wav files, {hours:.2f} h of audio, generated in {t:.1f} s")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+
+    smile = opensmile.Smile(MAEC45_CONFIG, "maec45", sampling_rate=16000, resample=True)
+    t_direct, _ = timed(lambda: [smile.process_file(p) for p in paths], args.repeat)
+
+    warnings.simplefilter("ignore")
+    seg1 = OpenSmileSegmenter(n_jobs=1).fit(X.iloc[:20])
+    t_seg1, _ = timed(lambda: seg1.transform(X), args.repeat)
+    seg2 = OpenSmileSegmenter(n_jobs=2).fit(X.iloc[:20])
+    seg2.transform(X.iloc[:40])  # start the worker processes outside the timing
+    t_seg2, _ = timed(lambda: seg2.transform(X), args.repeat)
+
+    cache = os.path.join(workdir, "cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    segc = OpenSmileSegmenter(n_jobs=1, memory=cache).fit(X.iloc[:20])
+    t_cold, _ = timed(lambda: segc.transform(X))
+    t_warm, _ = timed(lambda: segc.transform(X), args.repeat)
+
+    rows = [
+        ("openSMILE directly (loop, 1 core)", t_direct, None),
+        ("OpenSmileSegmenter.transform n_jobs=1", t_seg1, None),
+        ("OpenSmileSegmenter.transform n_jobs=2", t_seg2, None),
+        ("with memory, first (cold) transform", t_cold, None),
+        ("with memory, second transform", t_warm, None),
+    ]
+    print(f"\n{'step':<42}{'seconds':>10}{'files/s':>10}")
+    for name, sec, _ in rows:
+        print(f"{name:<42}{sec:>10.2f}{len(paths) / sec:>10.1f}")
+    checks = [
+        ("overhead: segmenter / openSMILE", t_seg1 / t_direct, "<=", 1.10),
+        ("speed-up: n_jobs=2 vs n_jobs=1", t_seg1 / t_seg2, ">=", 1.7),
+        ("cache: cold / warm transform", t_cold / t_warm, ">=", 20.0),
+    ]
+    failed = False
+    print(f"\n{'ratio':<42}{'value':>10}  target")
+    for name, value, op, target in checks:
+        ok = value <= target if op == "<=" else value >= target
+        failed |= not ok
+        print(f"{name:<42}{value:>10.2f}  {op} {target}  {'ok' if ok else 'MISSED'}")
+    if not args.workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

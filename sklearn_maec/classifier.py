@@ -1,0 +1,1057 @@
+"""MAECClassifier: the paper's model as a skorch / scikit-learn estimator."""
+
+import json
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from skorch import NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import unpack_data
+from skorch.utils import is_dataset, to_tensor
+from sklearn.exceptions import NotFittedError
+from sklearn.metrics import accuracy_score, balanced_accuracy_score
+from sklearn.utils import check_random_state
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, column_or_1d
+from torch.utils.data import DataLoader
+
+from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
+from ._validation import describe_rows
+from .exceptions import MAECWarning, TrainingDivergedError
+from .model_selection import DialogueValidSplit
+from .nn import Discriminator, MAECNetwork, check_latent_dim, class_mixture_means, sample_prior
+
+__all__ = ["MAECClassifier"]
+
+_GENDER_CODES = {"f": 0, "female": 0, "w": 0, "m": 1, "male": 1}
+GENDERS = np.array(["F", "M"], dtype=object)
+
+# Parameters that shape the networks: changing one re-initialises them.
+_ARCHITECTURE_PARAMS = frozenset({
+    "latent_dim", "use_context", "share_encoder", "conv_channels", "kernel_size", "dilation",
+    "dropout", "pooling", "disc_hidden", "prior",
+})
+_CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
+# Losses recorded per batch and averaged per epoch, for training and validation.
+LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
+
+
+class _ValidationScores(Callback):
+    """Records UA (balanced accuracy) and WA (accuracy) on the validation set each epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.y_true_, self.y_pred_ = [], []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        if training or y_pred is None:
+            return
+        _, y = unpack_data(batch)
+        self.y_true_.append(y[:, 0].cpu().numpy())
+        self.y_pred_.append(y_pred.argmax(dim=1).cpu().numpy())
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        if not self.y_true_:
+            return
+        y_true, y_pred = np.concatenate(self.y_true_), np.concatenate(self.y_pred_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a class absent from a small validation set
+            net.history.record("valid_ua", float(balanced_accuracy_score(y_true, y_pred)))
+        net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
+
+
+class MAECClassifier(NeuralNetClassifier):
+    """MAEC: multi-instance learning with an adversarial auto-encoder-based classifier.
+
+    The model of Fu et al., "MAEC: Multi-Instance Learning with an Adversarial
+    Auto-Encoder-Based Classifier for Speech Emotion Recognition" (ICASSP 2021),
+    as a scikit-learn classifier built on skorch.  Each utterance is a bag of
+    overlapping segments of openSMILE frames; one encoder (dilated convolutions
+    per segment, a BiGRU with attention across segments) reads the current
+    utterance, the speaker's previous turn and the interlocutor's turn, and
+    fuses them into a latent code ``Z``.  A discriminator pulls the distribution
+    of ``Z`` towards a Gaussian prior (the adversarial regulariser), while two
+    heads classify emotion and gender from ``Z``.
+
+    Parameters
+    ----------
+    latent_dim : int, default=64
+        Size of the latent code ``Z``.  With context
+        ``Z = concat(HF_cur * PI, HF_cur)``, so each utterance's ``HF`` has
+        ``latent_dim / 2`` units and ``latent_dim`` must be a multiple of 4 (the
+        BiGRU has ``latent_dim / 4`` units per direction); without context a
+        multiple of 2.
+    prior : {"gaussian", "class_mixture"}, default="gaussian"
+        The distribution the regulariser pulls ``Z`` towards.  ``"gaussian"`` is
+        the paper's ``N(prior_mu, prior_sigma^2 I)``.  ``"class_mixture"`` gives
+        each emotion its own Gaussian, with means on a sphere of radius
+        ``prior_mu`` (mutually orthogonal directions) and spread
+        ``prior_sigma``, and tells the discriminator the class of each sample:
+        the authors' follow-up idea of isolated Gaussian regularisation (beyond
+        the paper).
+    prior_mu : float, default=0.0
+        Mean of every coordinate of the Gaussian prior; the radius of the class
+        means for ``prior="class_mixture"`` (must then be > 0, e.g. 3).
+    prior_sigma : float, default=1.0
+        Standard deviation of the prior (of each class's Gaussian for the mixture).
+    adversarial_weight : float, default=1.0
+        Weight of the adversarial term in the encoder's loss (Eq. 8).  0 skips
+        the discriminator entirely (the ablation without the regulariser).
+    gender_weight : float, default=1.0
+        Weight of the gender cross-entropy (the multi-task branch).  Rows with
+        unknown gender are left out of it; with no gender at all in the
+        training data the gender head is not trained (with a warning).
+    use_context : bool, default=True
+        Read the previous and interlocutor turns (needs the ``previous`` and
+        ``interlocutor`` columns of :class:`~sklearn_maec.ContextTripleBuilder`).
+        False is the single-utterance ablation.
+    share_encoder : bool, default=True
+        One encoder for the three inputs, as in the paper; False gives each
+        input its own encoder, as in the authors' released code.
+    conv_channels : int, default=64
+        Channels of the segment encoder's convolutions.
+    kernel_size : int, default=3
+        Kernel size of the convolutions (odd).
+    dilation : int, default=2
+        Dilation of the dilated convolution.
+    pooling : {"mean", "max"}, default="mean"
+        The global pooling of the attention output and of the keys.
+    disc_hidden : int, default=64
+        Units of the discriminator's hidden layer.
+    dropout : float, default=0.1
+        Dropout on segment vectors and on ``Z`` before the heads.
+    generator_loss : {"minimax", "non_saturating"}, default="minimax"
+        The encoder's adversarial term: the paper's ``log(1 - D(Z))``
+        (minimised), or the common non-saturating ``-log D(Z)``, which gives
+        stronger gradients when the discriminator wins early.
+    label_smoothing : float, default=0.0
+        Label smoothing of the emotion cross-entropy, in [0, 1).
+    grad_clip : float or None, default=None
+        Clip the gradient norm of each optimizer step to this value.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the emotion classes in the loss; ``"balanced"`` weighs them
+        inversely to their frequency in the training data (IEMOCAP's classes are
+        imbalanced).
+    validation_fraction : float or None, default=0.1
+        Fraction of the training *dialogues* held out as the internal validation
+        set (see ``train_split``); None trains on everything.
+    patience : int or None, default=10
+        Early stopping: stop when the validation emotion loss has not improved
+        for this many epochs and restore the best epoch's weights.  None trains
+        for ``max_epochs``.  Needs a validation set.
+    batching : {"dialogue", "length"}, default="dialogue"
+        How rows are grouped into batches.  ``"dialogue"`` keeps each dialogue's
+        turns together, so a turn that is one sample's current utterance and
+        another's previous or interlocutor turn is encoded once per batch
+        (about a third of the work with context).  ``"length"`` buckets rows of
+        similar bag length (the classic way to keep padding small; here only the
+        attention sees padding, the convolutions and the GRU never do).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the batch order, dropout, the prior
+        samples and the validation split: the same value gives the same model.
+        The global torch random state is left untouched.
+    module : type, default=MAECNetwork
+        The network class (skorch's ``module``); it is built with the keyword
+        arguments above plus any ``module__*`` parameters.
+    criterion : type, default=torch.nn.CrossEntropyLoss
+        Emotion loss (skorch's ``criterion``).
+    optimizer : type, default=torch.optim.Adam
+        Optimizer class, used for the encoder and heads (``optimizer_``) and for
+        the discriminator (``optimizer_disc_``; set its options with
+        ``optimizer_disc__*``).
+    lr : float, default=1e-3
+        Learning rate of both optimizers.
+    max_epochs : int, default=50
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Utterances per batch (bags are padded per batch, and batches are
+        bucketed by bag length).
+    train_split : "auto", callable or None, default="auto"
+        skorch's internal validation split.  ``"auto"`` holds out
+        ``validation_fraction`` of the dialogues
+        (:class:`~sklearn_maec.model_selection.DialogueValidSplit`), which keeps
+        every context reference inside its part; None disables validation.
+    callbacks : list of (str, skorch.callbacks.Callback) or None, default=None
+        Extra skorch callbacks (e.g. ``Checkpoint``, ``LRScheduler``).
+    device : str or torch.device, default="cpu"
+        Where to train and predict (``"cuda"`` for a GPU).
+    verbose : int, default=0
+        Print a line per epoch (skorch's log) when greater than 0.
+    warm_start : bool, default=False
+        Continue training from the current weights on ``fit``.
+    num_workers : int, default=0
+        DataLoader worker processes that collate batches.
+    **kwargs
+        Any other skorch parameter (``optimizer__weight_decay``,
+        ``iterator_train__*``, ``compile``, ...).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The emotion labels, as found in ``y``.
+    n_features_in_ : int
+        Descriptors per frame seen in :meth:`fit`.
+    n_lld_ : int
+        Same as ``n_features_in_``.
+    window_frames_ : int
+        Frames per segment, learned from the bags in :meth:`fit`.
+    module_ : MAECNetwork
+        The encoder and heads.
+    discriminator_ : Discriminator
+        The adversarial discriminator.
+    optimizer_, optimizer_disc_ : torch.optim.Optimizer
+        The optimizers of the encoder and heads, and of the discriminator.
+    criterion_, criterion_gender_, criterion_disc_ : torch.nn.Module
+        Emotion, gender and discriminator losses.
+    history_ : skorch.History
+        Per epoch: ``train_loss`` (the encoder's total loss), ``train_*`` and
+        ``valid_*`` for ``emotion_loss``, ``gender_loss``, ``adversarial_loss``,
+        ``disc_loss`` and ``disc_acc``, ``valid_loss`` (validation emotion loss),
+        ``valid_ua`` and ``valid_wa``.
+    has_gender_ : bool
+        Whether the gender head was trained.
+    random_seed_ : int
+        The seed drawn from ``random_state`` for the last fit.
+
+    See Also
+    --------
+    OpenSmileSegmenter : Produces the ``segments`` column (the bags).
+    ContextTripleBuilder : Produces the ``previous`` and ``interlocutor`` columns.
+
+    Notes
+    -----
+    Each batch trains in the paper's order: first the regularisation phase
+    updates the discriminator on prior samples (real) against the batch's
+    latent codes (fake); then the encoder and heads minimise
+    ``adversarial_weight * L_adv + L_emotion + gender_weight * L_gender``
+    (Eq. 8), where ``L_adv`` comes from the updated discriminator and its
+    gradient flows into the encoder (the authors' released code lost that
+    gradient).
+
+    Input ``X`` is the DataFrame of the pipeline
+    (``segments``, and with context ``previous`` and ``interlocutor``; optional
+    ``frames``, ``gender``, ``dialogue``).  For convenience a numeric array is
+    accepted too, each row a single utterance without context: a 2-D array
+    ``(n_samples, n_features)`` is a bag of one one-frame segment, a 3-D array
+    ``(n_samples, n_frames, n_features)`` a bag of one segment, a 4-D array
+    ``(n_samples, n_segments, n_frames, n_features)`` a bag of segments.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
+    >>> from sklearn_maec.datasets import make_dialogue_corpus
+    >>> X, y = make_dialogue_corpus(n_dialogues=4, n_sessions=2, turns_per_dialogue=4,
+    ...                             duration_median=1.0, random_state=0)
+    >>> pipe = make_pipeline(OpenSmileSegmenter(), ContextTripleBuilder(),
+    ...                      MAECClassifier(latent_dim=16, max_epochs=2, random_state=0))
+    >>> pipe.fit(X, y).predict(X).shape
+    (16,)
+    """
+
+    def __init__(
+        self,
+        latent_dim=64,
+        prior="gaussian",
+        prior_mu=0.0,
+        prior_sigma=1.0,
+        adversarial_weight=1.0,
+        gender_weight=1.0,
+        use_context=True,
+        share_encoder=True,
+        conv_channels=64,
+        kernel_size=3,
+        dilation=2,
+        pooling="mean",
+        disc_hidden=64,
+        dropout=0.1,
+        generator_loss="minimax",
+        label_smoothing=0.0,
+        grad_clip=None,
+        class_weight=None,
+        validation_fraction=0.1,
+        patience=10,
+        batching="dialogue",
+        random_state=None,
+        *,
+        module=MAECNetwork,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        lr=1e-3,
+        max_epochs=50,
+        batch_size=32,
+        train_split="auto",
+        callbacks=None,
+        device="cpu",
+        verbose=0,
+        warm_start=False,
+        num_workers=0,
+        **kwargs,
+    ):
+        super().__init__(
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            device=device,
+            verbose=verbose,
+            warm_start=warm_start,
+            **kwargs,
+        )
+        self.latent_dim = latent_dim
+        self.prior = prior
+        self.prior_mu = prior_mu
+        self.prior_sigma = prior_sigma
+        self.adversarial_weight = adversarial_weight
+        self.gender_weight = gender_weight
+        self.use_context = use_context
+        self.share_encoder = share_encoder
+        self.conv_channels = conv_channels
+        self.kernel_size = kernel_size
+        self.dilation = dilation
+        self.pooling = pooling
+        self.disc_hidden = disc_hidden
+        self.dropout = dropout
+        self.generator_loss = generator_loss
+        self.label_smoothing = label_smoothing
+        self.grad_clip = grad_clip
+        self.class_weight = class_weight
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.batching = batching
+        self.random_state = random_state
+        self.num_workers = num_workers
+
+    def _get_param_names(self):
+        # skorch keeps its private bookkeeping (``_params_to_validate``) in
+        # ``__dict__``; it is not a parameter.
+        return [k for k in super()._get_param_names() if not k.startswith("_")]
+
+    # ------------------------------------------------------------------ callbacks
+    @property
+    def _default_callbacks(self):
+        cbs = [("epoch_timer", EpochTimer()),
+               ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+               ("valid_loss", PassthroughScoring(name="valid_loss"))]
+        for key in LOSS_KEYS:
+            better = key != "disc_acc"
+            cbs.append((f"train_{key}", PassthroughScoring(
+                name=f"train_{key}", on_train=True, lower_is_better=None if not better else True)))
+            cbs.append((f"valid_{key}", PassthroughScoring(
+                name=f"valid_{key}", lower_is_better=None if not better else True)))
+        cbs.append(("valid_scores", _ValidationScores()))
+        if self.patience is not None and self._has_validation():
+            cbs.append(("early_stopping", EarlyStopping(
+                monitor="valid_loss", patience=self.patience, load_best=True,
+                sink=lambda *a, **k: None)))
+        cbs.append(("print_log", PrintLog(keys_ignored=[f"{p}_{k}" for p in ("train", "valid")
+                                                        for k in LOSS_KEYS[2:]])))
+        return cbs
+
+    def _has_validation(self):
+        if isinstance(self.train_split, str):
+            return self.validation_fraction is not None
+        return self.train_split is not None
+
+    # ------------------------------------------------------------------ validation
+    def _check_params(self):
+        check_latent_dim(self.latent_dim, self.use_context)
+        if self.prior not in ("gaussian", "class_mixture"):
+            raise ValueError(f"prior must be 'gaussian' or 'class_mixture', got {self.prior!r}")
+        if self.prior == "class_mixture" and not self.prior_mu > 0:
+            raise ValueError("prior='class_mixture' puts the class means on a sphere of radius "
+                             f"prior_mu, which must be > 0 (e.g. 3.0); got {self.prior_mu!r}")
+        if not (isinstance(self.prior_sigma, numbers.Real) and self.prior_sigma > 0):
+            raise ValueError(f"prior_sigma must be > 0, got {self.prior_sigma!r}")
+        for name in ("adversarial_weight", "gender_weight"):
+            value = getattr(self, name)
+            if not (isinstance(value, numbers.Real) and value >= 0):
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if self.generator_loss not in ("minimax", "non_saturating"):
+            raise ValueError("generator_loss must be 'minimax' or 'non_saturating', got "
+                             f"{self.generator_loss!r}")
+        if not (0 <= self.label_smoothing < 1):
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if self.grad_clip is not None and not self.grad_clip > 0:
+            raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip!r}")
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
+        if self.batching not in ("dialogue", "length"):
+            raise ValueError(f"batching must be 'dialogue' or 'length', got {self.batching!r}")
+        if self.patience is not None and not (isinstance(self.patience, numbers.Integral)
+                                              and self.patience >= 1):
+            raise ValueError(f"patience must be None or an int >= 1, got {self.patience!r}")
+        if isinstance(self.train_split, str) and self.train_split != "auto":
+            raise ValueError(f"train_split must be 'auto', a callable or None, got "
+                             f"{self.train_split!r}")
+
+    def _to_dataset(self, X, y=None, fitting=False):
+        """Validate ``X`` (and ``y``) and wrap them as a :class:`BagDataset`."""
+        if is_dataset(X):
+            return X
+        if isinstance(X, pd.DataFrame):
+            data = self._frame_to_bags(X, fitting)
+        else:
+            data = self._array_to_bags(X, fitting)
+        if fitting:
+            self.n_lld_ = self.n_features_in_ = data["n_lld"]
+            self.window_frames_ = data["window_frames"]
+        elif (data["window_frames"], data["n_lld"]) != (self.window_frames_, self.n_lld_):
+            raise ValueError(
+                f"X has segments of {data['window_frames']} frames x {data['n_lld']} features, "
+                f"but {type(self).__name__} was fitted on {self.window_frames_} x {self.n_lld_}"
+            )
+        codes = None
+        if y is not None:
+            y = column_or_1d(y, warn=True)
+            if len(y) != len(data["bags"]):
+                raise ValueError(f"X has {len(data['bags'])} rows but y has {len(y)}")
+            check_classification_targets(y)
+            if fitting and self.classes is None:
+                self.classes_inferred_ = np.unique(y)
+            classes = self.classes_
+            codes = np.searchsorted(classes, y)
+            codes = np.clip(codes, 0, len(classes) - 1)
+            unknown = classes[codes] != y
+            if unknown.any():
+                raise ValueError(f"y has labels not in classes_ {list(classes)}: "
+                                 f"{sorted(set(np.asarray(y)[unknown].tolist()))}")
+        return BagDataset(data["bags"], data["n_frames"], data.get("previous"),
+                          data.get("interlocutor"), data.get("gender"), codes, data.get("groups"))
+
+    def _frame_to_bags(self, X, fitting):
+        name = type(self).__name__
+        if "segments" not in X.columns:
+            raise ValueError(f"{name}: X has no 'segments' column; put an OpenSmileSegmenter "
+                             f"before the classifier (columns present: {list(X.columns)})")
+        if self.use_context:
+            missing = [c for c in ("previous", "interlocutor") if c not in X.columns]
+            if missing:
+                raise ValueError(f"{name}: X has no {missing} column(s); put a "
+                                 "ContextTripleBuilder before the classifier, or set "
+                                 "use_context=False")
+        bags = X["segments"].to_numpy(dtype=object)
+        shapes = set()
+        for i, b in enumerate(bags):
+            if not isinstance(b, np.ndarray) or b.ndim != 3:
+                raise ValueError(f"{name}: row {describe_rows(X, [i])}: 'segments' must hold a "
+                                 f"3-D array (n_segments, window_frames, n_lld), got "
+                                 f"{getattr(b, 'shape', type(b).__name__)}")
+            shapes.add(b.shape[1:])
+        if len(shapes) != 1:
+            raise ValueError(f"{name}: the bags have different segment shapes {sorted(shapes)}; "
+                             "they must all come from the same segmenter")
+        window_frames, n_lld = shapes.pop()
+        if "frames" in X.columns:
+            frames = X["frames"].to_numpy(dtype=object)
+            n_frames = np.fromiter((len(f) for f in frames), np.int64, len(frames))
+            finite_src = frames
+        else:
+            n_frames = np.fromiter((b.shape[0] and window_frames for b in bags), np.int64,
+                                   len(bags))
+            finite_src = bags
+        bad = [i for i, f in enumerate(finite_src) if f.size and not np.isfinite(f).all()]
+        if bad:
+            raise ValueError(f"{name}: non-finite values (NaN/inf) in the features of "
+                             f"{len(bad)} row(s): {describe_rows(X, bad)}")
+        out = {"bags": bags, "n_frames": n_frames, "window_frames": window_frames,
+               "n_lld": n_lld}
+        n = len(X)
+        if self.use_context:
+            for col in ("previous", "interlocutor"):
+                ref = pd.to_numeric(X[col], errors="coerce").to_numpy()
+                if np.isnan(ref).any() or (ref != np.round(ref)).any() or \
+                        ((ref < -1) | (ref >= n)).any():
+                    bad = np.flatnonzero(np.isnan(ref) | (ref < -1) | (ref >= n) |
+                                         (ref != np.round(ref)))
+                    raise ValueError(
+                        f"{name}: column {col!r} must hold row positions in [-1, {n - 1}] "
+                        f"(from ContextTripleBuilder on this very X); bad rows: "
+                        f"{describe_rows(X, bad)}")
+                out[col] = ref.astype(np.int64)
+        if "gender" in X.columns:
+            out["gender"] = _encode_gender(X["gender"])
+        if "dialogue" in X.columns:
+            out["groups"] = pd.factorize(X["dialogue"])[0]
+        return out
+
+    def _array_to_bags(self, X, fitting):
+        X = check_array(X, allow_nd=True, dtype=np.float32, ensure_min_samples=1,
+                        input_name="X")
+        if X.ndim == 2:
+            X = X[:, None, None, :]
+        elif X.ndim == 3:
+            X = X[:, None, :, :]
+        elif X.ndim != 4:
+            raise ValueError(f"X must be a DataFrame or a 2-D, 3-D or 4-D array, got {X.ndim}-D")
+        if not fitting and X.shape[-1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[-1]} features, but {type(self).__name__} is "
+                             f"expecting {self.n_features_in_} features as input")
+        n, _, window_frames, n_lld = X.shape
+        bags = np.empty(n, dtype=object)
+        for i in range(n):
+            bags[i] = X[i]
+        return {"bags": bags, "n_frames": np.full(n, window_frames, np.int64),
+                "previous": np.full(n, -1, np.int64), "interlocutor": np.full(n, -1, np.int64),
+                "window_frames": window_frames, "n_lld": n_lld}
+
+    # ------------------------------------------------------------------ initialisation
+    def _require_shapes(self):
+        if not hasattr(self, "n_lld_"):
+            raise NotFittedError(
+                f"{type(self).__name__} learns its input shape from the data: call fit(X, y) "
+                "instead of initialize()")
+
+    def initialize_module(self):
+        """Build ``module_`` (encoder + heads) and ``discriminator_``, seeded by ``random_state``."""
+        self._require_shapes()
+        self._check_params()
+        kwargs = dict(n_lld=self.n_lld_, n_classes=len(self.classes_),
+                      latent_dim=self.latent_dim, use_context=self.use_context,
+                      share_encoder=self.share_encoder, channels=self.conv_channels,
+                      kernel_size=self.kernel_size, dilation=self.dilation,
+                      dropout=self.dropout, pooling=self.pooling)
+        kwargs.update(self.get_params_for("module"))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self._seed())
+            module = self.module if isinstance(self.module, torch.nn.Module) \
+                else self.module(**kwargs)
+            n_cond = len(self.classes_) if self.prior == "class_mixture" else 0
+            discriminator = Discriminator(self.latent_dim, self.disc_hidden, n_cond)
+        self.module_ = module
+        self.discriminator_ = discriminator
+        return self
+
+    def initialize_criterion(self):
+        """Build the emotion, gender and discriminator losses."""
+        self._require_shapes()
+        weight = self._class_weights()
+        kwargs = {"label_smoothing": self.label_smoothing}
+        if weight is not None:
+            kwargs["weight"] = weight
+        kwargs.update(self.get_params_for("criterion"))
+        self.criterion_ = self.criterion(**kwargs)
+        self.criterion_gender_ = torch.nn.CrossEntropyLoss(ignore_index=-1)
+        self.criterion_disc_ = torch.nn.BCEWithLogitsLoss()
+        return self
+
+    def initialize_optimizer(self, triggered_directly=None):
+        """Build ``optimizer_`` (encoder + heads) and ``optimizer_disc_`` (discriminator)."""
+        args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        args, kwargs = self.get_params_for_optimizer(
+            "optimizer_disc", self.discriminator_.named_parameters())
+        self.optimizer_disc_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def _class_weights(self):
+        cw = self.class_weight
+        if cw is None:
+            return None
+        counts = getattr(self, "class_counts_", None)
+        if counts is None:
+            return None
+        classes = np.arange(len(self.classes_))
+        if isinstance(cw, str):
+            if cw != "balanced":
+                raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
+            present = counts > 0
+            w = np.ones(len(classes))
+            y = np.repeat(classes, counts)
+            w[present] = compute_class_weight("balanced", classes=classes[present], y=y)
+        elif isinstance(cw, dict):
+            w = np.array([float(cw.get(c, 1.0)) for c in self.classes_])
+        else:
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
+        return torch.as_tensor(w, dtype=torch.float32)
+
+    def _seed(self):
+        seed = getattr(self, "random_seed_", None)
+        if seed is None:
+            seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+            self.random_seed_ = seed
+        return seed
+
+    def set_params(self, **params):
+        """Set parameters; re-initialise the networks when one that shapes them changes.
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters (including skorch's ``optimizer__*``,
+            ``callbacks__*``, ...).
+
+        Returns
+        -------
+        self : MAECClassifier
+        """
+        super().set_params(**params)
+        if self.initialized_ and hasattr(self, "n_lld_"):
+            if _ARCHITECTURE_PARAMS.intersection(params):
+                self._initialize_module()
+                self._initialize_criterion()
+                self._initialize_optimizer()
+            elif _CRITERION_PARAMS.intersection(params):
+                self._initialize_criterion()
+        if {"patience", "validation_fraction", "train_split"}.intersection(params) \
+                and self.initialized_:
+            self._initialize_callbacks()
+        return self
+
+    # ------------------------------------------------------------------ data loading
+    def get_split_datasets(self, X, y=None, **fit_params):
+        """Split the training dataset; ``train_split="auto"`` holds out whole dialogues."""
+        if isinstance(self.train_split, str):
+            if self.validation_fraction is None:
+                return X, None
+            train, valid = DialogueValidSplit(self.validation_fraction, self.random_seed_)(X)
+        elif self.train_split is None:
+            return X, None
+        else:
+            train, valid = self.train_split(X, **fit_params)
+        if valid is not None:
+            valid = valid.subset(evaluation_order(valid, self.batching))
+        return train, valid
+
+    def get_dataset(self, X, y=None):
+        """Wrap ``X`` as a :class:`~sklearn_maec._bags.BagDataset` (validated)."""
+        return self._to_dataset(X, y, fitting=False)
+
+    def get_iterator(self, dataset, training=False):
+        """A DataLoader whose batches are padded per batch and bucketed by bag length."""
+        prefix = "iterator_train" if training else "iterator_valid"
+        kwargs = self.get_params_for(prefix)
+        batch_size = kwargs.pop("batch_size", self.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset)
+        seed = self.random_seed_ + len(self.history_ or []) if training else 0
+        sampler = BatchSampler(dataset, batch_size, shuffle=training, batching=self.batching,
+                               seed=seed)
+        kwargs.setdefault("num_workers", self.num_workers)
+        kwargs.setdefault("pin_memory", str(self.device).startswith("cuda"))
+        collate = BagCollator(dataset, self.window_frames_, self.n_lld_, self.use_context)
+        return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, **kwargs)
+
+    def infer(self, x, **fit_params):
+        """Run the module on one collated batch.
+
+        Parameters
+        ----------
+        x : BagBatch
+            A batch from :meth:`get_iterator`.
+        **fit_params : dict
+            Passed to the module.
+
+        Returns
+        -------
+        output : tuple of Tensor
+            Emotion logits, gender logits and ``Z``.
+        """
+        return self.module_(**x.to(self.device), **fit_params)
+
+    def check_data(self, X, y=None):
+        """Checks happen in :meth:`fit` (skorch hook; nothing to do here)."""
+
+    # ------------------------------------------------------------------ training
+    def _prior_sample(self, z, labels):
+        if self.prior == "class_mixture":
+            means = class_mixture_means(len(self.classes_), self.latent_dim, self.prior_mu)
+            return sample_prior(len(z), self.latent_dim, sigma=self.prior_sigma,
+                                means=means.to(z.device), labels=labels, device=z.device)
+        return sample_prior(len(z), self.latent_dim, self.prior_mu, self.prior_sigma,
+                            device=z.device)
+
+    def _losses(self, x, y, training):
+        """Forward pass and every loss of one batch (no optimizer step)."""
+        emotion_y, gender_y = y[:, 0], y[:, 1]
+        z = self.module_.encode(**x)
+        emotion_logits, gender_logits = self.module_.heads(z)
+        out = {"z": z, "y_pred": emotion_logits,
+               "emotion_loss": self.criterion_(emotion_logits, emotion_y)}
+        if self.has_gender_ and self.gender_weight > 0 and bool((gender_y >= 0).any()):
+            out["gender_loss"] = self.criterion_gender_(gender_logits, gender_y)
+        else:
+            out["gender_loss"] = z.new_zeros(())
+        return out
+
+    def _disc_terms(self, z, labels):
+        """Discriminator loss on prior vs (detached) codes, and its accuracy."""
+        labels = labels if self.prior == "class_mixture" else None
+        real = self.discriminator_(self._prior_sample(z, labels), labels)
+        fake = self.discriminator_(z.detach(), labels)
+        loss = self.criterion_disc_(real, torch.ones_like(real)) + \
+            self.criterion_disc_(fake, torch.zeros_like(fake))
+        acc = 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean())
+        return loss, acc
+
+    def _adversarial_term(self, z, labels):
+        """The encoder's adversarial loss; its gradient reaches the encoder through ``z``."""
+        labels = labels if self.prior == "class_mixture" else None
+        logit = self.discriminator_(z, labels)
+        if self.generator_loss == "minimax":  # E[log(1 - D(z))], minimised
+            return -torch.nn.functional.softplus(logit).mean()
+        return torch.nn.functional.softplus(-logit).mean()  # -E[log D(z)]
+
+    def _check_finite(self, values, phase):
+        for key, value in values.items():
+            if not torch.isfinite(value).all():
+                epoch = len(self.history_)
+                batch = len(self.history_[-1, "batches"]) if len(self.history_) else 0
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch}, {phase} batch {batch}: {key} is "
+                    f"{float(value.detach().cpu())}; lower lr (now {self.lr}), set grad_clip, "
+                    "or check the inputs for extreme values")
+
+    def train_step(self, batch, **fit_params):
+        """One batch in the paper's order: discriminator, then encoder + heads (Eq. 8).
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(x, y)`` from :meth:`get_iterator`.
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` (the encoder's total loss) and ``y_pred`` (emotion logits).
+        """
+        self._set_training(True)
+        x, y = unpack_data(batch)
+        x, y = x.to(self.device), to_tensor(y, device=self.device)
+        out = self._losses(x, y, training=True)
+        z = out["z"]
+        adversarial = self.adversarial_weight > 0
+        if adversarial:
+            # 1. regularisation phase: the discriminator learns prior (real) vs codes (fake)
+            disc_loss, disc_acc = self._disc_terms(z, y[:, 0])
+            self._check_finite({"disc_loss": disc_loss}, "training")
+            self.optimizer_disc_.zero_grad()
+            disc_loss.backward()
+            self._clip(self.discriminator_)
+            self.optimizer_disc_.step()
+            # the encoder is trained to fool the updated discriminator
+            adv_loss = self._adversarial_term(z, y[:, 0])
+        else:
+            disc_loss = disc_acc = adv_loss = z.new_zeros(())
+        # 2. classification phase (+ the adversarial term): encoder and heads
+        loss = out["emotion_loss"] + self.gender_weight * out["gender_loss"] + \
+            self.adversarial_weight * adv_loss
+        self._check_finite({"emotion_loss": out["emotion_loss"],
+                            "gender_loss": out["gender_loss"],
+                            "adversarial_loss": adv_loss, "train_loss": loss}, "training")
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self._clip(self.module_)
+        self.optimizer_.step()
+        self._record("train", out, adv_loss, disc_loss, disc_acc)
+        return {"loss": loss.detach(), "y_pred": out["y_pred"].detach()}
+
+    def validation_step(self, batch, **fit_params):
+        """Every loss on a validation batch, without updates; ``loss`` is the emotion loss.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(x, y)`` from :meth:`get_iterator`.
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` and ``y_pred``.
+        """
+        self._set_training(False)
+        x, y = unpack_data(batch)
+        x, y = x.to(self.device), to_tensor(y, device=self.device)
+        with torch.no_grad():
+            out = self._losses(x, y, training=False)
+            if self.adversarial_weight > 0:
+                disc_loss, disc_acc = self._disc_terms(out["z"], y[:, 0])
+                adv_loss = self._adversarial_term(out["z"], y[:, 0])
+            else:
+                disc_loss = disc_acc = adv_loss = out["z"].new_zeros(())
+        self._record("valid", out, adv_loss, disc_loss, disc_acc)
+        return {"loss": out["emotion_loss"], "y_pred": out["y_pred"]}
+
+    def _record(self, prefix, out, adv_loss, disc_loss, disc_acc):
+        values = {"emotion_loss": out["emotion_loss"], "gender_loss": out["gender_loss"],
+                  "adversarial_loss": adv_loss, "disc_loss": disc_loss, "disc_acc": disc_acc}
+        for key, value in values.items():
+            self.history_.record_batch(f"{prefix}_{key}", float(value.detach()))
+
+    def _clip(self, module):
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
+
+    def fit(self, X, y, **fit_params):
+        """Train on the bags of ``X`` and the emotion labels ``y``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            The output of ``OpenSmileSegmenter`` (+ ``ContextTripleBuilder``),
+            or a numeric array (see the class Notes).
+        y : array-like of shape (n_samples,)
+            Emotion labels (any hashable labels, e.g. strings).
+        **fit_params : dict
+            Passed to skorch's ``fit``.
+
+        Returns
+        -------
+        self : MAECClassifier
+            The fitted classifier.
+        """
+        self._check_params()
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y (the emotion labels)")
+        if self.warm_start and self.initialized_:
+            old = (self.n_lld_, self.window_frames_)
+        dataset = self._to_dataset(X, y, fitting=True)
+        if self.warm_start and self.initialized_ and old != (self.n_lld_, self.window_frames_):
+            raise ValueError("warm_start=True but the bag shape changed since the last fit")
+        dataset = self._training_rows(dataset, X)
+        self.class_counts_ = np.bincount(dataset.y[dataset.rows], minlength=len(self.classes_))
+        self.has_gender_ = bool((dataset.gender[dataset.rows] >= 0).any())
+        if not self.has_gender_ and self.gender_weight > 0 and isinstance(X, pd.DataFrame):
+            warnings.warn("no row of the training data has a known gender: the gender head is "
+                          "not trained (only the emotion loss and the regulariser are)",
+                          MAECWarning, stacklevel=2)
+        if not (self.warm_start and self.initialized_):
+            self.random_seed_ = None
+        seed = self._seed()
+        devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
+            else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(seed + 1)
+            super().fit(dataset, None, **fit_params)
+        return self
+
+    def _training_rows(self, dataset, X):
+        empty = np.flatnonzero(dataset.n_segments == 0)
+        if len(empty) == len(dataset):
+            raise ValueError("every row of X has an empty bag: nothing to train on")
+        if len(empty):
+            label = describe_rows(X, empty) if isinstance(X, pd.DataFrame) else list(empty[:5])
+            warnings.warn(f"{len(empty)} row(s) with an empty bag (failed extraction) are left "
+                          f"out of training: {label}", MAECWarning, stacklevel=3)
+            return dataset.subset(np.flatnonzero(dataset.n_segments > 0))
+        return dataset
+
+    # ------------------------------------------------------------------ inference
+    def _check_fitted(self):
+        if not (self.initialized_ and hasattr(self, "n_lld_")):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. "
+                                 "Call 'fit' with appropriate arguments before using it.")
+
+    def _run(self, X, fn):
+        """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort."""
+        self._check_fitted()
+        dataset = self.get_dataset(X)
+        order = evaluation_order(dataset, self.batching)
+        self._set_training(False)
+        outputs = []
+        with torch.no_grad():
+            for x, _ in self.get_iterator(dataset.subset(order), training=False):
+                outputs.append(fn(x.to(self.device)))
+        return outputs, order
+
+    def _unsort(self, outputs, order):
+        out = torch.cat(outputs).cpu().numpy()
+        result = np.empty_like(out)
+        result[order] = out
+        return result
+
+    def predict_proba(self, X):
+        """Probability of each emotion class.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Rows sum to one; columns follow ``classes_``.
+        """
+        outputs, order = self._run(
+            X, lambda x: torch.softmax(self.module_(**x)[0].float(), dim=1))
+        return self._unsort(outputs, order)
+
+    def predict(self, X):
+        """Predicted emotion labels (from ``classes_``).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def decision_function(self, X):
+        """Emotion logits (before the softmax).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        logits : ndarray of shape (n_samples, n_classes)
+        """
+        outputs, order = self._run(X, lambda x: self.module_(**x)[0].float())
+        return self._unsort(outputs, order)
+
+    def transform(self, X):
+        """Latent codes ``Z`` (for plots and downstream models).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+        """
+        outputs, order = self._run(X, lambda x: self.module_.encode(**x).float())
+        return self._unsort(outputs, order)
+
+    def predict_gender(self, X):
+        """Predicted speaker gender ("F" or "M") from the multi-task head.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        gender : ndarray of shape (n_samples,)
+        """
+        self._check_fitted()
+        if not self.has_gender_:
+            raise ValueError("the gender head was not trained: the training data had no gender")
+        outputs, order = self._run(X, lambda x: self.module_(**x)[1].float())
+        return GENDERS[self._unsort(outputs, order).argmax(axis=1)]
+
+    def segment_attention(self, X):
+        """Attention each segment of the current utterance receives (the salient moments).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        attention : list of ndarray
+            One array per row, of length ``n_segments`` of that row's bag,
+            summing to 1 (empty for an empty bag).
+        """
+        dataset = self.get_dataset(X)
+        outputs, order = self._run(
+            dataset, lambda x: self.module_.encode(**x, return_attention=True)[1].float())
+        rows = [row for batch in outputs for row in batch.cpu().numpy()]
+        result = [None] * len(rows)
+        for pos, row in zip(order, rows):
+            result[pos] = row[: dataset.lengths[pos]]
+        return result
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path):
+        """Save the fitted model as weights and plain metadata (no pickle).
+
+        The file holds tensors, numbers and strings only, and :meth:`load`
+        reads it with ``torch.load(weights_only=True)``, so loading a file from
+        someone else cannot run code, unlike ``joblib.load`` / ``pickle``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (conventionally ``.pt``).
+        """
+        self._check_fitted()
+        params = {k: v for k, v in self.get_params(deep=False).items() if _json_safe(v)}
+        meta = {
+            "format": "sklearn-maec/1",
+            "params": params,
+            "classes": self.classes_.tolist(),
+            "n_lld": int(self.n_lld_),
+            "window_frames": int(self.window_frames_),
+            "has_gender": bool(self.has_gender_),
+            "class_counts": self.class_counts_.tolist(),
+        }
+        state = {"meta": json.dumps(meta),
+                 "module": {k: v.cpu() for k, v in self.module_.state_dict().items()},
+                 "discriminator": {k: v.cpu() for k, v in
+                                   self.discriminator_.state_dict().items()}}
+        torch.save(state, path)
+
+    @classmethod
+    def load(cls, path, device="cpu"):
+        """Load a model written by :meth:`save`, without unpickling any code.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save`.
+        device : str, default="cpu"
+            Where to put the weights.
+
+        Returns
+        -------
+        model : MAECClassifier
+            Ready for ``predict``/``transform`` (and further training).
+        """
+        state = torch.load(path, map_location=device, weights_only=True)
+        meta = json.loads(state["meta"])
+        if meta.get("format") != "sklearn-maec/1":
+            raise ValueError(f"{path!r} is not a model saved by MAECClassifier.save")
+        params = dict(meta["params"], device=device)
+        model = cls(**params)
+        classes = np.asarray(meta["classes"])
+        model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
+        model.n_lld_ = model.n_features_in_ = meta["n_lld"]
+        model.window_frames_ = meta["window_frames"]
+        model.has_gender_ = meta["has_gender"]
+        model.class_counts_ = np.asarray(meta["class_counts"])
+        model.random_seed_ = 0
+        model.initialize()
+        model.module_.load_state_dict(state["module"])
+        model.discriminator_.load_state_dict(state["discriminator"])
+        return model
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(_json_safe(v) for v in value)
+    return False
+
+
+def _encode_gender(values):
+    """Map gender strings to 0 (F) / 1 (M) / -1 (unknown)."""
+    out = np.full(len(values), -1, np.int64)
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            out[i] = _GENDER_CODES.get(v.strip().lower(), -1)
+    return out

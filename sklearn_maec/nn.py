@@ -1,0 +1,447 @@
+"""The MAEC network as plain PyTorch modules (usable without skorch).
+
+Shapes use ``B`` for the samples of a batch, ``U`` for the distinct bags the
+batch needs (the samples' utterances and their context turns, each once),
+``N`` for all their segments, ``S`` for the longest bag, ``W`` for frames per
+segment and ``L`` for low-level descriptors per frame.  Bags travel as their
+segments concatenated (``(N, W, L)``) with their lengths, so no padding ever
+goes through the convolutions; :meth:`MAECNetwork.pack` builds such a batch
+from numpy bags.
+
+* :class:`SegmentEncoder`: per segment, a dilated convolution block (two
+  ordinary convolutions and one dilated convolution) plus a convolutional
+  shortcut, pooled over the segment's frames into ``h_i``, and a fully
+  connected bottleneck ``bt_i``.
+* :class:`BagEncoder`: runs the segment encoder on every segment, then a
+  bidirectional GRU (packed, so padding is skipped) over ``H`` (the keys), dot-product
+  attention with the bottleneck output as the query, global pooling of the
+  attention output (``KQ``) and of the keys (``V``), ``HF = KQ * V``.
+* :class:`MAECNetwork`: the bag encoder applied to the current utterance, the
+  speaker's previous turn and the interlocutor's turn, fused into the latent
+  code ``Z = concat(HF_cur * softmax(HF_pre * HF_int), HF_cur)``, and the
+  emotion and gender heads.
+* :class:`Discriminator`: two fully connected layers telling prior samples
+  from latent codes (optionally conditioned on the class).
+* :func:`sample_prior`: draws from the Gaussian prior or the class mixture.
+"""
+
+import math
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+__all__ = [
+    "SegmentEncoder",
+    "BagEncoder",
+    "MAECNetwork",
+    "Discriminator",
+    "sample_prior",
+    "class_mixture_means",
+]
+
+ROLES = ("current", "previous", "interlocutor")
+
+
+def _masked_mean(x, mask, dim):
+    """Mean of ``x`` over ``dim`` where ``mask`` is True; 0 where nothing is valid."""
+    mask = mask.to(x.dtype)
+    total = (x * mask.unsqueeze(-1)).sum(dim)
+    count = mask.sum(dim).clamp(min=1.0).unsqueeze(-1)
+    return total / count
+
+
+class SegmentEncoder(nn.Module):
+    """Dilated convolution block with a convolutional shortcut, then a bottleneck.
+
+    Parameters
+    ----------
+    n_lld : int
+        Descriptors per frame (input channels).
+    channels : int, default=64
+        Channels of the convolutions (size of ``h_i``).
+    bottleneck_dim : int, default=32
+        Size of the bottleneck output ``bt_i``.
+    kernel_size : int, default=3
+        Kernel of every convolution (odd).
+    dilation : int, default=2
+        Dilation of the third convolution.
+    dropout : float, default=0.0
+        Dropout on ``h_i``.
+    """
+
+    def __init__(self, n_lld, channels=64, bottleneck_dim=32, kernel_size=3, dilation=2,
+                 dropout=0.0):
+        super().__init__()
+        pad = kernel_size // 2
+        self.conv1 = nn.Conv1d(n_lld, channels, kernel_size, padding=pad)
+        self.conv2 = nn.Conv1d(channels, channels, kernel_size, padding=pad)
+        self.dilated = nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
+                                 padding=pad * dilation)
+        self.shortcut = nn.Conv1d(n_lld, channels, 1)
+        self.act = nn.ReLU()
+        self.dropout = nn.Dropout(dropout)
+        self.bottleneck = nn.Sequential(nn.Linear(channels, bottleneck_dim), nn.Tanh())
+
+    def forward(self, x, n_valid_frames=None):
+        """Encode segments.
+
+        Parameters
+        ----------
+        x : Tensor of shape (N, W, L)
+        n_valid_frames : Tensor of shape (N,) or None
+            True frames per segment (the rest is zero padding); None = all W.
+
+        Returns
+        -------
+        h : Tensor of shape (N, channels)
+        bt : Tensor of shape (N, bottleneck_dim)
+        """
+        x = x.transpose(1, 2)  # (N, L, W)
+        y = self.act(self.conv1(x))
+        y = self.act(self.conv2(y))
+        y = self.dilated(y)
+        y = self.act(y + self.shortcut(x))  # (N, C, W)
+        if n_valid_frames is None:
+            h = y.mean(dim=2)
+        else:
+            frame_mask = torch.arange(y.shape[2], device=y.device)[None, :] < n_valid_frames[:, None]
+            h = _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
+        h = self.dropout(h)
+        return h, self.bottleneck(h)
+
+
+class BagEncoder(nn.Module):
+    """Multi-instance encoder of one bag of segments into ``HF``.
+
+    Parameters
+    ----------
+    n_lld : int
+        Descriptors per frame.
+    hf_dim : int
+        Size of ``HF`` (even: the BiGRU has ``hf_dim // 2`` units per direction,
+        and the bottleneck has ``hf_dim`` units so it can query the keys).
+    channels : int, default=64
+        Convolution channels.
+    kernel_size : int, default=3
+        Convolution kernel.
+    dilation : int, default=2
+        Dilation of the dilated convolution.
+    dropout : float, default=0.0
+        Dropout on the segment vectors.
+    pooling : {"mean", "max"}, default="mean"
+        The global pooling of the attention output and of the keys.
+    """
+
+    def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
+                 pooling="mean"):
+        super().__init__()
+        if hf_dim % 2:
+            raise ValueError(f"hf_dim must be even (a bidirectional GRU), got {hf_dim}")
+        if pooling not in ("mean", "max"):
+            raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+        self.hf_dim = hf_dim
+        self.pooling = pooling
+        self.segment = SegmentEncoder(n_lld, channels, hf_dim, kernel_size, dilation, dropout)
+        self.gru = nn.GRU(channels, hf_dim // 2, batch_first=True, bidirectional=True)
+
+    def _pool(self, x, mask):
+        if self.pooling == "mean":
+            return _masked_mean(x, mask, dim=1)
+        filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+        return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
+
+    def forward(self, segments, bag_lengths, segment_frames=None, return_attention=False):
+        """Encode bags given as their segments, concatenated.
+
+        Parameters
+        ----------
+        segments : Tensor of shape (N, W, L)
+            The segments of every bag, bag after bag, with no padding: the
+            convolutions only ever see real segments.
+        bag_lengths : LongTensor of shape (U,)
+            Segments in each bag (0 for an empty bag, whose ``HF`` is zero).
+        segment_frames : LongTensor of shape (N,) or None
+            True frames in each segment (the rest is zero padding); None = all W.
+        return_attention : bool, default=False
+            Also return each segment's attention weight.
+
+        Returns
+        -------
+        hf : Tensor of shape (U, hf_dim)
+        attention : Tensor of shape (U, S_max), only when ``return_attention``
+            How much attention each segment receives, averaged over the
+            queries; sums to 1 over a bag's segments (0 for empty bags).
+        """
+        U = bag_lengths.shape[0]
+        S = max(int(bag_lengths.max()) if U else 0, 1)
+        mask = torch.arange(S, device=bag_lengths.device)[None, :] < bag_lengths[:, None]
+        channels = self.segment.conv2.out_channels
+        H = segments.new_zeros(U, S, channels)
+        BT = segments.new_zeros(U, S, self.hf_dim)
+        if segments.shape[0]:
+            h, bt = self.segment(segments, segment_frames)
+            H = H.masked_scatter(mask.unsqueeze(-1), h)
+            BT = BT.masked_scatter(mask.unsqueeze(-1), bt)
+
+        packed = pack_padded_sequence(H, bag_lengths.clamp(min=1).cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        key, _ = self.gru(packed)
+        key, _ = pad_packed_sequence(key, batch_first=True, total_length=S)  # (U, S, hf_dim)
+        key = key * mask.unsqueeze(-1).to(key.dtype)
+
+        scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(self.hf_dim)  # (U, S_q, S_k)
+        scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
+        weights = torch.nan_to_num(torch.softmax(scores, dim=-1), nan=0.0)  # empty bags
+        A = torch.bmm(weights, key)
+        hf = self._pool(A, mask) * self._pool(key, mask)  # HF = KQ * V
+        if not return_attention:
+            return hf
+        # attention each segment (key) receives, averaged over the real queries
+        received = (weights * mask.unsqueeze(-1).to(weights.dtype)).sum(dim=1)
+        return hf, received / bag_lengths.clamp(min=1).unsqueeze(-1).to(weights.dtype)
+
+
+def _gather(hf, index):
+    """Rows of ``hf`` at ``index`` (a zero row where index is -1: no such turn)."""
+    out = hf[index.clamp(min=0)]
+    return out * (index >= 0).unsqueeze(-1).to(hf.dtype)
+
+
+class MAECNetwork(nn.Module):
+    """Encoder (three bags -> latent code ``Z``) and the emotion and gender heads.
+
+    Parameters
+    ----------
+    n_lld : int
+        Descriptors per frame.
+    n_classes : int
+        Number of emotion classes.
+    latent_dim : int, default=64
+        Size of ``Z``.  With context ``Z = concat(HF_cur * PI, HF_cur)``, so
+        ``HF`` has ``latent_dim / 2`` units (a multiple of 4 is needed);
+        without context ``Z = HF_cur`` (a multiple of 2).
+    use_context : bool, default=True
+        Encode the previous and interlocutor turns and fuse them (the paper);
+        False is the single-utterance ablation.
+    share_encoder : bool, default=True
+        One bag encoder applied to the three inputs (the paper); False gives
+        each input its own encoder (the authors' released code).
+    channels : int, default=64
+        Convolution channels of the segment encoder.
+    kernel_size : int, default=3
+        Convolution kernel.
+    dilation : int, default=2
+        Dilation of the dilated convolution.
+    dropout : float, default=0.1
+        Dropout on segment vectors and on ``Z`` before the heads.
+    pooling : {"mean", "max"}, default="mean"
+        Global pooling in the bag encoder.
+    n_genders : int, default=2
+        Outputs of the gender head.
+    """
+
+    def __init__(self, n_lld, n_classes, latent_dim=64, use_context=True, share_encoder=True,
+                 channels=64, kernel_size=3, dilation=2, dropout=0.1, pooling="mean",
+                 n_genders=2):
+        super().__init__()
+        check_latent_dim(latent_dim, use_context)
+        self.use_context = use_context
+        self.share_encoder = share_encoder
+        self.latent_dim = latent_dim
+        hf_dim = latent_dim // 2 if use_context else latent_dim
+        kwargs = dict(n_lld=n_lld, hf_dim=hf_dim, channels=channels, kernel_size=kernel_size,
+                      dilation=dilation, dropout=dropout, pooling=pooling)
+        n_encoders = 3 if (use_context and not share_encoder) else 1
+        self.encoders = nn.ModuleList([BagEncoder(**kwargs) for _ in range(n_encoders)])
+        self.dropout = nn.Dropout(dropout)
+        self.emotion_head = nn.Linear(latent_dim, n_classes)
+        self.gender_head = nn.Linear(latent_dim, n_genders)
+
+    def _encoder(self, role):
+        return self.encoders[ROLES.index(role) if len(self.encoders) == 3 else 0]
+
+    @staticmethod
+    def pack(bags, current, previous=None, interlocutor=None, n_frames=None):
+        """Build the keyword arguments of :meth:`encode` from numpy bags (for use without skorch).
+
+        Parameters
+        ----------
+        bags : sequence of ndarray of shape (n_segments_i, W, L)
+            Distinct bags.
+        current, previous, interlocutor : sequence of int
+            Per sample, the position of its bags in ``bags`` (-1: none).
+        n_frames : sequence of int or None
+            True frames of each bag's utterance (only matters when shorter than W).
+
+        Returns
+        -------
+        batch : dict of Tensor
+        """
+        import numpy as np
+
+        lengths = np.array([b.shape[0] for b in bags], dtype=np.int64)
+        W = bags[0].shape[1]
+        segs = np.concatenate([np.asarray(b, dtype=np.float32) for b in bags], axis=0)
+        frames = np.full(len(segs), W, dtype=np.int64)
+        if n_frames is not None:
+            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+            for k, n in enumerate(n_frames):
+                if lengths[k] and n < W:
+                    frames[starts[k]] = max(int(n), 1)
+
+        def idx(v):
+            return None if v is None else torch.as_tensor(np.asarray(v, dtype=np.int64))
+
+        return {"segments": torch.from_numpy(segs), "bag_lengths": torch.from_numpy(lengths),
+                "segment_frames": torch.from_numpy(frames), "current": idx(current),
+                "previous": idx(previous), "interlocutor": idx(interlocutor)}
+
+    def encode(self, segments, bag_lengths, current, previous=None, interlocutor=None,
+               segment_frames=None, return_attention=False):
+        """Latent codes ``Z`` of a batch (and the attention over the current bags if asked).
+
+        A batch holds each distinct bag once (an utterance is often another
+        one's previous or interlocutor turn); the three inputs index into them.
+
+        Parameters
+        ----------
+        segments : Tensor of shape (N, W, L)
+            The segments of every distinct bag, concatenated.
+        bag_lengths : LongTensor of shape (U,)
+            Segments per distinct bag.
+        current, previous, interlocutor : LongTensor of shape (B,)
+            For each sample, the distinct bag of its current utterance, its
+            speaker's previous turn and its interlocutor's turn (-1: none, an
+            empty bag).  The context is ignored when ``use_context`` is False.
+        segment_frames : LongTensor of shape (N,) or None
+            True frames per segment.
+        return_attention : bool, default=False
+            Also return the attention over the current bags' segments.
+
+        Returns
+        -------
+        z : Tensor of shape (B, latent_dim)
+        attention : Tensor of shape (B, S_max), only when ``return_attention``
+        """
+        cache = {}
+
+        def encoded(role):
+            # one pass over the distinct bags per encoder (a single one when shared)
+            encoder = self._encoder(role)
+            if id(encoder) not in cache:
+                out = encoder(segments, bag_lengths, segment_frames,
+                              return_attention=return_attention)
+                cache[id(encoder)] = out if return_attention else (out, None)
+            return cache[id(encoder)]
+
+        hf_all, attention_all = encoded("current")
+        hf_cur = _gather(hf_all, current)
+        if self.use_context:
+            hf_pre = _gather(encoded("previous")[0], previous)
+            hf_int = _gather(encoded("interlocutor")[0], interlocutor)
+            pi = torch.softmax(hf_pre * hf_int, dim=-1)
+            z = torch.cat([hf_cur * pi, hf_cur], dim=-1)
+        else:
+            z = hf_cur
+        if return_attention:
+            return z, _gather(attention_all, current)
+        return z
+
+    def heads(self, z):
+        """Emotion and gender logits from latent codes."""
+        z = self.dropout(z)
+        return self.emotion_head(z), self.gender_head(z)
+
+    def forward(self, **batch):
+        """Return ``(emotion_logits, gender_logits, z)`` for a batch (keywords as :meth:`encode`)."""
+        z = self.encode(**batch)
+        emotion, gender = self.heads(z)
+        return emotion, gender, z
+
+
+def check_latent_dim(latent_dim, use_context):
+    """Raise a ValueError when ``latent_dim`` cannot be split as the architecture needs."""
+    multiple = 4 if use_context else 2
+    if not isinstance(latent_dim, int) or latent_dim < multiple or latent_dim % multiple:
+        raise ValueError(
+            f"latent_dim must be a positive multiple of {multiple} "
+            f"{'with' if use_context else 'without'} context, got {latent_dim!r}: "
+            + ("Z = concat(HF_cur * PI, HF_cur) and HF comes out of a bidirectional GRU"
+               if use_context else "Z = HF_cur comes out of a bidirectional GRU")
+        )
+
+
+class Discriminator(nn.Module):
+    """Two fully connected layers scoring "prior sample" (high) against "latent code" (low).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of the codes.
+    hidden : int, default=64
+        Units of the hidden layer.
+    n_conditions : int, default=0
+        When > 0 the class is given as a one-hot vector of this size beside the
+        code (the class-conditional mixture prior).
+    """
+
+    def __init__(self, latent_dim, hidden=64, n_conditions=0):
+        super().__init__()
+        self.n_conditions = n_conditions
+        self.net = nn.Sequential(
+            nn.Linear(latent_dim + n_conditions, hidden),
+            nn.LeakyReLU(0.2),
+            nn.Linear(hidden, 1),
+        )
+
+    def forward(self, z, labels=None):
+        """Logit of "this is a prior sample" for each row of ``z``."""
+        if self.n_conditions:
+            z = torch.cat([z, nn.functional.one_hot(labels, self.n_conditions).to(z.dtype)], -1)
+        return self.net(z).squeeze(-1)
+
+
+def class_mixture_means(n_classes, latent_dim, radius, seed=0):
+    """Fixed, well separated class means on a sphere of the given radius.
+
+    Orthogonal directions when ``n_classes <= latent_dim`` (from a QR
+    decomposition of a seeded Gaussian matrix), so every pair of means is
+    ``radius * sqrt(2)`` apart.
+    """
+    g = torch.Generator().manual_seed(seed)
+    a = torch.randn(latent_dim, max(n_classes, 1), generator=g)
+    if n_classes <= latent_dim:
+        q, _ = torch.linalg.qr(a)
+        directions = q.T[:n_classes]
+    else:
+        directions = torch.nn.functional.normalize(a.T, dim=1)
+    return radius * directions
+
+
+def sample_prior(n, latent_dim, mu=0.0, sigma=1.0, means=None, labels=None, generator=None,
+                 device=None, dtype=torch.float32):
+    """Draw ``n`` samples of the prior.
+
+    Parameters
+    ----------
+    n, latent_dim : int
+        Shape of the sample.
+    mu, sigma : float
+        Gaussian prior ``N(mu, sigma^2 I)``; with ``means``, ``sigma`` is the
+        spread of every class's Gaussian and ``mu`` is unused.
+    means : Tensor of shape (n_classes, latent_dim) or None
+        Class means of the mixture prior.
+    labels : LongTensor of shape (n,) or None
+        Class of each sample (required with ``means``).
+    generator : torch.Generator or None
+        Source of randomness.
+    device, dtype
+        Of the returned tensor.
+    """
+    noise = torch.randn(n, latent_dim, generator=generator, dtype=dtype,
+                        device=device if generator is None else generator.device)
+    noise = noise.to(device)
+    if means is None:
+        return mu + sigma * noise
+    return means[labels] + sigma * noise
