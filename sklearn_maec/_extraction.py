@@ -16,7 +16,25 @@ import numpy as np
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
 from ._opensmile import MIN_SAMPLES, extract_lld
 
-__all__ = ["RowResult", "make_extractors", "extract_row"]
+__all__ = ["RowResult", "make_extractors", "extract_row", "EXTRACTION_LOG_ENV"]
+
+#: When this environment variable names a file (in the process that calls the
+#: segmenter), every extraction that really runs openSMILE (not a cache hit)
+#: appends one line to it -- from any worker process -- so benchmarks and
+#: tests can count extractions.
+EXTRACTION_LOG_ENV = "SKLEARN_MAEC_EXTRACTION_LOG"
+_log_path = None  # set per job by extract_row (worker processes may predate the env var)
+
+
+def _log_extraction(what):
+    path = _log_path
+    if path:
+        line = f"{os.getpid()}\t{what}\n".encode()
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)  # one short O_APPEND write: lines never interleave
+        finally:
+            os.close(fd)
 
 
 @dataclass
@@ -53,12 +71,14 @@ def _extract_file(path, size, mtime_ns, spec, target_rate):
     # ``size`` and ``mtime_ns`` are only part of the cache key.
     signal, rate, notes = read_audio(path, target_rate)
     frames, step = _check_and_extract(signal, rate, spec, target_rate)
+    _log_extraction(path)
     return frames, step, notes
 
 
 def _extract_array(signal, sampling_rate, spec, target_rate):
     signal, notes = as_mono_float32(signal)
     frames, step = _check_and_extract(signal, int(sampling_rate), spec, target_rate)
+    _log_extraction(f"array of {signal.size} samples at {int(sampling_rate)} Hz")
     return frames, step, notes
 
 
@@ -82,7 +102,7 @@ def _valid_rate(rate):
     return int(rate) if np.isfinite(rate) and rate > 0 and rate == int(rate) else None
 
 
-def extract_row(audio, sampling_rate, spec, target_rate, extractors):
+def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=None):
     """Extract one row's frames; never raises for bad input.
 
     Parameters
@@ -96,11 +116,16 @@ def extract_row(audio, sampling_rate, spec, target_rate, extractors):
         Rate openSMILE resamples to (None keeps the input's rate).
     extractors : tuple
         From :func:`make_extractors`.
+    log_path : str or None
+        File to which each real extraction appends a line (see
+        :data:`EXTRACTION_LOG_ENV`).
 
     Returns
     -------
     RowResult
     """
+    global _log_path
+    _log_path = log_path
     extract_file, extract_array = extractors
     try:
         if isinstance(audio, (str, os.PathLike)):

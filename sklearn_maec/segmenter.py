@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._extraction import extract_row, make_extractors
+from ._extraction import EXTRACTION_LOG_ENV, extract_row, make_extractors
 from ._opensmile import feature_names, resolve_feature_set
 from ._segments import cut_segments
 from ._validation import check_dataframe, row_label
@@ -206,8 +206,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """Run every row; return the per-row results (errors collected, warnings emitted)."""
         extractors = make_extractors(check_memory(self.memory))
         rates = X["sampling_rate"] if "sampling_rate" in X.columns else [None] * len(X)
+        log_path = os.environ.get(EXTRACTION_LOG_ENV)
         jobs = (
-            delayed(extract_row)(audio, rate, spec, self.sampling_rate, extractors)
+            delayed(extract_row)(audio, rate, spec, self.sampling_rate, extractors, log_path)
             for audio, rate in zip(X["audio"], rates)
         )
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")

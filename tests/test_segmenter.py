@@ -374,3 +374,17 @@ def test_transform_before_fit_raises(tone):
 
     with pytest.raises(NotFittedError):
         OpenSmileSegmenter().transform(pd.DataFrame({"audio": [tone], "sampling_rate": [16000]}))
+
+
+def test_extraction_log_counts_across_worker_processes(wav_corpus, tmp_path, monkeypatch):
+    from sklearn_maec._extraction import EXTRACTION_LOG_ENV
+
+    X, _ = wav_corpus
+    log = tmp_path / "extractions.log"
+    monkeypatch.setenv(EXTRACTION_LOG_ENV, str(log))
+    seg = OpenSmileSegmenter(n_jobs=2, memory=str(tmp_path / "cache"))
+    seg.fit(X)
+    seg.transform(X)  # served from the cache
+    lines = log.read_text().splitlines()
+    assert len(lines) == len(X)
+    assert sorted(line.split("\t")[1] for line in lines) == sorted(X["audio"])
