@@ -19,6 +19,9 @@ from .exceptions import AudioWarning, ExtractionError
 __all__ = ["OpenSmileSegmenter"]
 
 _DEFAULT_FRAME_STEP = 0.01  # openSMILE's LLD step in every shipped config
+#: Optional columns naming the audio of each row's context turns (the loaders of
+#: real corpora fill them from every turn of a dialogue, labelled or not).
+CONTEXT_AUDIO_COLUMNS = ("previous_audio", "interlocutor_audio")
 
 
 class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
@@ -125,6 +128,17 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         one segment zero-padded after its ``len(frames)`` true frames (with an
         :class:`~sklearn_maec.AudioWarning`); a failed row an empty bag.
 
+    When ``X`` has ``previous_audio`` / ``interlocutor_audio`` columns (the
+    audio of each row's true context turns, as :func:`~sklearn_maec.datasets.load_iemocap`
+    and :func:`~sklearn_maec.datasets.load_meld` give them, including turns
+    whose label was dropped), those turns are extracted too and added as
+    ``previous_frames``/``previous_segments`` and
+    ``interlocutor_frames``/``interlocutor_segments`` (empty where there is no
+    such turn); the classifier then reads them instead of the positions of
+    :class:`ContextTripleBuilder`.  Every distinct source (path, or array
+    object) is extracted once per call and shares one frames array and one
+    bag, whichever columns refer to it.
+
     Pickling the transformed DataFrame copies every view: cache the frames with
     ``memory`` rather than the transformed data.
 
@@ -202,38 +216,69 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         return check_dataframe(X, ["audio"], "OpenSmileSegmenter")
 
     # -------------------------------------------------------------- extraction
+    def _sources(self, X):
+        """Distinct audio sources of X (own audio and explicit context turns), each once.
+
+        Returns the list of ``(audio, sampling_rate, row, column)`` sources and,
+        per column, every row's source index (-1: no context turn).
+        """
+        columns = ["audio"] + [c for c in CONTEXT_AUDIO_COLUMNS if c in X.columns]
+        rates = X["sampling_rate"].to_numpy() if "sampling_rate" in X.columns else None
+        index, sources, refs = {}, [], {}
+        for col in columns:
+            ref = np.full(len(X), -1, dtype=np.int64)
+            for i, audio in enumerate(X[col].to_numpy()):
+                if col != "audio" and _is_missing(audio):
+                    continue  # no previous / interlocutor turn
+                if isinstance(audio, (str, os.PathLike)):
+                    key = os.path.abspath(os.fspath(audio))
+                else:  # the same samples at another rate are another source
+                    key = ("array", id(audio), None if rates is None else str(rates[i]))
+                k = index.get(key)
+                if k is None:
+                    k = index[key] = len(sources)
+                    sources.append((audio, None if rates is None else rates[i], i, col))
+                ref[i] = k
+            refs[col] = ref
+        return sources, refs
+
     def _extract(self, X, spec):
-        """Run every row; return the per-row results (errors collected, warnings emitted)."""
+        """Extract every distinct source; return results per source and each row's references."""
         extractors = make_extractors(check_memory(self.memory))
-        rates = X["sampling_rate"] if "sampling_rate" in X.columns else [None] * len(X)
+        sources, refs = self._sources(X)
         log_path = os.environ.get(EXTRACTION_LOG_ENV)
         jobs = (
             delayed(extract_row)(audio, rate, spec, self.sampling_rate, extractors, log_path)
-            for audio, rate in zip(X["audio"], rates)
+            for audio, rate, _, _ in sources
         )
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         results = parallel(jobs)
         if self.verbose:
             from tqdm.auto import tqdm
 
-            results = tqdm(results, total=len(X), desc="openSMILE", unit="file")
+            results = tqdm(results, total=len(sources), desc="openSMILE", unit="file")
         results = list(results)
 
-        notes = [
-            f"{describe_row(X, i)}: {note}" for i, r in enumerate(results) for note in r.notes
-        ]
+        def where(k):
+            _, _, row, col = sources[k]
+            return describe_row(X, row, col)
+
+        notes = [f"{where(k)}: {note}" for k, r in enumerate(results) for note in r.notes]
         if notes:
             warnings.warn(_summarise(notes, "audio input(s) were adjusted"), AudioWarning,
                           stacklevel=3)
-        errors = {i: f"{describe_row(X, i)}: {r.error}" for i, r in enumerate(results) if r.error}
+        errors = {sources[k][2]: f"{where(k)}: {r.error}" for k, r in enumerate(results)
+                  if r.error}
         if errors:
             if self.on_error == "raise":
-                raise ExtractionError(errors, [None if r.error else r.frames for r in results])
+                own = refs["audio"]
+                raise ExtractionError(errors, [None if results[k].error else results[k].frames
+                                               for k in own])
             warnings.warn(
-                _summarise(list(errors.values()), "row(s) failed and get an empty bag"),
+                _summarise(list(errors.values()), "audio source(s) failed and give an empty bag"),
                 AudioWarning, stacklevel=3,
             )
-        return results
+        return results, refs
 
     def _fit_from_results(self, X, spec, results):
         ok = [r for r in results if r.error is None]
@@ -284,31 +329,35 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self._spec = spec
         return self
 
-    def _assemble(self, X, results):
-        n = len(X)
-        frames_col = np.empty(n, dtype=object)
-        segments_col = np.empty(n, dtype=object)
-        empty = np.empty((0, self.n_lld_), dtype=np.float32)
-        short = []
-        for i, r in enumerate(results):
+    def _assemble(self, X, results, refs):
+        empty_frames = np.empty((0, self.n_lld_), dtype=np.float32)
+        empty = (empty_frames, cut_segments(empty_frames, self.window_frames_,
+                                            self.stride_frames_, self.max_segments))
+        bags = []  # per source: (frames, segments), computed once even when shared
+        for r in results:
             if r.error is not None:
-                frames = empty
-            else:
-                if r.frames.shape[1] != self.n_lld_:
-                    raise ValueError(
-                        f"{describe_row(X, i)}: {r.frames.shape[1]} LLDs per frame, but the "
-                        f"segmenter was fitted with {self.n_lld_}"
-                    )
-                frames = r.frames
-                if self.standardize:
-                    frames = (frames - self.mean_) / self.scale_
-                frames = frames.astype(np.float32, copy=False)
-                if 0 < frames.shape[0] < self.window_frames_:
-                    short.append(f"{describe_row(X, i)}: {frames.shape[0]} frames")
-            frames_col[i] = frames
-            segments_col[i] = cut_segments(
-                frames, self.window_frames_, self.stride_frames_, self.max_segments
-            )
+                bags.append(empty)
+                continue
+            if r.frames.shape[1] != self.n_lld_:
+                raise ValueError(f"{r.frames.shape[1]} LLDs per frame, but the segmenter was "
+                                 f"fitted with {self.n_lld_}")
+            frames = r.frames
+            if self.standardize:
+                frames = (frames - self.mean_) / self.scale_
+            frames = frames.astype(np.float32, copy=False)
+            bags.append((frames, cut_segments(frames, self.window_frames_, self.stride_frames_,
+                                              self.max_segments)))
+        out = X.copy(deep=False)
+        for col, ref in refs.items():
+            prefix = "" if col == "audio" else col[: -len("audio")]
+            frames_col = np.empty(len(X), dtype=object)
+            segments_col = np.empty(len(X), dtype=object)
+            for i, k in enumerate(ref):
+                frames_col[i], segments_col[i] = empty if k < 0 else bags[k]
+            out[prefix + "frames"] = frames_col
+            out[prefix + "segments"] = segments_col
+        short = [f"{describe_row(X, i)}: {len(f)} frames" for i, f in enumerate(out["frames"])
+                 if 0 < len(f) < self.window_frames_]
         if short:
             warnings.warn(
                 _summarise(short, f"utterance(s) are shorter than one window ({self.window} s = "
@@ -316,9 +365,6 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                                   "segment"),
                 AudioWarning, stacklevel=3,
             )
-        out = X.copy(deep=False)
-        out["frames"] = frames_col
-        out["segments"] = segments_col
         return out
 
     # -------------------------------------------------------------- public API
@@ -341,7 +387,7 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         spec = self._check_params()
         X = self._as_frame(X)
-        return self._fit_from_results(X, spec, self._extract(X, spec))
+        return self._fit_from_results(X, spec, self._extract(X, spec)[0])
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit and transform in one extraction pass.
@@ -362,9 +408,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         spec = self._check_params()
         X = self._as_frame(X)
-        results = self._extract(X, spec)
+        results, refs = self._extract(X, spec)
         self._fit_from_results(X, spec, results)
-        return self._assemble(X, results)
+        return self._assemble(X, results, refs)
 
     def transform(self, X):
         """Add the ``frames`` and ``segments`` columns to ``X``.
@@ -392,7 +438,7 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         stride_frames = int(round(self.stride / self.frame_step_))
         if (window_frames, stride_frames) != (self.window_frames_, self.stride_frames_):
             raise ValueError("window/stride changed since fit; fit the segmenter again")
-        return self._assemble(X, self._extract(X, spec))
+        return self._assemble(X, *self._extract(X, spec))
 
     def get_feature_names_out(self, input_features=None):
         """Columns of the transformed DataFrame.
@@ -429,16 +475,20 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         return self
 
 
-def describe_row(X, position):
+def _is_missing(value):
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def describe_row(X, position, column="audio"):
     """Name a row for messages: its position, its id and its audio source."""
     label = row_label(X, position)
-    audio = X["audio"].iloc[position]
+    audio = X[column].iloc[position]
     if isinstance(audio, (str, os.PathLike)):
         source = repr(os.fspath(audio))
     else:
         shape = getattr(audio, "shape", None)
         source = f"array of shape {shape}" if shape is not None else type(audio).__name__
-    return f"row {position} ({label!r}, audio {source})"
+    return f"row {position} ({label!r}, {column} {source})"
 
 
 def _summarise(items, what, limit=5):

@@ -250,7 +250,7 @@ def test_bad_rows_raise_naming_each_row_after_processing_all(tmp_path, tone):
 
 def test_bad_rows_warn_keeps_every_other_row(tmp_path, tone):
     X = _bad_rows(tmp_path, tone)
-    with pytest.warns(AudioWarning, match="6 row\\(s\\) failed"):
+    with pytest.warns(AudioWarning, match="6 audio source\\(s\\) failed"):
         Xt = OpenSmileSegmenter(on_error="warn").fit_transform(X)
     sizes = [s.shape[0] for s in Xt["segments"]]
     assert sizes[0] > 0 and sizes[7] > 0
@@ -388,3 +388,28 @@ def test_extraction_log_counts_across_worker_processes(wav_corpus, tmp_path, mon
     lines = log.read_text().splitlines()
     assert len(lines) == len(X)
     assert sorted(line.split("\t")[1] for line in lines) == sorted(X["audio"])
+
+
+def test_explicit_context_audio_is_extracted_once_and_shared(wav_corpus, tmp_path, monkeypatch):
+    from sklearn_maec._extraction import EXTRACTION_LOG_ENV
+
+    X, _ = wav_corpus
+    X = X.copy()
+    paths = list(X["audio"])
+    # context turns: the row before (a labelled row), and one file that is not a row
+    extra = tmp_path / "dropped turn.wav"
+    soundfile.write(extra, soundfile.read(paths[0])[0], 16000)
+    X["previous_audio"] = [None] + paths[:-1]
+    X["interlocutor_audio"] = [str(extra)] + [None] * (len(X) - 1)
+    log = tmp_path / "log"
+    monkeypatch.setenv(EXTRACTION_LOG_ENV, str(log))
+    Xt = OpenSmileSegmenter().fit_transform(X)
+    assert len(log.read_text().splitlines()) == len(X) + 1  # each distinct file once
+    for col in ["previous_frames", "previous_segments", "interlocutor_frames",
+                "interlocutor_segments"]:
+        assert col in Xt.columns
+    assert Xt["previous_segments"].iloc[0].shape[0] == 0  # no previous turn: empty bag
+    for i in range(1, len(X)):  # the same objects as the referenced rows' own bags
+        assert Xt["previous_segments"].iloc[i] is Xt["segments"].iloc[i - 1]
+    np.testing.assert_array_equal(Xt["interlocutor_frames"].iloc[0], Xt["frames"].iloc[0])
+    assert Xt["interlocutor_segments"].iloc[1].shape == (0, 50, 45)
