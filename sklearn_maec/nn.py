@@ -98,14 +98,25 @@ class SegmentEncoder(nn.Module):
         bt : Tensor of shape (N, bottleneck_dim)
         """
         x = x.transpose(1, 2)  # (N, L, W)
-        y = self.act(self.conv1(x))
-        y = self.act(self.conv2(y))
+        if n_valid_frames is None:
+            def keep(t):
+                return t
+        else:
+            # zero every layer's input beyond the true frames, so the padding
+            # never reaches a true frame through the kernels' receptive field
+            frame_mask = torch.arange(x.shape[2], device=x.device)[None, :] < n_valid_frames[:, None]
+            pad = ~frame_mask.unsqueeze(1)  # (N, 1, W)
+
+            def keep(t):
+                return t.masked_fill(pad, 0.0)
+        x = keep(x)
+        y = keep(self.act(self.conv1(x)))
+        y = keep(self.act(self.conv2(y)))
         y = self.dilated(y)
         y = self.act(y + self.shortcut(x))  # (N, C, W)
         if n_valid_frames is None:
             h = y.mean(dim=2)
         else:
-            frame_mask = torch.arange(y.shape[2], device=y.device)[None, :] < n_valid_frames[:, None]
             h = _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
         h = self.dropout(h)
         return h, self.bottleneck(h)
@@ -349,12 +360,36 @@ class MAECNetwork(nn.Module):
         return z
 
     def heads(self, z):
-        """Emotion and gender logits from latent codes."""
+        """Emotion and gender logits from latent codes.
+
+        Parameters
+        ----------
+        z : Tensor of shape (B, latent_dim)
+            Latent codes, as :meth:`encode` returns them.
+
+        Returns
+        -------
+        emotion_logits : Tensor of shape (B, n_classes)
+        gender_logits : Tensor of shape (B, n_genders)
+        """
         z = self.dropout(z)
         return self.emotion_head(z), self.gender_head(z)
 
     def forward(self, **batch):
-        """Return ``(emotion_logits, gender_logits, z)`` for a batch (keywords as :meth:`encode`)."""
+        """Return ``(emotion_logits, gender_logits, z)`` for a batch.
+
+        Parameters
+        ----------
+        **batch : dict of Tensor
+            The keyword arguments of :meth:`encode` (``segments``,
+            ``bag_lengths``, ``current``, ...), e.g. from :meth:`pack`.
+
+        Returns
+        -------
+        emotion_logits : Tensor of shape (B, n_classes)
+        gender_logits : Tensor of shape (B, n_genders)
+        z : Tensor of shape (B, latent_dim)
+        """
         z = self.encode(**batch)
         emotion, gender = self.heads(z)
         return emotion, gender, z
@@ -396,7 +431,20 @@ class Discriminator(nn.Module):
         )
 
     def forward(self, z, labels=None):
-        """Logit of "this is a prior sample" for each row of ``z``."""
+        """Logit of "this is a prior sample" for each row of ``z``.
+
+        Parameters
+        ----------
+        z : Tensor of shape (B, latent_dim)
+            Prior samples or latent codes.
+        labels : LongTensor of shape (B,) or None, default=None
+            Class of each row; required when ``n_conditions > 0``, unused
+            otherwise.
+
+        Returns
+        -------
+        logit : Tensor of shape (B,)
+        """
         if self.n_conditions:
             z = torch.cat([z, nn.functional.one_hot(labels, self.n_conditions).to(z.dtype)], -1)
         return self.net(z).squeeze(-1)
@@ -408,6 +456,22 @@ def class_mixture_means(n_classes, latent_dim, radius, seed=0):
     Orthogonal directions when ``n_classes <= latent_dim`` (from a QR
     decomposition of a seeded Gaussian matrix), so every pair of means is
     ``radius * sqrt(2)`` apart.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of means.
+    latent_dim : int
+        Their dimension.
+    radius : float
+        Norm of every mean.
+    seed : int, default=0
+        Seed of the Gaussian matrix the directions come from (the same seed
+        gives the same means).
+
+    Returns
+    -------
+    means : Tensor of shape (n_classes, latent_dim)
     """
     g = torch.Generator().manual_seed(seed)
     a = torch.randn(latent_dim, max(n_classes, 1), generator=g)
@@ -436,8 +500,14 @@ def sample_prior(n, latent_dim, mu=0.0, sigma=1.0, means=None, labels=None, gene
         Class of each sample (required with ``means``).
     generator : torch.Generator or None
         Source of randomness.
-    device, dtype
-        Of the returned tensor.
+    device : str, torch.device or None, default=None
+        Device of the returned tensor.
+    dtype : torch.dtype, default=torch.float32
+        Its dtype.
+
+    Returns
+    -------
+    sample : Tensor of shape (n, latent_dim)
     """
     noise = torch.randn(n, latent_dim, generator=generator, dtype=dtype,
                         device=device if generator is None else generator.device)

@@ -1,0 +1,360 @@
+"""Tests of sklearn_maec.nn: the MAEC network as plain torch modules (no skorch)."""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from sklearn_maec.nn import (
+    BagEncoder,
+    Discriminator,
+    MAECNetwork,
+    class_mixture_means,
+    sample_prior,
+)
+
+W, L = 12, 5  # frames per segment, descriptors per frame
+
+
+# --- helpers
+def make_bags(lengths, seed=0, w=W, n_lld=L):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(n, w, n_lld, generator=g) for n in lengths]
+
+
+def concat(bags, w=W, n_lld=L):
+    """The (segments, bag_lengths) pair BagEncoder takes."""
+    segments = torch.cat(bags) if bags else torch.zeros(0, w, n_lld)
+    lengths = torch.tensor([b.shape[0] for b in bags], dtype=torch.long)
+    return segments, lengths
+
+
+def bag_encoder(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    kwargs = {"n_lld": L, "hf_dim": 8, "channels": 8, **kwargs}
+    return BagEncoder(**kwargs).eval()
+
+
+def network(seed=0, **kwargs):
+    torch.manual_seed(seed)
+    kwargs = {"n_lld": L, "n_classes": 4, "latent_dim": 16, "channels": 8, **kwargs}
+    return MAECNetwork(**kwargs).eval()
+
+
+def np_bags(lengths, seed=0, w=W, n_lld=L):
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal((n, w, n_lld)).astype(np.float32) for n in lengths]
+
+
+# --- BagEncoder
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_bag_encoder_is_invariant_to_padding_by_longer_bags(pooling):
+    enc = bag_encoder(pooling=pooling)
+    short, long1, long2 = make_bags([3, 9, 6], seed=1)
+    with torch.no_grad():
+        alone = enc(*concat([short]))
+        batch = enc(*concat([long1, short, long2]))
+        long_alone = enc(*concat([long1]))
+    assert alone.shape == (1, 8)
+    assert batch.shape == (3, 8)
+    torch.testing.assert_close(batch[1], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(batch[0], long_alone[0], atol=1e-5, rtol=1e-5)
+    # and the encoder is not constant: different bags give different codes
+    assert not torch.allclose(batch[0], batch[1], atol=1e-4)
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_empty_bag_gives_zero_code_and_finite_gradients(pooling):
+    torch.manual_seed(0)
+    enc = BagEncoder(n_lld=L, hf_dim=8, channels=8, pooling=pooling)  # training mode
+    bags = make_bags([4, 0, 6], seed=2)
+    segments, lengths = concat(bags)
+    segments.requires_grad_(True)
+    hf = enc(segments, lengths)
+    assert hf.shape == (3, 8)
+    assert torch.isfinite(hf).all()
+    assert torch.equal(hf[1], torch.zeros(8))
+    assert hf[0].abs().sum() > 0 and hf[2].abs().sum() > 0
+    (hf ** 2).sum().backward()
+    grads = [p.grad for p in enc.parameters() if p.grad is not None]
+    assert grads, "no parameter received a gradient"
+    for p in enc.parameters():
+        if p.grad is not None:
+            assert torch.isfinite(p.grad).all()
+    assert torch.isfinite(segments.grad).all()
+    assert segments.grad.abs().sum() > 0
+    # the real bags' parameters do learn something
+    assert any(g.abs().sum() > 0 for g in grads)
+
+
+def test_batch_of_only_empty_bags():
+    enc = bag_encoder()
+    segments, lengths = torch.zeros(0, W, L), torch.zeros(3, dtype=torch.long)
+    with torch.no_grad():
+        hf, attention = enc(segments, lengths, return_attention=True)
+    assert hf.shape == (3, 8)
+    assert torch.equal(hf, torch.zeros(3, 8))
+    assert torch.equal(attention, torch.zeros_like(attention))
+
+
+def test_attention_sums_to_one_per_bag_and_is_zero_for_empty_bags():
+    enc = bag_encoder()
+    lengths = [5, 0, 2, 7]
+    with torch.no_grad():
+        hf, attention = enc(*concat(make_bags(lengths, seed=3)), return_attention=True)
+    assert attention.shape == (4, 7)
+    assert torch.isfinite(attention).all()
+    assert (attention >= 0).all()
+    for k, n in enumerate(lengths):
+        if n:
+            torch.testing.assert_close(attention[k, :n].sum(), torch.tensor(1.0))
+        assert torch.equal(attention[k, n:], torch.zeros(7 - n))
+    assert torch.equal(attention[1], torch.zeros(7))
+    # the attention variant returns the same codes
+    with torch.no_grad():
+        plain = enc(*concat(make_bags(lengths, seed=3)))
+    torch.testing.assert_close(plain, hf)
+
+
+@pytest.mark.parametrize("n_valid", [1, 4, 7])
+def test_padded_frames_of_a_short_segment_do_not_matter(n_valid):
+    """Frames beyond ``segment_frames`` are padding: their content must not change HF."""
+    enc = bag_encoder()
+    g = torch.Generator().manual_seed(4)
+    short = torch.randn(1, W, L, generator=g)
+    short[:, n_valid:] = 0  # zero padding, as the segmenter writes it
+    other = torch.randn(3, W, L, generator=g)
+    frames = torch.tensor([n_valid, W, W, W])
+    lengths = torch.tensor([1, 3])
+    altered = short.clone()
+    altered[:, n_valid:] = 100 * torch.randn(1, W - n_valid, L, generator=g)
+    with torch.no_grad():
+        ref = enc(torch.cat([short, other]), lengths, frames)
+        out = enc(torch.cat([altered, other]), lengths, frames)
+        no_mask = enc(torch.cat([altered, other]), lengths, None)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
+    # without the mask the padding does count (the test can fail)
+    assert not torch.allclose(no_mask[0], ref[0], atol=1e-3)
+    # the masked short segment is encoded as if it had only its true frames
+    with torch.no_grad():
+        truncated = enc(short[:, :n_valid], torch.tensor([1]))
+    torch.testing.assert_close(ref[0], truncated[0], atol=1e-5, rtol=1e-5)
+
+
+def test_bag_encoder_rejects_odd_hf_dim_and_bad_pooling():
+    with pytest.raises(ValueError, match="even"):
+        BagEncoder(n_lld=L, hf_dim=7)
+    with pytest.raises(ValueError, match="pooling"):
+        BagEncoder(n_lld=L, hf_dim=8, pooling="median")
+
+
+# --- MAECNetwork
+@pytest.mark.parametrize("use_context, latent_dim", [(True, 16), (True, 8), (False, 6),
+                                                     (False, 16)])
+def test_latent_code_width(use_context, latent_dim):
+    net = network(latent_dim=latent_dim, use_context=use_context)
+    batch = MAECNetwork.pack(np_bags([3, 5, 2]), current=[0, 1, 2], previous=[-1, 0, 1],
+                             interlocutor=[-1, -1, 0])
+    with torch.no_grad():
+        z = net.encode(**batch)
+        emotion, gender, z2 = net(**batch)
+    assert z.shape == (3, latent_dim)
+    assert emotion.shape == (3, 4)
+    assert gender.shape == (3, 2)
+    torch.testing.assert_close(z, z2)
+    assert torch.isfinite(z).all()
+
+
+@pytest.mark.parametrize("use_context, latent_dim, multiple", [
+    (True, 10, 4), (True, 6, 4), (True, 2, 4), (False, 5, 2), (False, 0, 2), (True, 8.0, 4),
+])
+def test_bad_latent_dim_raises_clear_error(use_context, latent_dim, multiple):
+    with pytest.raises(ValueError, match=f"latent_dim must be a positive multiple of {multiple}"):
+        MAECNetwork(n_lld=L, n_classes=4, latent_dim=latent_dim, use_context=use_context)
+
+
+@pytest.mark.parametrize("use_context, share, n_encoders", [
+    (True, True, 1), (True, False, 3), (False, True, 1), (False, False, 1),
+])
+def test_number_of_encoders(use_context, share, n_encoders):
+    net = network(use_context=use_context, share_encoder=share)
+    assert len(net.encoders) == n_encoders
+    assert len({id(e) for e in net.encoders}) == n_encoders
+
+
+def test_separate_encoders_each_read_their_own_input():
+    net = network(share_encoder=False)
+    batch = MAECNetwork.pack(np_bags([3, 4, 5]), current=[0], previous=[1], interlocutor=[2])
+    with torch.no_grad():
+        ref = net.encode(**batch)
+        for role in range(3):
+            saved = [p.clone() for p in net.encoders[role].parameters()]
+            for p in net.encoders[role].parameters():
+                p.add_(0.5)
+            changed = net.encode(**batch)
+            for p, s in zip(net.encoders[role].parameters(), saved):
+                p.copy_(s)
+            assert not torch.allclose(changed, ref, atol=1e-5), role
+
+
+def test_previous_bag_changes_z_only_with_context():
+    cur, prev_a, prev_b, inter = np_bags([4, 3, 6, 5], seed=5)
+    for use_context in (True, False):
+        net = network(use_context=use_context)
+        za = net.encode(**MAECNetwork.pack([cur, prev_a, inter], [0], [1], [2]))
+        zb = net.encode(**MAECNetwork.pack([cur, prev_b, inter], [0], [1], [2]))
+        if use_context:
+            assert not torch.allclose(za, zb, atol=1e-6)
+        else:
+            torch.testing.assert_close(za, zb)
+
+
+def test_missing_context_turns_are_empty_bags():
+    net = network()
+    bags = np_bags([4, 3], seed=6)
+    batch = MAECNetwork.pack(bags, current=[0, 1, 1], previous=[-1, 0, -1],
+                             interlocutor=[-1, -1, 0])
+    with torch.no_grad():
+        z = net.encode(**batch)
+    assert z.shape == (3, 16)
+    assert torch.isfinite(z).all()
+    # no context at all: PI is uniform, Z = concat(HF_cur / (latent_dim / 2), HF_cur)
+    hf = z[0, 8:]
+    torch.testing.assert_close(z[0, :8], hf / 8)
+    # a present previous turn without an interlocutor turn gives PI = softmax(0) too
+    torch.testing.assert_close(z[1], z[2])
+    # packing an explicitly empty bag gives the same as -1
+    empty = np.zeros((0, W, L), np.float32)
+    with torch.no_grad():
+        z_empty = net.encode(**MAECNetwork.pack([bags[0], empty], [0], [1], [1]))
+    torch.testing.assert_close(z_empty[0], z[0])
+
+
+def test_pack_builds_a_batch_encode_accepts():
+    bags = np_bags([2, 5, 1], seed=7)
+    batch = MAECNetwork.pack(bags, current=[0, 2], previous=[1, -1], interlocutor=[-1, 0],
+                             n_frames=[30, 80, 7])
+    assert batch["segments"].shape == (8, W, L)
+    assert batch["segments"].dtype == torch.float32
+    assert batch["bag_lengths"].tolist() == [2, 5, 1]
+    # only the single segment of a bag shorter than one window has fewer frames
+    assert batch["segment_frames"].tolist() == [W] * 7 + [7]
+    assert batch["current"].tolist() == [0, 2]
+    assert batch["previous"].tolist() == [1, -1]
+    net = network()
+    with torch.no_grad():
+        z = net.encode(**batch)
+        emotion, gender, _ = net(**batch)
+    assert z.shape == (2, 16) and emotion.shape == (2, 4) and gender.shape == (2, 2)
+    assert torch.isfinite(z).all()
+
+
+@pytest.mark.parametrize("share", [True, False])
+def test_distinct_bags_encoded_once_give_the_same_codes(share):
+    """Sample 2's previous bag is sample 1's current bag: one copy in the batch is enough."""
+    net = network(share_encoder=share)
+    a, b, c = np_bags([4, 6, 3], seed=8)
+    # together: bags a, b, c once; sample 1 = (a, -, c), sample 2 = (b, a, c)
+    together = net.encode(**MAECNetwork.pack([a, b, c], current=[0, 1], previous=[-1, 0],
+                                             interlocutor=[2, 2]))
+    first = net.encode(**MAECNetwork.pack([a, c], current=[0], previous=[-1], interlocutor=[1]))
+    second = net.encode(**MAECNetwork.pack([b, a, c], current=[0], previous=[1],
+                                           interlocutor=[2]))
+    torch.testing.assert_close(together[0], first[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(together[1], second[0], atol=1e-5, rtol=1e-5)
+    # the same bag repeated in the batch (no deduplication) gives the same too
+    repeated = net.encode(**MAECNetwork.pack([a, c, b, a, c], current=[0, 2], previous=[-1, 3],
+                                             interlocutor=[1, 4]))
+    torch.testing.assert_close(repeated, together, atol=1e-5, rtol=1e-5)
+
+
+def test_encode_returns_attention_over_current_bags():
+    net = network()
+    batch = MAECNetwork.pack(np_bags([3, 6, 2], seed=9), current=[2, 0], previous=[1, -1],
+                             interlocutor=[0, 1])
+    with torch.no_grad():
+        z, attention = net.encode(**batch, return_attention=True)
+    torch.testing.assert_close(z, net.encode(**batch))
+    assert attention.shape[0] == 2
+    torch.testing.assert_close(attention.sum(dim=1), torch.ones(2))
+    assert torch.equal(attention[0, 2:], torch.zeros(attention.shape[1] - 2))
+
+
+# --- Discriminator and prior
+def test_discriminator_shapes_unconditioned():
+    torch.manual_seed(0)
+    disc = Discriminator(latent_dim=8, hidden=16)
+    z = torch.randn(5, 8)
+    out = disc(z)
+    assert out.shape == (5,)
+    assert torch.isfinite(out).all()
+    # rows are scored independently
+    torch.testing.assert_close(disc(z[2:3]), out[2:3])
+
+
+def test_discriminator_conditioned_on_the_class():
+    torch.manual_seed(0)
+    disc = Discriminator(latent_dim=8, hidden=16, n_conditions=3)
+    z = torch.randn(4, 8)
+    labels = torch.tensor([0, 1, 2, 0])
+    out = disc(z, labels)
+    assert out.shape == (4,)
+    assert torch.isfinite(out).all()
+    for other in (1, 2):
+        shifted = disc(z, (labels + other) % 3)
+        assert not torch.allclose(shifted, out), other
+    # same code, same label: same score
+    torch.testing.assert_close(disc(z[[0]], labels[[0]]), out[[0]])
+    assert disc.net[0].in_features == 8 + 3
+
+
+@pytest.mark.parametrize("n_classes, latent_dim, radius", [(4, 8, 3.0), (8, 8, 1.5), (2, 16, 5.0)])
+def test_class_mixture_means_are_equidistant(n_classes, latent_dim, radius):
+    means = class_mixture_means(n_classes, latent_dim, radius)
+    assert means.shape == (n_classes, latent_dim)
+    torch.testing.assert_close(means.norm(dim=1), torch.full((n_classes,), radius))
+    for i, j in itertools.combinations(range(n_classes), 2):
+        d = (means[i] - means[j]).norm()
+        assert math.isclose(float(d), radius * math.sqrt(2), rel_tol=1e-5), (i, j)
+    # fixed: the same call gives the same means
+    torch.testing.assert_close(class_mixture_means(n_classes, latent_dim, radius), means)
+
+
+def test_class_mixture_means_more_classes_than_dimensions():
+    means = class_mixture_means(6, 4, 2.0)
+    assert means.shape == (6, 4)
+    torch.testing.assert_close(means.norm(dim=1), torch.full((6,), 2.0))
+    assert torch.cdist(means, means)[~torch.eye(6, dtype=bool)].min() > 0
+
+
+@pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (2.0, 0.5), (-1.0, 3.0)])
+def test_sample_prior_gaussian_moments(mu, sigma):
+    g = torch.Generator().manual_seed(0)
+    n, d = 100_000, 4
+    x = sample_prior(n, d, mu=mu, sigma=sigma, generator=g)
+    assert x.shape == (n, d)
+    assert x.dtype == torch.float32
+    # standard errors: sigma / sqrt(n) for the mean, about sigma / sqrt(2n) for the std
+    tol_mean = 5 * sigma / math.sqrt(n)
+    tol_std = 5 * sigma / math.sqrt(2 * n)
+    assert (x.mean(dim=0) - mu).abs().max() < tol_mean
+    assert (x.std(dim=0) - sigma).abs().max() < tol_std
+    # seeded: the same generator seed gives the same sample
+    again = sample_prior(n, d, mu=mu, sigma=sigma, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(x, again)
+
+
+def test_sample_prior_mixture_is_centred_on_each_labels_mean():
+    g = torch.Generator().manual_seed(1)
+    n_classes, d, sigma = 3, 6, 0.4
+    means = class_mixture_means(n_classes, d, 4.0)
+    labels = torch.arange(n_classes).repeat_interleave(30_000)
+    x = sample_prior(len(labels), d, sigma=sigma, means=means, labels=labels, generator=g)
+    assert x.shape == (len(labels), d)
+    tol = 5 * sigma / math.sqrt(30_000)
+    for k in range(n_classes):
+        rows = x[labels == k]
+        assert (rows.mean(dim=0) - means[k]).abs().max() < tol, k
+        assert (rows.std(dim=0) - sigma).abs().max() < 5 * sigma / math.sqrt(60_000), k
