@@ -11,6 +11,7 @@ from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import unpack_data
 from skorch.utils import is_dataset, to_tensor
+from sklearn.base import TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.utils import check_random_state
@@ -63,7 +64,11 @@ class _ValidationScores(Callback):
         net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
 
 
-class MAECClassifier(NeuralNetClassifier):
+# TransformerMixin (as in sklearn's LinearDiscriminantAnalysis, a classifier that also
+# transforms): ``transform`` returns the latent codes, so scikit-learn treats the estimator as a
+# transformer and expects ``fit_transform`` and the transformer tags.  No output wrapping
+# (``set_output``): the codes have no feature names.
+class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_keys=None):
     """MAEC: multi-instance learning with an adversarial auto-encoder-based classifier.
 
     The model of Fu et al., "MAEC: Multi-Instance Learning with an Adversarial
@@ -334,6 +339,15 @@ class MAECClassifier(NeuralNetClassifier):
         # ``__dict__``; it is not a parameter.
         return [k for k in super()._get_param_names() if not k.startswith("_")]
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # ``transform`` returns float32 codes whatever the input dtype: float32 is the
+        # dtype it preserves (TransformerMixin's default claims float64).
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        # Numeric input may be (n_samples, n_frames, n_features) too (see Notes).
+        tags.input_tags.three_d_array = True
+        return tags
+
     # ------------------------------------------------------------------ callbacks
     @property
     def _default_callbacks(self):
@@ -392,11 +406,14 @@ class MAECClassifier(NeuralNetClassifier):
             raise ValueError(f"train_split must be 'auto', a callable or None, got "
                              f"{self.train_split!r}")
 
-    def _to_dataset(self, X, y=None, fitting=False):
+    def _to_dataset(self, X, y=None, fitting=False, classes=None):
         """Validate ``X`` (and ``y``) and wrap them as a :class:`BagDataset`."""
         if is_dataset(X):
             return X
-        if isinstance(X, pd.DataFrame):
+        # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
+        # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
+        # always has object columns and keeps the helpful error of ``_frame_to_bags``.
+        if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not _all_numeric(X)):
             data = self._frame_to_bags(X, fitting)
         else:
             data = self._array_to_bags(X, fitting)
@@ -415,7 +432,7 @@ class MAECClassifier(NeuralNetClassifier):
                 raise ValueError(f"X has {len(data['bags'])} rows but y has {len(y)}")
             check_classification_targets(y)
             if fitting and self.classes is None:
-                self.classes_inferred_ = np.unique(y)
+                self.classes_inferred_ = np.unique(y if classes is None else classes)
             classes = self.classes_
             codes = np.searchsorted(classes, y)
             codes = np.clip(codes, 0, len(classes) - 1)
@@ -510,7 +527,7 @@ class MAECClassifier(NeuralNetClassifier):
                 "instead of initialize()")
 
     def initialize_module(self):
-        """Build ``module_`` (encoder + heads) and ``discriminator_``, seeded by ``random_state``."""
+        """Build ``module_`` (encoder + heads) and ``discriminator_``, seeded by random_state."""
         self._require_shapes()
         self._check_params()
         kwargs = dict(n_lld=self.n_lld_, n_classes=len(self.classes_),
@@ -543,7 +560,17 @@ class MAECClassifier(NeuralNetClassifier):
         return self
 
     def initialize_optimizer(self, triggered_directly=None):
-        """Build ``optimizer_`` (encoder + heads) and ``optimizer_disc_`` (discriminator)."""
+        """Build ``optimizer_`` (encoder + heads) and ``optimizer_disc_`` (discriminator).
+
+        Parameters
+        ----------
+        triggered_directly : bool or None, default=None
+            Part of skorch's signature (deprecated there); unused.
+
+        Returns
+        -------
+        self : MAECClassifier
+        """
         args, kwargs = self.get_params_for_optimizer("optimizer", self.module_.named_parameters())
         self.optimizer_ = self.optimizer(*args, **kwargs)
         args, kwargs = self.get_params_for_optimizer(
@@ -592,6 +619,11 @@ class MAECClassifier(NeuralNetClassifier):
         -------
         self : MAECClassifier
         """
+        if "callbacks" in params and not self.initialized_:
+            # skorch builds the callbacks as soon as ``callbacks`` is set, so an invalid value
+            # raised here; scikit-learn's convention is to store it and validate in ``fit``
+            # (``initialize`` builds them).  Fitted nets keep skorch's behaviour.
+            vars(self)["callbacks"] = params.pop("callbacks")
         super().set_params(**params)
         if self.initialized_ and hasattr(self, "n_lld_"):
             if _ARCHITECTURE_PARAMS.intersection(params):
@@ -607,7 +639,23 @@ class MAECClassifier(NeuralNetClassifier):
 
     # ------------------------------------------------------------------ data loading
     def get_split_datasets(self, X, y=None, **fit_params):
-        """Split the training dataset; ``train_split="auto"`` holds out whole dialogues."""
+        """Split the training dataset; ``train_split="auto"`` holds out whole dialogues.
+
+        Parameters
+        ----------
+        X : BagDataset
+            The training rows, as built by :meth:`fit`.
+        y : None
+            Unused: the labels travel inside ``X``.
+        **fit_params : dict
+            Passed to a callable ``train_split``.
+
+        Returns
+        -------
+        train, valid : BagDataset
+            ``valid`` is None when there is no validation set; it is ordered for
+            evaluation (by dialogue or by bag length, following ``batching``).
+        """
         if isinstance(self.train_split, str):
             if self.validation_fraction is None:
                 return X, None
@@ -621,11 +669,39 @@ class MAECClassifier(NeuralNetClassifier):
         return train, valid
 
     def get_dataset(self, X, y=None):
-        """Wrap ``X`` as a :class:`~sklearn_maec._bags.BagDataset` (validated)."""
+        """Wrap ``X`` as a :class:`~sklearn_maec._bags.BagDataset` (validated).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame, array-like or BagDataset
+            As in :meth:`fit`; a dataset is returned as it is.
+        y : array-like of shape (n_samples,) or None, default=None
+            Emotion labels from ``classes_``, checked and encoded when given.
+
+        Returns
+        -------
+        dataset : BagDataset
+        """
         return self._to_dataset(X, y, fitting=False)
 
     def get_iterator(self, dataset, training=False):
-        """A DataLoader whose batches are padded per batch and bucketed by bag length."""
+        """A DataLoader whose batches are padded per batch and bucketed by bag length.
+
+        Parameters
+        ----------
+        dataset : BagDataset
+            The rows to iterate over.
+        training : bool, default=False
+            True: shuffled batches (a new order each epoch) with the
+            ``iterator_train__*`` parameters; False: batches in dataset order
+            with the ``iterator_valid__*`` parameters.
+
+        Returns
+        -------
+        iterator : torch.utils.data.DataLoader
+            Yields ``(BagBatch, targets)``, targets a long tensor of shape
+            ``(batch, 2)`` (emotion, gender; -1 unknown).
+        """
         prefix = "iterator_train" if training else "iterator_valid"
         kwargs = self.get_params_for(prefix)
         batch_size = kwargs.pop("batch_size", self.batch_size)
@@ -635,6 +711,8 @@ class MAECClassifier(NeuralNetClassifier):
         sampler = BatchSampler(dataset, batch_size, shuffle=training, batching=self.batching,
                                seed=seed)
         kwargs.setdefault("num_workers", self.num_workers)
+        # the loader draws its workers' base seed from this generator, not the global RNG
+        kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
         kwargs.setdefault("pin_memory", str(self.device).startswith("cuda"))
         collate = BagCollator(dataset, self.window_frames_, self.n_lld_, self.use_context)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, **kwargs)
@@ -657,7 +735,15 @@ class MAECClassifier(NeuralNetClassifier):
         return self.module_(**x.to(self.device), **fit_params)
 
     def check_data(self, X, y=None):
-        """Checks happen in :meth:`fit` (skorch hook; nothing to do here)."""
+        """Checks happen in :meth:`fit` (skorch hook; nothing to do here).
+
+        Parameters
+        ----------
+        X : object
+            Unused.
+        y : object, default=None
+            Unused.
+        """
 
     # ------------------------------------------------------------------ training
     def _prior_sample(self, z, labels):
@@ -811,21 +897,34 @@ class MAECClassifier(NeuralNetClassifier):
         self : MAECClassifier
             The fitted classifier.
         """
+        return self._fit(X, y, fit_params)
+
+    def _check_fit_input(self, y, fit_params):
         self._check_params()
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y (the emotion labels)")
+            # the wording scikit-learn's check_requires_y_none looks for
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+                             "is None (y holds the emotion labels)")
+        if "sample_weight" in fit_params:
+            # skorch would pass it on silently and the training step would ignore it
+            raise TypeError(f"{type(self).__name__} does not support sample_weight; weigh the "
+                            "emotion classes with class_weight instead")
+
+    def _fit(self, X, y, fit_params, classes=None):
+        self._check_fit_input(y, fit_params)
         if self.warm_start and self.initialized_:
             old = (self.n_lld_, self.window_frames_)
-        dataset = self._to_dataset(X, y, fitting=True)
+        dataset = self._to_dataset(X, y, fitting=True, classes=classes)
         if self.warm_start and self.initialized_ and old != (self.n_lld_, self.window_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
         dataset = self._training_rows(dataset, X)
         self.class_counts_ = np.bincount(dataset.y[dataset.rows], minlength=len(self.classes_))
         self.has_gender_ = bool((dataset.gender[dataset.rows] >= 0).any())
-        if not self.has_gender_ and self.gender_weight > 0 and isinstance(X, pd.DataFrame):
+        if not self.has_gender_ and self.gender_weight > 0 and isinstance(X, pd.DataFrame) \
+                and "segments" in X.columns:  # not for the numeric DataFrame form
             warnings.warn("no row of the training data has a known gender: the gender head is "
                           "not trained (only the emotion loss and the regulariser are)",
-                          MAECWarning, stacklevel=2)
+                          MAECWarning, stacklevel=3)
         if not (self.warm_start and self.initialized_):
             self.random_seed_ = None
         seed = self._seed()
@@ -834,6 +933,46 @@ class MAECClassifier(NeuralNetClassifier):
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed + 1)
             super().fit(dataset, None, **fit_params)
+        return self
+
+    def partial_fit(self, X, y=None, classes=None, **fit_params):
+        """Continue training from the current weights; the first call initialises.
+
+        Each call trains ``max_epochs`` more epochs (as skorch's
+        ``partial_fit``) without re-initialising the networks.  Later calls
+        must bring bags of the fitted shape and labels from ``classes_``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Emotion labels.
+        classes : array-like of shape (n_classes,) or None, default=None
+            Every emotion label of the task, for a first call whose ``y`` lacks
+            some of them; ignored afterwards.
+        **fit_params : dict
+            Passed to skorch's ``partial_fit``.
+
+        Returns
+        -------
+        self : MAECClassifier
+            The updated classifier.
+        """
+        if is_dataset(X):
+            # skorch's ``fit`` trains through ``partial_fit`` with the dataset built by ``_fit``
+            return super().partial_fit(X, y, classes, **fit_params)
+        # skorch's own ``partial_fit`` would hand the raw X to the training loop unvalidated
+        # (and could not build the networks, whose shapes are learned from X)
+        if not (self.initialized_ and hasattr(self, "n_lld_")):
+            return self._fit(X, y, fit_params, classes=classes)
+        self._check_fit_input(y, fit_params)
+        dataset = self._training_rows(self._to_dataset(X, y), X)  # checked against the fit
+        devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
+            else []
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(self._seed() + 1 + len(self.history_))
+            super().partial_fit(dataset, None, **fit_params)
         return self
 
     def _training_rows(self, dataset, X):
@@ -900,7 +1039,8 @@ class MAECClassifier(NeuralNetClassifier):
         -------
         labels : ndarray of shape (n_samples,)
         """
-        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
+        return self.classes_[proba.argmax(axis=1)]
 
     def decision_function(self, X):
         """Emotion logits (before the softmax).
@@ -912,10 +1052,17 @@ class MAECClassifier(NeuralNetClassifier):
 
         Returns
         -------
-        logits : ndarray of shape (n_samples, n_classes)
+        logits : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            One column per class of ``classes_``.  With two classes, the
+            scikit-learn convention: one score per row, the logit of
+            ``classes_[1]`` minus that of ``classes_[0]`` (> 0 predicts
+            ``classes_[1]``), as ``roc_auc_score`` and the scorers expect.
         """
         outputs, order = self._run(X, lambda x: self.module_(**x)[0].float())
-        return self._unsort(outputs, order)
+        logits = self._unsort(outputs, order)
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
 
     def transform(self, X):
         """Latent codes ``Z`` (for plots and downstream models).
@@ -1036,6 +1183,10 @@ class MAECClassifier(NeuralNetClassifier):
         model.module_.load_state_dict(state["module"])
         model.discriminator_.load_state_dict(state["discriminator"])
         return model
+
+
+def _all_numeric(frame):
+    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
 def _json_safe(value):
