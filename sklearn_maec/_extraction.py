@@ -3,9 +3,9 @@
 Each row is one job.  A job never raises for bad input: it returns a
 :class:`RowResult` whose ``error`` says what went wrong, so the caller can
 keep every other row (and report warnings, which joblib's worker processes
-would otherwise swallow).  Successful extractions are cached with
-``joblib.Memory`` keyed by the file's path, size and modification time (or
-the array's content) plus the feature parameters.
+would otherwise swallow).  Successful extractions are cached (see
+:mod:`sklearn_maec._cache`) keyed by the file's path, size and modification
+time (or the array's content) plus the feature parameters.
 """
 
 import os
@@ -16,7 +16,7 @@ import numpy as np
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
 from ._opensmile import MIN_SAMPLES, extract_lld
 
-__all__ = ["RowResult", "make_extractors", "extract_row", "EXTRACTION_LOG_ENV"]
+__all__ = ["RowResult", "extract_row", "EXTRACTION_LOG_ENV"]
 
 #: When this environment variable names a file (in the process that calls the
 #: segmenter), every extraction that really runs openSMILE (not a cache hit)
@@ -67,33 +67,6 @@ def _check_and_extract(signal, rate, spec, target_rate):
     return frames, step
 
 
-def _extract_file(path, size, mtime_ns, spec, target_rate):
-    # ``size`` and ``mtime_ns`` are only part of the cache key.
-    signal, rate, notes = read_audio(path, target_rate)
-    frames, step = _check_and_extract(signal, rate, spec, target_rate)
-    _log_extraction(path)
-    return frames, step, notes
-
-
-def _extract_array(signal, sampling_rate, spec, target_rate):
-    signal, notes = as_mono_float32(signal)
-    frames, step = _check_and_extract(signal, int(sampling_rate), spec, target_rate)
-    _log_extraction(f"array of {signal.size} samples at {int(sampling_rate)} Hz")
-    return frames, step, notes
-
-
-def make_extractors(memory):
-    """Return the (file, array) extraction functions, cached by ``memory`` when given.
-
-    Parameters
-    ----------
-    memory : joblib.Memory
-        From :func:`sklearn.utils.validation.check_memory` (a no-op memory when
-        the user gave None).
-    """
-    return memory.cache(_extract_file), memory.cache(_extract_array)
-
-
 def _valid_rate(rate):
     try:
         rate = float(rate)
@@ -102,8 +75,16 @@ def _valid_rate(rate):
     return int(rate) if np.isfinite(rate) and rate > 0 and rate == int(rate) else None
 
 
-def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=None):
-    """Extract one row's frames; never raises for bad input.
+def _spec_key(spec, target_rate):
+    # not the config's absolute path: the same features from another install hit the cache
+    import opensmile
+
+    name = spec.name if spec.kind == "builtin" else ""
+    return (spec.kind, name, spec.level, spec.digest, opensmile.__version__, target_rate)
+
+
+def extract_row(audio, sampling_rate, spec, target_rate, cache=None, log_path=None):
+    """Extract one audio source's frames; never raises for bad input.
 
     Parameters
     ----------
@@ -114,8 +95,10 @@ def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=No
     spec : FeatureSpec
     target_rate : int or None
         Rate openSMILE resamples to (None keeps the input's rate).
-    extractors : tuple
-        From :func:`make_extractors`.
+    cache : FrameCache or None
+        Where extracted frames are kept: a file is keyed by its path, size and
+        modification time, an array by its content, both with the feature
+        parameters.
     log_path : str or None
         File to which each real extraction appends a line (see
         :data:`EXTRACTION_LOG_ENV`).
@@ -126,7 +109,6 @@ def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=No
     """
     global _log_path
     _log_path = log_path
-    extract_file, extract_array = extractors
     try:
         if isinstance(audio, (str, os.PathLike)):
             path = os.path.abspath(os.fspath(audio))
@@ -134,7 +116,13 @@ def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=No
                 st = os.stat(path)
             except FileNotFoundError:
                 raise FileNotFoundError(f"audio file not found: {path!r}") from None
-            frames, step, notes = extract_file(path, st.st_size, st.st_mtime_ns, spec, target_rate)
+            key_parts = ("file", path, st.st_size, st.st_mtime_ns)
+
+            def compute():
+                signal, rate, notes = read_audio(path, target_rate)
+                frames, step = _check_and_extract(signal, rate, spec, target_rate)
+                _log_extraction(path)
+                return frames, step, notes
         elif audio is None or (isinstance(audio, float) and np.isnan(audio)):
             raise AudioError("no audio (missing value in the 'audio' column)")
         else:
@@ -144,7 +132,24 @@ def extract_row(audio, sampling_rate, spec, target_rate, extractors, log_path=No
                     "audio is an array of samples but its sampling_rate is missing or invalid "
                     f"({sampling_rate!r}): give a positive integer in a 'sampling_rate' column"
                 )
-            frames, step, notes = extract_array(audio, rate, spec, target_rate)
+            signal, notes = as_mono_float32(audio)
+            key_parts = ("array", signal, rate)
+
+            def compute():
+                frames, step = _check_and_extract(signal, rate, spec, target_rate)
+                _log_extraction(f"array of {signal.size} samples at {rate} Hz")
+                return frames, step, notes
+        key = cache.key(*key_parts, *_spec_key(spec, target_rate)) if cache else None
+        hit = cache.load(key) if cache else None
+        if hit is not None:
+            frames, step, notes = hit
+        else:
+            frames, step, notes = compute()
+            if cache:
+                try:
+                    cache.save(key, frames, step, notes)
+                except OSError as exc:  # a full or read-only disk costs the cache, not the row
+                    notes = [*notes, f"could not write to the cache: {exc}"]
     except Exception as exc:  # one bad row must not cost the others
         msg = str(exc) if isinstance(exc, (AudioError, FileNotFoundError)) else (
             f"{type(exc).__name__}: {exc}")

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, check_memory
+from sklearn.utils.validation import check_is_fitted
 
-from ._extraction import EXTRACTION_LOG_ENV, extract_row, make_extractors
+from ._cache import as_cache
+from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
 from ._segments import cut_segments
 from ._validation import check_dataframe, row_label
@@ -69,12 +70,15 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Parallel extraction jobs (joblib; -1 uses every core).  Under
         ``joblib.parallel_config(backend="dask")`` the jobs run on a Dask
         cluster.
-    memory : str, joblib.Memory or None, default=None
-        Cache of the extracted frames.  A file is keyed by its path, size and
-        modification time, an array by its content, together with the feature
-        set, level and sampling rate, so re-fitting, re-cutting with another
-        ``window`` or a grid search over the classifier never extracts a file
-        twice.  Writes are atomic, so an interrupted run resumes where it stopped.
+    memory : str, os.PathLike, joblib.Memory or None, default=None
+        Directory caching the extracted frames (a ``joblib.Memory`` gives its
+        ``location``).  A file is keyed by its path, size and modification
+        time, an array by its content, together with the feature set, level and
+        sampling rate, so re-fitting, re-cutting with another ``window`` or a
+        grid search over the classifier never extracts a file twice.  Each
+        entry is one ``.npz`` file written atomically (safe for concurrent
+        processes; an interrupted run resumes where it stopped) and read
+        without unpickling.
     on_error : {"raise", "warn"}, default="raise"
         What to do with a row whose audio cannot be used (missing file,
         unreadable or corrupt audio, empty or silent signal, NaN samples or
@@ -244,11 +248,11 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     def _extract(self, X, spec):
         """Extract every distinct source; return results per source and each row's references."""
-        extractors = make_extractors(check_memory(self.memory))
+        cache = as_cache(self.memory)
         sources, refs = self._sources(X)
         log_path = os.environ.get(EXTRACTION_LOG_ENV)
         jobs = (
-            delayed(extract_row)(audio, rate, spec, self.sampling_rate, extractors, log_path)
+            delayed(extract_row)(audio, rate, spec, self.sampling_rate, cache, log_path)
             for audio, rate, _, _ in sources
         )
         parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
