@@ -21,6 +21,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 from torch.utils.data import DataLoader
 
 from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
+from ._memory import pin_mmap_threshold
 from ._validation import describe_rows
 from .exceptions import MAECWarning, TrainingDivergedError
 from .model_selection import DialogueValidSplit
@@ -928,6 +929,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         if not (self.warm_start and self.initialized_):
             self.random_seed_ = None
         seed = self._seed()
+        pin_mmap_threshold()  # freed batch buffers go back to the system (see _memory.py)
         devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
             else []
         with torch.random.fork_rng(devices=devices):
@@ -996,6 +998,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort."""
         self._check_fitted()
         dataset = self.get_dataset(X)
+        pin_mmap_threshold()
         order = evaluation_order(dataset, self.batching)
         self._set_training(False)
         outputs = []
