@@ -38,6 +38,7 @@ _ARCHITECTURE_PARAMS = frozenset({
     "dropout", "pooling", "disc_hidden", "prior",
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
+_CONTEXT_ROLES = ("previous", "interlocutor")
 # Losses recorded per batch and averaged per epoch, for training and validation.
 LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
 
@@ -239,7 +240,11 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
 
     Input ``X`` is the DataFrame of the pipeline
     (``segments``, and with context ``previous`` and ``interlocutor``; optional
-    ``frames``, ``gender``, ``dialogue``).  For convenience a numeric array is
+    ``frames``, ``gender``, ``dialogue``).  When ``X`` has
+    ``previous_segments`` and ``interlocutor_segments`` columns (the segmenter
+    adds them for corpora whose loaders name the true context turns, e.g.
+    turns whose label was dropped), those are the context bags and the
+    position columns are not needed.  For convenience a numeric array is
     accepted too, each row a single utterance without context: a 2-D array
     ``(n_samples, n_features)`` is a bag of one one-frame segment, a 3-D array
     ``(n_samples, n_frames, n_features)`` a bag of one segment, a 4-D array
@@ -429,8 +434,9 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         codes = None
         if y is not None:
             y = column_or_1d(y, warn=True)
-            if len(y) != len(data["bags"]):
-                raise ValueError(f"X has {len(data['bags'])} rows but y has {len(y)}")
+            if len(y) != data.get("n_rows", len(data["bags"])):
+                raise ValueError(f"X has {data.get('n_rows', len(data['bags']))} rows but y has "
+                                 f"{len(y)}")
             check_classification_targets(y)
             if fitting and self.classes is None:
                 self.classes_inferred_ = np.unique(y if classes is None else classes)
@@ -441,16 +447,19 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             if unknown.any():
                 raise ValueError(f"y has labels not in classes_ {list(classes)}: "
                                  f"{sorted(set(np.asarray(y)[unknown].tolist()))}")
+        n_rows = data.get("n_rows", len(data["bags"]))
         return BagDataset(data["bags"], data["n_frames"], data.get("previous"),
-                          data.get("interlocutor"), data.get("gender"), codes, data.get("groups"))
+                          data.get("interlocutor"), data.get("gender"), codes, data.get("groups"),
+                          rows=np.arange(n_rows))
 
     def _frame_to_bags(self, X, fitting):
         name = type(self).__name__
         if "segments" not in X.columns:
             raise ValueError(f"{name}: X has no 'segments' column; put an OpenSmileSegmenter "
                              f"before the classifier (columns present: {list(X.columns)})")
-        if self.use_context:
-            missing = [c for c in ("previous", "interlocutor") if c not in X.columns]
+        explicit = all(f"{role}_segments" in X.columns for role in _CONTEXT_ROLES)
+        if self.use_context and not explicit:
+            missing = [c for c in _CONTEXT_ROLES if c not in X.columns]
             if missing:
                 raise ValueError(f"{name}: X has no {missing} column(s); put a "
                                  "ContextTripleBuilder before the classifier, or set "
@@ -482,8 +491,10 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         out = {"bags": bags, "n_frames": n_frames, "window_frames": window_frames,
                "n_lld": n_lld}
         n = len(X)
-        if self.use_context:
-            for col in ("previous", "interlocutor"):
+        if self.use_context and explicit:
+            out.update(_explicit_context(X, bags, n_frames, window_frames))
+        elif self.use_context:
+            for col in _CONTEXT_ROLES:
                 ref = pd.to_numeric(X[col], errors="coerce").to_numpy()
                 if np.isnan(ref).any() or (ref != np.round(ref)).any() or \
                         ((ref < -1) | (ref >= n)).any():
@@ -978,14 +989,14 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         return self
 
     def _training_rows(self, dataset, X):
-        empty = np.flatnonzero(dataset.n_segments == 0)
+        empty = np.flatnonzero(dataset.lengths == 0)
         if len(empty) == len(dataset):
             raise ValueError("every row of X has an empty bag: nothing to train on")
         if len(empty):
             label = describe_rows(X, empty) if isinstance(X, pd.DataFrame) else list(empty[:5])
             warnings.warn(f"{len(empty)} row(s) with an empty bag (failed extraction) are left "
                           f"out of training: {label}", MAECWarning, stacklevel=3)
-            return dataset.subset(np.flatnonzero(dataset.n_segments > 0))
+            return dataset.subset(np.flatnonzero(dataset.lengths > 0))
         return dataset
 
     # ------------------------------------------------------------------ inference
@@ -1190,6 +1201,47 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
 
 def _all_numeric(frame):
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+
+
+def _explicit_context(X, bags, n_frames, window_frames):
+    """Context bags given as columns (``previous_segments``, ``interlocutor_segments``).
+
+    A context bag that is the same object as a row's own bag (the segmenter
+    shares them) refers to that row; any other one is appended after the rows,
+    so each distinct bag is still encoded once per batch.
+
+    Returns
+    -------
+    dict
+        ``bags``/``n_frames`` extended with the extra bags, and the
+        ``previous``/``interlocutor`` indices into them (-1: no context turn).
+    """
+    all_bags, all_frames = list(bags), list(n_frames)
+    index = {id(b): i for i, b in enumerate(bags)}
+    out = {}
+    for role in _CONTEXT_ROLES:
+        ref = np.full(len(X), -1, dtype=np.int64)
+        frames_col = X[f"{role}_frames"] if f"{role}_frames" in X.columns else None
+        for i, bag in enumerate(X[f"{role}_segments"]):
+            if not isinstance(bag, np.ndarray) or bag.shape[0] == 0:
+                continue  # no such turn (or it failed): an empty context
+            if bag.ndim != 3 or bag.shape[1:] != bags[0].shape[1:]:
+                raise ValueError(f"{role}_segments of row {describe_rows(X, [i])} has shape "
+                                 f"{bag.shape}; expected (n, {', '.join(map(str, bags[0].shape[1:]))})")
+            k = index.get(id(bag))
+            if k is None:
+                k = index[id(bag)] = len(all_bags)
+                all_bags.append(bag)
+                all_frames.append(len(frames_col.iloc[i]) if frames_col is not None
+                                  else window_frames)
+            ref[i] = k
+        out[role] = ref
+    bag_array = np.empty(len(all_bags), dtype=object)
+    bag_array[:] = all_bags
+    out["bags"] = bag_array
+    out["n_frames"] = np.asarray(all_frames, dtype=np.int64)
+    out["n_rows"] = len(X)
+    return out
 
 
 def _json_safe(value):

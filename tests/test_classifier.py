@@ -590,3 +590,35 @@ def test_cross_val_score_with_session_groups(tiny_corpus):
     assert scores.shape == (2,)
     assert np.isfinite(scores).all()
     assert ((scores >= 0) & (scores <= 1)).all()
+
+
+# --------------------------------------------------------------------------- explicit context
+def test_explicit_context_columns_reach_the_model(tmp_path):
+    """A loader's true context turns (including dropped ones) are the context bags."""
+    from sklearn_maec.datasets import load_iemocap, make_iemocap_layout
+
+    make_iemocap_layout(tmp_path, n_sessions=1, dialogues_per_session=2, random_state=0)
+    X, y = load_iemocap(tmp_path)
+    Xt = OpenSmileSegmenter().fit_transform(X)
+    clf = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1, random_state=0,
+                         validation_fraction=None)
+    ds = clf.fit(Xt, y).get_dataset(Xt)
+    n = len(Xt)
+    ids = list(X["utterance_id"])
+    for role in ("previous", "interlocutor"):
+        ref = getattr(ds, role)
+        for i, other in enumerate(X[f"{role}_id"]):
+            if other is None:
+                assert ref[i] == -1
+            elif other in ids:  # a labelled turn: the row's own bag, not a copy
+                assert ref[i] == ids.index(other)
+            else:  # a dropped turn: an extra bag after the rows
+                assert ref[i] >= n
+                assert ds.bags[ref[i]] is Xt[f"{role}_segments"].iloc[i]
+    assert len(ds) == n and len(ds.bags) > n  # the layout has dropped turns used as context
+    proba = clf.predict_proba(Xt)
+    assert proba.shape == (n, len(clf.classes_)) and np.isfinite(proba).all()
+    # the context matters to the model: dropping the explicit columns changes Z
+    no_ctx = Xt.drop(columns=[c for c in Xt.columns if c.startswith(("previous", "interloc"))])
+    no_ctx = ContextTripleBuilder().fit_transform(no_ctx)
+    assert not np.allclose(clf.transform(no_ctx), clf.transform(Xt))
