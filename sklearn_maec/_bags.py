@@ -164,19 +164,23 @@ class BatchSampler(Sampler):
         ordered by :func:`evaluation_order`).  True: a new random order each
         epoch, as below.
     batching : {"dialogue", "length"}
-        ``"dialogue"``: shuffle the dialogues, keep each dialogue's rows
-        together and cut the sequence into batches, so most context turns are
-        in the batch anyway and every bag is encoded once per batch.
+        ``"dialogue"``: cut each dialogue into runs of ``run_length``
+        consecutive turns (at a random offset each epoch), shuffle the runs and
+        cut the sequence into batches: most context turns are in the batch
+        anyway (every distinct bag is encoded once per batch), while a batch
+        still mixes many dialogues.
         ``"length"``: shuffle, sort within pools of ``pool_batches`` batches by
         bag length and cut (little padding).  Batch order is shuffled in both.
     seed : int
         Seed of the shuffling (advanced every epoch: reproducible runs).
     pool_batches : int, default=50
         Pool size of the length bucketing.
+    run_length : int, default=4
+        Turns per run for ``"dialogue"`` batching.
     """
 
     def __init__(self, dataset, batch_size, shuffle, batching="dialogue", seed=0,
-                 pool_batches=50):
+                 pool_batches=50, run_length=4):
         self.lengths = np.asarray(dataset.lengths)
         self.groups = None if dataset.groups is None else np.asarray(dataset.groups)[dataset.rows]
         self.batch_size = int(batch_size)
@@ -184,6 +188,7 @@ class BatchSampler(Sampler):
         self.batching = batching
         self.rng = np.random.default_rng(seed)
         self.pool_batches = pool_batches
+        self.run_length = run_length
 
     def __len__(self):
         return -(-len(self.lengths) // self.batch_size)
@@ -195,9 +200,17 @@ class BatchSampler(Sampler):
                 yield list(range(start, min(start + bs, n)))
             return
         if self.batching == "dialogue" and self.groups is not None:
-            codes, group_of = np.unique(self.groups, return_inverse=True)
-            rank = self.rng.permutation(len(codes))[group_of]
-            order = np.lexsort((np.arange(n), rank))
+            # runs of `run_length` consecutive turns of a dialogue, the runs shuffled:
+            # a run's context turns are mostly inside it, and a batch mixes many dialogues
+            order = np.lexsort((np.arange(n), self.groups))
+            starts = np.flatnonzero(np.r_[True, self.groups[order][1:] != self.groups[order][:-1]])
+            position = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+            offset = self.rng.integers(0, self.run_length, size=len(starts))
+            run_id = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, n])) * n + \
+                (position + np.repeat(offset, np.diff(np.r_[starts, n]))) // self.run_length
+            runs, run_of = np.unique(run_id, return_inverse=True)
+            rank = self.rng.permutation(len(runs))[run_of]
+            order = order[np.lexsort((np.arange(n), rank))]
             batches = [order[i:i + bs] for i in range(0, n, bs)]
         else:
             perm = self.rng.permutation(n)

@@ -1,6 +1,5 @@
 """MAECClassifier: the paper's model as a skorch / scikit-learn estimator."""
 
-import json
 import numbers
 import warnings
 
@@ -1135,34 +1134,56 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         return result
 
     # ------------------------------------------------------------------ persistence
-    def save(self, path):
-        """Save the fitted model as weights and plain metadata (no pickle).
-
-        The file holds tensors, numbers and strings only, and :meth:`load`
-        reads it with ``torch.load(weights_only=True)``, so loading a file from
-        someone else cannot run code, unlike ``joblib.load`` / ``pickle``.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file (conventionally ``.pt``).
-        """
+    def _export_state(self):
+        """Parameters, fitted metadata and weights as (JSON-safe dict, tensors)."""
         self._check_fitted()
         params = {k: v for k, v in self.get_params(deep=False).items() if _json_safe(v)}
-        meta = {
-            "format": "sklearn-maec/1",
-            "params": params,
+        fitted = {
             "classes": self.classes_.tolist(),
             "n_lld": int(self.n_lld_),
             "window_frames": int(self.window_frames_),
             "has_gender": bool(self.has_gender_),
             "class_counts": self.class_counts_.tolist(),
         }
-        state = {"meta": json.dumps(meta),
-                 "module": {k: v.cpu() for k, v in self.module_.state_dict().items()},
-                 "discriminator": {k: v.cpu() for k, v in
-                                   self.discriminator_.state_dict().items()}}
-        torch.save(state, path)
+        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
+        tensors.update({f"discriminator.{k}": v.detach().cpu()
+                        for k, v in self.discriminator_.state_dict().items()})
+        return {"params": params, "fitted": fitted}, tensors
+
+    @classmethod
+    def _from_state(cls, meta, tensors, device="cpu"):
+        """Rebuild a fitted classifier from :meth:`_export_state`'s output."""
+        model = cls(**dict(meta["params"], device=device))
+        fitted = meta["fitted"]
+        classes = np.asarray(fitted["classes"])
+        model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
+        model.n_lld_ = model.n_features_in_ = fitted["n_lld"]
+        model.window_frames_ = fitted["window_frames"]
+        model.has_gender_ = fitted["has_gender"]
+        model.class_counts_ = np.asarray(fitted["class_counts"])
+        model.random_seed_ = 0
+        model.initialize()
+        for prefix, module in (("module.", model.module_), ("discriminator.", model.discriminator_)):
+            module.load_state_dict({k[len(prefix):]: v.to(device) for k, v in tensors.items()
+                                    if k.startswith(prefix)})
+        return model
+
+    def save(self, path):
+        """Save the fitted model as weights and plain metadata (no pickle).
+
+        The file holds tensors, numbers and strings only and is read back with
+        ``torch.load(weights_only=True)``, so loading a file from someone else
+        cannot run code, unlike ``joblib.load`` / ``pickle``.  To save a whole
+        pipeline this way use :func:`sklearn_maec.persistence.save_model`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file (conventionally ``.maec``).
+        """
+        from .persistence import save_model
+
+        save_model(self, path)
 
     @classmethod
     def load(cls, path, device="cpu"):
@@ -1180,22 +1201,11 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         model : MAECClassifier
             Ready for ``predict``/``transform`` (and further training).
         """
-        state = torch.load(path, map_location=device, weights_only=True)
-        meta = json.loads(state["meta"])
-        if meta.get("format") != "sklearn-maec/1":
-            raise ValueError(f"{path!r} is not a model saved by MAECClassifier.save")
-        params = dict(meta["params"], device=device)
-        model = cls(**params)
-        classes = np.asarray(meta["classes"])
-        model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
-        model.n_lld_ = model.n_features_in_ = meta["n_lld"]
-        model.window_frames_ = meta["window_frames"]
-        model.has_gender_ = meta["has_gender"]
-        model.class_counts_ = np.asarray(meta["class_counts"])
-        model.random_seed_ = 0
-        model.initialize()
-        model.module_.load_state_dict(state["module"])
-        model.discriminator_.load_state_dict(state["discriminator"])
+        from .persistence import load_model
+
+        model = load_model(path, device=device)
+        if not isinstance(model, cls):
+            raise ValueError(f"{path!r} holds a {type(model).__name__}, not a {cls.__name__}")
         return model
 
 

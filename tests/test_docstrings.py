@@ -41,6 +41,7 @@ PUBLIC_MODULES = [
     "sklearn_maec.functionals",
     "sklearn_maec.nn",
     "sklearn_maec.exceptions",
+    "sklearn_maec.persistence",
 ]
 
 

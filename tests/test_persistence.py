@@ -1,0 +1,97 @@
+"""Pickle-free model files: round trips, allow-list, and refusing files that carry code."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
+from sklearn_maec.functionals import FrameFunctionals
+from sklearn_maec.persistence import FORMAT, load_model, save_model
+
+
+@pytest.fixture(scope="module")
+def split(tiny_corpus):
+    X, y = tiny_corpus
+    test = (X["session"] == X["session"].iloc[-1]).to_numpy()
+    return (X[~test].reset_index(drop=True), y[~test],
+            X[test].reset_index(drop=True), y[test])
+
+
+def test_maec_pipeline_round_trip(split, tmp_path):
+    X_train, y_train, X_test, _ = split
+    pipe = Pipeline([("segment", OpenSmileSegmenter(window=0.3, memory=str(tmp_path / "c"))),
+                     ("context", ContextTripleBuilder()),
+                     ("maec", MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=2,
+                                             random_state=0, validation_fraction=None))])
+    pipe.fit(X_train, y_train)
+    path = tmp_path / "model.maec"
+    save_model(pipe, path)
+    loaded = load_model(path)
+    assert [name for name, _ in loaded.steps] == ["segment", "context", "maec"]
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
+    seg = loaded.named_steps["segment"]
+    assert seg.window == 0.3 and seg.window_frames_ == 30
+    np.testing.assert_array_equal(seg.mean_, pipe.named_steps["segment"].mean_)
+    # the builder still refuses a dialogue of the training data cut in two
+    with pytest.raises(ValueError, match="cut these"):
+        loaded.predict(X_train.iloc[1:3])
+
+
+def test_baseline_pipeline_round_trip(split, tmp_path):
+    X_train, y_train, X_test, _ = split
+    pipe = Pipeline([("segment", OpenSmileSegmenter()), ("functionals", FrameFunctionals()),
+                     ("scale", StandardScaler()), ("logreg", LogisticRegression(max_iter=500))])
+    pipe.fit(X_train, y_train)
+    save_model(pipe, tmp_path / "baseline.maec")
+    loaded = load_model(tmp_path / "baseline.maec")
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
+    np.testing.assert_array_equal(loaded.predict(X_test), pipe.predict(X_test))
+
+
+def test_steps_outside_the_allow_list_are_refused(split, tmp_path):
+    X_train, y_train, _, _ = split
+    pipe = Pipeline([("segment", OpenSmileSegmenter()), ("functionals", FrameFunctionals()),
+                     ("tree", DecisionTreeClassifier())]).fit(X_train, y_train)
+    with pytest.raises(TypeError, match="DecisionTreeClassifier"):
+        save_model(pipe, tmp_path / "x.maec")
+    forged = {"format": FORMAT, "pipeline": False, "tensors": {"0": {}},
+              "meta": '[{"name": null, "class": "DecisionTreeClassifier", "params": {}, '
+                      '"fitted": {}}]'}
+    torch.save(forged, tmp_path / "forged.maec")
+    with pytest.raises(ValueError, match="not allowed"):
+        load_model(tmp_path / "forged.maec")
+
+
+class _Payload:
+    """Unpickling this would run code (it would create the marker file)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_a_pickle_carrying_code_is_refused_without_running_it(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.maec"
+    with open(path, "wb") as fh:
+        pickle.dump({"format": FORMAT, "payload": _Payload(str(marker))}, fh)
+    with pytest.raises(ValueError, match="not a file written by save_model"):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_other_files_are_refused(tmp_path):
+    (tmp_path / "junk.maec").write_bytes(b"not a model")
+    with pytest.raises(ValueError, match="not a file written by save_model"):
+        load_model(tmp_path / "junk.maec")
+    torch.save({"format": "something else"}, tmp_path / "other.maec")
+    with pytest.raises(ValueError, match="not a file written by save_model"):
+        load_model(tmp_path / "other.maec")
