@@ -369,7 +369,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         if self.patience is not None and self._has_validation():
             cbs.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True,
-                sink=lambda *a, **k: None)))
+                sink=_silent)))
         cbs.append(("print_log", PrintLog(keys_ignored=[f"{p}_{k}" for p in ("train", "valid")
                                                         for k in LOSS_KEYS[2:]])))
         return cbs
@@ -1252,6 +1252,10 @@ def _explicit_context(X, bags, n_frames, window_frames):
     out["n_frames"] = np.asarray(all_frames, dtype=np.int64)
     out["n_rows"] = len(X)
     return out
+
+
+def _silent(*args, **kwargs):
+    """A callback sink that prints nothing (module-level, so the estimator pickles)."""
 
 
 def _json_safe(value):

@@ -3,30 +3,89 @@
 ``demo``
     Generate a synthetic dialogue corpus, train MAEC and a functionals +
     logistic-regression baseline on four sessions, evaluate both on the fifth
-    (UA, WA, macro-F1) and save the fitted MAEC pipeline with joblib.
+    (UA, WA, macro-F1) and save the fitted MAEC pipeline.
+``fit``
+    Train on IEMOCAP (and optionally MELD) and save the model.
+``evaluate``
+    The paper's protocols: leave-one-session-out on IEMOCAP, or train on
+    IEMOCAP and test on MELD; UA/WA/F1 per fold, mean and standard deviation,
+    and a JSON/CSV report.
+``predict``
+    Emotion label and class probabilities of audio files (or directories).
+``make-corpus``
+    Write miniature IEMOCAP/MELD releases with generated audio, to try the
+    other commands without the licensed corpora.
+
+Errors in the user's input are reported in one line with exit code 2; a
+``predict`` run where some files fail prints one error line per file and exits
+with 1.
 """
 
 import argparse
+import ast
+import json
 import logging
+import os
 import sys
+import tempfile
 import time
+import warnings
 
 __all__ = ["main", "build_parser"]
 
 logger = logging.getLogger("sklearn_maec")
+
+#: Model files saved in the pickle-free format (anything else goes through joblib).
+SAFE_SUFFIXES = (".maec",)
+PICKLE_WARNING = (
+    "loading {path}: a joblib/pickle file can run code when loaded; only load files you made "
+    "or fully trust (share models in the .maec format, which cannot)"
+)
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".aiff", ".aif")
 
 
 class UserError(Exception):
     """A problem with the user's input: reported in one line, exit code 2."""
 
 
+# --------------------------------------------------------------------------- parser
 def build_parser():
-    """The argument parser of the ``sklearn-maec`` command."""
+    """The argument parser of the ``sklearn-maec`` command.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
     parser = argparse.ArgumentParser(
         prog="sklearn-maec",
         description="MAEC speech-emotion recognition (Fu et al., ICASSP 2021) for scikit-learn.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p, training=True):
+        p.add_argument("--n-jobs", type=int, default=None,
+                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
+        p.add_argument("--verbose", "-v", action="count", default=0, help="show progress")
+        if training:
+            p.add_argument("--cache", default=None,
+                           help="directory caching the extracted features (re-runs skip "
+                                "extraction)")
+            p.add_argument("--max-epochs", type=int, default=None,
+                           help="training epochs (default: the classifier's)")
+            p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+            p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                           help="a pipeline parameter, e.g. latent_dim=32 (the classifier's) "
+                                "or segment__window=0.3; repeatable")
+
+    def corpora(p, meld_required=False):
+        p.add_argument("--iemocap", required=True, metavar="ROOT",
+                       help="IEMOCAP release (IEMOCAP_full_release or its parent)")
+        p.add_argument("--meld", required=meld_required, metavar="ROOT",
+                       help="MELD release (the folder with *_sent_emo.csv)")
+        p.add_argument("--meld-split", default="test", choices=["train", "dev", "test", "all"],
+                       help="MELD split to use (default: test)")
+        p.add_argument("--skip-missing", action="store_true",
+                       help="skip (and count) utterances whose audio is missing or corrupt")
 
     demo = sub.add_parser("demo", help="train and evaluate on a generated corpus, save the model")
     demo.add_argument("--n-dialogues", type=int, default=60,
@@ -36,30 +95,213 @@ def build_parser():
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
     demo.add_argument("--out", default="maec_demo.joblib",
-                      help="where to save the fitted pipeline (default: maec_demo.joblib)")
+                      help="where to save the fitted pipeline (default: maec_demo.joblib; "
+                           "a .maec name uses the pickle-free format)")
     demo.add_argument("--verbose", "-v", action="count", default=0, help="show progress")
     demo.set_defaults(func=run_demo)
+
+    fit = sub.add_parser("fit", help="train on IEMOCAP (and MELD) and save the model")
+    corpora(fit)
+    fit.add_argument("--out", required=True,
+                     help="model file: .maec (pickle-free, for sharing) or .joblib")
+    common(fit)
+    fit.set_defaults(func=run_fit)
+
+    ev = sub.add_parser("evaluate", help="leave-one-session-out or cross-corpus evaluation")
+    corpora(ev)
+    ev.add_argument("--protocol", choices=["loso", "cross-corpus"], default="loso",
+                    help="loso: leave one IEMOCAP session out; cross-corpus: train on "
+                         "IEMOCAP, test on MELD (default: loso)")
+    ev.add_argument("--report", default=None, help="write the results as JSON here")
+    ev.add_argument("--csv", default=None, help="write the per-fold results as CSV here")
+    ev.add_argument("--baseline", action="store_true",
+                    help="also evaluate the functionals + logistic-regression baseline")
+    common(ev)
+    ev.set_defaults(func=run_evaluate)
+
+    pr = sub.add_parser("predict", help="label audio files (or every audio file in directories)")
+    pr.add_argument("model", help="a model saved by fit/demo (.maec or .joblib)")
+    pr.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR")
+    pr.add_argument("--out", default=None, help="write the CSV here instead of stdout")
+    common(pr, training=False)
+    pr.set_defaults(func=run_predict)
+
+    mk = sub.add_parser("make-corpus",
+                        help="write miniature IEMOCAP/MELD releases with generated audio")
+    mk.add_argument("--iemocap", metavar="DIR", help="where to write the IEMOCAP-like release")
+    mk.add_argument("--meld", metavar="DIR", help="where to write the MELD-like release")
+    mk.add_argument("--sessions", type=int, default=5, help="IEMOCAP sessions (default: 5)")
+    mk.add_argument("--dialogues", type=int, default=4,
+                    help="dialogues per IEMOCAP session / per MELD split (default: 4)")
+    mk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    mk.set_defaults(func=run_make_corpus)
     return parser
 
 
+# --------------------------------------------------------------------------- helpers
 def _scores(y_true, y_pred):
     from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-    return {"UA": balanced_accuracy_score(y_true, y_pred), "WA": accuracy_score(y_true, y_pred),
-            "macro-F1": f1_score(y_true, y_pred, average="macro")}
+    return {"UA": float(balanced_accuracy_score(y_true, y_pred)),
+            "WA": float(accuracy_score(y_true, y_pred)),
+            "F1": float(f1_score(y_true, y_pred, average="macro"))}
 
 
-def run_demo(args):
-    """The README's quick start: generate, train, evaluate, save."""
-    import joblib
-    import numpy as np
+def _parse_params(items):
+    params = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise UserError(f"--param expects KEY=VALUE, got {item!r}")
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw
+        params[key if "__" in key else f"maec__{key}"] = value
+    return params
+
+
+def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
+    """The MAEC pipeline the commands train: segmenter, context builder, classifier.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        Extraction jobs.
+    cache : str or None
+        Feature cache directory.
+    seed : int
+        ``random_state`` of the classifier.
+    max_epochs : int or None
+        Training epochs (None: the classifier's default).
+    verbose : int
+        Progress output.
+    params : dict
+        Extra ``set_params`` of the pipeline (keys like ``maec__latent_dim``).
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+    """
+    from sklearn.pipeline import Pipeline
+
+    from . import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
+
+    maec = MAECClassifier(random_state=seed, verbose=verbose, class_weight="balanced")
+    if max_epochs is not None:
+        maec.set_params(max_epochs=max_epochs)
+    pipe = Pipeline([
+        ("segment", OpenSmileSegmenter(n_jobs=n_jobs, memory=cache, verbose=verbose)),
+        ("context", ContextTripleBuilder()),
+        ("maec", maec),
+    ])
+    params = dict(params)
+    valid = pipe.get_params()
+    unknown = sorted(k for k in params if k not in valid and not k.startswith(
+        ("maec__optimizer", "maec__module__", "maec__iterator", "maec__callbacks")))
+    if unknown:
+        maec_keys = sorted(k[6:] for k in valid if k.startswith("maec__") and "__" not in k[6:])
+        raise UserError(f"unknown parameter(s) {unknown}; classifier parameters are "
+                        f"{maec_keys}, segmenter ones segment__<name>")
+    try:
+        pipe.set_params(**params)
+    except (ValueError, TypeError) as exc:
+        raise UserError(str(exc)) from None
+    return pipe
+
+
+def baseline_pipeline(n_jobs=None, cache=None):
+    """openSMILE functionals + logistic regression, sharing the segmenter's cache.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        Extraction jobs.
+    cache : str or None
+        Feature cache directory.
+
+    Returns
+    -------
+    pipeline : sklearn.pipeline.Pipeline
+    """
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from . import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-    from .datasets import make_dialogue_corpus
+    from . import OpenSmileSegmenter
     from .functionals import FrameFunctionals
+
+    return Pipeline([
+        ("segment", OpenSmileSegmenter(n_jobs=n_jobs, memory=cache)),
+        ("functionals", FrameFunctionals()),
+        ("scale", StandardScaler()),
+        ("logreg", LogisticRegression(max_iter=3000, class_weight="balanced")),
+    ])
+
+
+def _load_corpora(args, need_meld=False):
+    import numpy as np
+    import pandas as pd
+
+    from .datasets import load_iemocap, load_meld
+
+    on_missing = "skip" if args.skip_missing else "raise"
+    try:
+        X, y = load_iemocap(args.iemocap, on_missing=on_missing)
+        print(f"IEMOCAP: {len(X)} utterances, {X['dialogue'].nunique()} dialogues, "
+              f"{X['session'].nunique()} sessions")
+        if need_meld or args.meld:
+            if not args.meld:
+                raise UserError("--protocol cross-corpus needs --meld ROOT")
+            Xm, ym = load_meld(args.meld, split=args.meld_split, on_missing=on_missing,
+                               n_jobs=args.n_jobs)
+            print(f"MELD ({args.meld_split}): {len(Xm)} utterances, "
+                  f"{Xm['dialogue'].nunique()} dialogues")
+            X = pd.concat([X, Xm], ignore_index=True)
+            y = np.concatenate([y, ym])
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        raise UserError(str(exc)) from None
+    return X, y
+
+
+def save(model, path):
+    """Save with the pickle-free format for ``.maec`` names, joblib otherwise."""
+    import joblib
+
+    from .persistence import save_model
+
+    if str(path).endswith(SAFE_SUFFIXES):
+        save_model(model, path)
+    else:
+        joblib.dump(model, path)
+
+
+def load(path):
+    """Load a model file; pickles only after a warning on stderr."""
+    import joblib
+
+    from .persistence import load_model
+
+    if not os.path.isfile(path):
+        raise UserError(f"model file not found: {path!r}")
+    if str(path).endswith(SAFE_SUFFIXES):
+        try:
+            return load_model(path)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
+    print(f"warning: {PICKLE_WARNING.format(path=path)}", file=sys.stderr)
+    try:
+        return joblib.load(path)
+    except Exception as exc:
+        raise UserError(f"cannot load {path!r}: {exc}") from None
+
+
+# --------------------------------------------------------------------------- commands
+def run_demo(args):
+    """The README's quick start: generate, train, evaluate, save."""
+    import numpy as np
+
+    from .datasets import make_dialogue_corpus
 
     if args.n_dialogues < 10:
         raise UserError("--n-dialogues must be at least 10 (two per session)")
@@ -72,46 +314,224 @@ def run_demo(args):
     print(f"corpus: {len(X)} utterances in {X['dialogue'].nunique()} dialogues, "
           f"{X['speaker'].nunique()} speakers; training on {len(X_train)} (sessions 1-4), "
           f"testing on {len(X_test)} (session 5, unseen speakers)")
-
-    segmenter = OpenSmileSegmenter(n_jobs=args.n_jobs, verbose=args.verbose)
-    maec = Pipeline([
-        ("segment", segmenter),
-        ("context", ContextTripleBuilder()),
-        ("maec", MAECClassifier(max_epochs=args.max_epochs, random_state=args.seed,
-                                verbose=args.verbose)),
-    ])
-    baseline = Pipeline([
-        ("segment", segmenter),
-        ("functionals", FrameFunctionals()),
-        ("scale", StandardScaler()),
-        ("logreg", LogisticRegression(max_iter=2000, class_weight="balanced")),
-    ])
-    results = {}
-    for name, pipe in [("functionals + logistic regression", baseline), ("MAEC", maec)]:
-        t = time.perf_counter()
-        pipe.fit(X_train, y_train)
-        results[name] = _scores(y_test, pipe.predict(X_test))
-        print(f"trained {name} in {time.perf_counter() - t:.0f} s")
-    majority = np.full(len(y_test), max(set(y_train), key=list(y_train).count))
-    results["majority class"] = _scores(y_test, majority)
-
-    print(f"\n{'model':<36}{'UA':>8}{'WA':>8}{'macro-F1':>10}")
-    for name, s in results.items():
-        print(f"{name:<36}{s['UA']:>8.3f}{s['WA']:>8.3f}{s['macro-F1']:>10.3f}")
-    joblib.dump(maec, args.out)
+    with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
+        maec = make_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose)
+        baseline = baseline_pipeline(args.n_jobs, cache)
+        results = {}
+        for name, pipe in [("functionals + logistic regression", baseline), ("MAEC", maec)]:
+            t = time.perf_counter()
+            pipe.fit(X_train, y_train)
+            results[name] = _scores(y_test, pipe.predict(X_test))
+            print(f"trained {name} in {time.perf_counter() - t:.0f} s")
+    maec.set_params(segment__memory=None)  # the cache is gone
+    labels, counts = np.unique(y_train, return_counts=True)
+    results["majority class"] = _scores(y_test, np.full(len(y_test), labels[counts.argmax()]))
+    _print_table(results)
+    save(maec, args.out)
     print(f"\nsaved the fitted MAEC pipeline to {args.out} "
-          f"(load it with joblib.load; {time.perf_counter() - t0:.0f} s in all)")
+          f"({time.perf_counter() - t0:.0f} s in all)")
     return 0
 
 
+def _print_table(results):
+    print(f"\n{'model':<36}{'UA':>8}{'WA':>8}{'macro-F1':>10}")
+    for name, s in results.items():
+        print(f"{name:<36}{s['UA']:>8.3f}{s['WA']:>8.3f}{s['F1']:>10.3f}")
+
+
+def run_fit(args):
+    """Train on the given corpora and save the pipeline."""
+    pipe = make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, args.verbose,
+                         _parse_params(args.param))
+    X, y = _load_corpora(args)
+    t = time.perf_counter()
+    pipe.fit(X, y)
+    print(f"trained on {len(X)} utterances in {time.perf_counter() - t:.0f} s; classes "
+          f"{list(pipe.classes_)}")
+    save(pipe, args.out)
+    print(f"saved to {args.out}")
+    return 0
+
+
+def run_evaluate(args):
+    """Leave-one-session-out on IEMOCAP, or IEMOCAP -> MELD."""
+    import numpy as np
+    from sklearn.base import clone
+    from sklearn.model_selection import LeaveOneGroupOut
+
+    from .model_selection import CrossCorpusSplit
+
+    params = _parse_params(args.param)
+    models = {"MAEC": make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
+                                    args.verbose, params)}
+    X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
+    if args.baseline:
+        models["baseline"] = baseline_pipeline(args.n_jobs, args.cache)
+    if args.protocol == "loso":
+        keep = (X["corpus"] == "iemocap").to_numpy()
+        X, y = X[keep].reset_index(drop=True), y[keep]
+        splits = list(LeaveOneGroupOut().split(X, y, groups=X["session"]))
+        names = [str(X["session"].iloc[test[0]]) for _, test in splits]
+    else:
+        splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
+        names = ["iemocap->meld"]
+    rows = []
+    for (train, test), fold in zip(splits, names):
+        for model_name, model in models.items():
+            t = time.perf_counter()
+            est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
+            scores = _scores(y[test], est.predict(X.iloc[test].reset_index(drop=True)))
+            rows.append({"model": model_name, "fold": fold, "n_train": int(len(train)),
+                         "n_test": int(len(test)), **scores,
+                         "seconds": round(time.perf_counter() - t, 1)})
+            print(f"{model_name:<10}{fold:<16} UA {scores['UA']:.3f}  WA {scores['WA']:.3f}  "
+                  f"F1 {scores['F1']:.3f}  ({rows[-1]['seconds']:.0f} s)", flush=True)
+    summary = {}
+    for model_name in models:
+        mine = [r for r in rows if r["model"] == model_name]
+        summary[model_name] = {k: {"mean": float(np.mean([r[k] for r in mine])),
+                                   "std": float(np.std([r[k] for r in mine]))}
+                               for k in ("UA", "WA", "F1")}
+        s = summary[model_name]
+        print(f"{model_name:<10}{'mean +- std':<16} " + "  ".join(
+            f"{k} {s[k]['mean']:.3f} +- {s[k]['std']:.3f}" for k in ("UA", "WA", "F1")))
+    report = {"protocol": args.protocol, "params": {k: repr(v) for k, v in params.items()},
+              "seed": args.seed, "folds": rows, "summary": summary}
+    if args.report:
+        with open(args.report, "w") as fh:
+            json.dump(report, fh, indent=2)
+        print(f"report written to {args.report}")
+    if args.csv:
+        import pandas as pd
+
+        pd.DataFrame(rows).to_csv(args.csv, index=False)
+        print(f"per-fold results written to {args.csv}")
+    return 0
+
+
+def _audio_files(inputs):
+    files = []
+    for item in inputs:
+        if os.path.isdir(item):
+            root = os.path.realpath(item)
+            for folder, _, names in sorted(os.walk(item, followlinks=False)):
+                for name in sorted(names):
+                    path = os.path.join(folder, name)
+                    # a symlink may not lead outside the directory the user named
+                    if name.lower().endswith(AUDIO_SUFFIXES) and \
+                            os.path.realpath(path).startswith(root + os.sep):
+                        files.append(path)
+        elif os.path.exists(item):
+            files.append(item)
+        else:
+            raise UserError(f"no such file or directory: {item!r}")
+    if not files:
+        raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {inputs}")
+    return files
+
+
+def run_predict(args):
+    """Label each file; one error line per file that fails."""
+    import pandas as pd
+
+    from .exceptions import AudioWarning
+
+    model = load(args.model)
+    files = _audio_files(args.inputs)
+    X = pd.DataFrame({"audio": files, "dialogue": files, "speaker": "unknown", "start": 0.0,
+                      "utterance_id": files})
+    if not hasattr(model, "steps") or "segment" not in model.named_steps:
+        raise UserError(f"{args.model} is not a pipeline that starts from audio (an "
+                        "OpenSmileSegmenter step named 'segment'); save one with fit or demo")
+    model.named_steps["segment"].set_params(on_error="warn", n_jobs=args.n_jobs,
+                                            verbose=args.verbose)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AudioWarning)
+        Xt = X
+        for _, step in model.steps[:-1]:
+            Xt = step.transform(Xt)
+        proba = model.steps[-1][1].predict_proba(Xt)
+    classes = list(model.classes_)
+    failed = [len(f) == 0 for f in Xt["frames"]] if "frames" in Xt else [False] * len(X)
+    out = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])
+    out.insert(0, "label", [classes[i] for i in proba.argmax(axis=1)])
+    out.insert(0, "file", files)
+    ok = out[[not f for f in failed]]
+    ok.to_csv(args.out if args.out else sys.stdout, index=False, float_format="%.4f")
+    for path, bad in zip(files, failed):
+        if bad:
+            print(f"error: {path}: {_failure_reason(model.named_steps['segment'], path)}",
+                  file=sys.stderr)
+    n_failed = sum(failed)
+    if args.out:
+        print(f"{len(ok)} prediction(s) written to {args.out}; {n_failed} error(s)",
+              file=sys.stderr)
+    return 1 if n_failed else 0
+
+
+def _failure_reason(segmenter, path):
+    """Why extracting one file fails (run again alone, only for the files that failed)."""
+    from ._extraction import extract_row
+
+    result = extract_row(path, None, segmenter._spec, segmenter.sampling_rate)
+    return result.error or "no frames"
+
+
+def run_make_corpus(args):
+    """Write miniature releases in the official layouts."""
+    from .datasets import make_iemocap_layout, make_meld_layout
+
+    if not (args.iemocap or args.meld):
+        raise UserError("give --iemocap DIR and/or --meld DIR")
+    if args.iemocap:
+        make_iemocap_layout(args.iemocap, n_sessions=args.sessions,
+                            dialogues_per_session=args.dialogues, random_state=args.seed)
+        print(f"IEMOCAP-like release written to {args.iemocap}")
+    if args.meld:
+        try:
+            make_meld_layout(args.meld, n_dialogues=args.dialogues, random_state=args.seed)
+        except RuntimeError as exc:  # ffmpeg missing
+            raise UserError(str(exc)) from None
+        print(f"MELD-like release written to {args.meld}")
+    return 0
+
+
+def _make_showwarning(verbose):
+    from .exceptions import MAECWarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        # the package's own warnings in one line (all of it with -v); others only with -v
+        if issubclass(category, MAECWarning):
+            text = str(message) if verbose else str(message).splitlines()[0]
+            print(f"warning: {text}", file=sys.stderr)
+        elif verbose:
+            print(f"warning: {category.__name__}: {message}", file=sys.stderr)
+
+    return show
+
+
 def main(argv=None):
-    """Entry point; returns the exit code."""
+    """Entry point; returns the exit code.
+
+    Parameters
+    ----------
+    argv : list of str or None
+        Arguments (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    code : int
+        0 on success, 1 when some inputs failed, 2 for a user error, 130 when
+        interrupted.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(message)s")
+    verbose = getattr(args, "verbose", 0)
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _make_showwarning(verbose)
+            return args.func(args)
     except UserError as exc:
         print(f"sklearn-maec {args.command}: error: {exc}", file=sys.stderr)
         return 2

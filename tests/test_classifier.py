@@ -623,3 +623,14 @@ def test_explicit_context_columns_reach_the_model(tmp_path):
     no_ctx = Xt.drop(columns=[c for c in Xt.columns if c.startswith(("previous", "interloc"))])
     no_ctx = ContextTripleBuilder().fit_transform(no_ctx)
     assert not np.allclose(clf.transform(no_ctx), clf.transform(Xt))
+
+
+def test_a_model_trained_with_early_stopping_pickles(triples):
+    import pickle
+
+    X, y = triples
+    clf = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=2, patience=1,
+                         validation_fraction=0.3, random_state=0).fit(X, y)
+    assert "early_stopping" in dict(clf.callbacks_)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
