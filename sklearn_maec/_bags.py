@@ -172,15 +172,20 @@ class BatchSampler(Sampler):
         ``"length"``: shuffle, sort within pools of ``pool_batches`` batches by
         bag length and cut (little padding).  Batch order is shuffled in both.
     seed : int
-        Seed of the shuffling (advanced every epoch: reproducible runs).
+        Seed of the shuffling.
     pool_batches : int, default=50
         Pool size of the length bucketing.
     run_length : int, default=4
         Turns per run for ``"dialogue"`` batching.
+    epoch_counter : sized or None
+        When given (the training history), each epoch's order is drawn from
+        ``(seed, len(epoch_counter))`` alone, so training resumed from a
+        checkpoint sees the same batches as an uninterrupted run; otherwise one
+        generator is advanced every epoch.
     """
 
     def __init__(self, dataset, batch_size, shuffle, batching="dialogue", seed=0,
-                 pool_batches=50, run_length=4):
+                 pool_batches=50, run_length=4, epoch_counter=None):
         self.lengths = np.asarray(dataset.lengths)
         self.groups = None if dataset.groups is None else np.asarray(dataset.groups)[dataset.rows]
         self.batch_size = int(batch_size)
@@ -189,6 +194,8 @@ class BatchSampler(Sampler):
         self.rng = np.random.default_rng(seed)
         self.pool_batches = pool_batches
         self.run_length = run_length
+        self.seed = seed
+        self.epoch_counter = epoch_counter
 
     def __len__(self):
         return -(-len(self.lengths) // self.batch_size)
@@ -199,6 +206,8 @@ class BatchSampler(Sampler):
             for start in range(0, n, bs):
                 yield list(range(start, min(start + bs, n)))
             return
+        if self.epoch_counter is not None:  # this epoch's order depends on (seed, epoch) only
+            self.rng = np.random.default_rng([self.seed, len(self.epoch_counter)])
         if self.batching == "dialogue" and self.groups is not None:
             # runs of `run_length` consecutive turns of a dialogue, the runs shuffled:
             # a run's context turns are mostly inside it, and a batch mixes many dialogues

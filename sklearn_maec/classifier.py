@@ -718,9 +718,9 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         batch_size = kwargs.pop("batch_size", self.batch_size)
         if batch_size == -1:
             batch_size = len(dataset)
-        seed = self.random_seed_ + len(self.history_ or []) if training else 0
+        seed = self.random_seed_ if training else 0
         sampler = BatchSampler(dataset, batch_size, shuffle=training, batching=self.batching,
-                               seed=seed)
+                               seed=seed, epoch_counter=self.history_ if training else None)
         kwargs.setdefault("num_workers", self.num_workers)
         # the loader draws its workers' base seed from this generator, not the global RNG
         kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
@@ -744,6 +744,53 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             Emotion logits, gender logits and ``Z``.
         """
         return self.module_(**x.to(self.device), **fit_params)
+
+    def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """Start an epoch; torch's random state is reset from ``(seed, epoch)``.
+
+        Dropout and the prior samples of an epoch then depend on the seed and
+        the epoch number only, so training resumed from a checkpoint continues
+        exactly like the uninterrupted run.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            This estimator (skorch's callback signature).
+        dataset_train, dataset_valid : BagDataset or None
+            The epoch's data.
+        **kwargs : dict
+            Unused.
+        """
+        super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
+                               **kwargs)
+        torch.manual_seed((self.random_seed_ * 1_000_003 + len(self.history_)) % 2**63)
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's training loop; after a checkpoint restore, only the remaining epochs run.
+
+        When a fresh ``fit`` finds a history at the start of training (a
+        ``LoadInitState`` callback restored a checkpoint of ``k`` epochs), it
+        trains ``max_epochs - k`` more epochs, so an interrupted run resumed
+        with the same parameters ends where the uninterrupted one would.
+
+        Parameters
+        ----------
+        X : BagDataset
+            The training data.
+        y : None
+            Targets are inside ``X``.
+        epochs : int or None
+            Epochs to run (None: as above).
+        **fit_params : dict
+            Passed to skorch.
+
+        Returns
+        -------
+        self : MAECClassifier
+        """
+        if epochs is None and getattr(self, "fresh_fit_", False) and len(self.history_):
+            epochs = max(self.max_epochs - len(self.history_), 0)
+        return super().fit_loop(X, y, epochs=epochs, **fit_params)
 
     def check_data(self, X, y=None):
         """Checks happen in :meth:`fit` (skorch hook; nothing to do here).
@@ -936,7 +983,8 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             warnings.warn("no row of the training data has a known gender: the gender head is "
                           "not trained (only the emotion loss and the regulariser are)",
                           MAECWarning, stacklevel=3)
-        if not (self.warm_start and self.initialized_):
+        self.fresh_fit_ = not (self.warm_start and self.initialized_)
+        if self.fresh_fit_:
             self.random_seed_ = None
         seed = self._seed()
         pin_mmap_threshold()  # freed batch buffers go back to the system (see _memory.py)
@@ -979,6 +1027,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         if not (self.initialized_ and hasattr(self, "n_lld_")):
             return self._fit(X, y, fit_params, classes=classes)
         self._check_fit_input(y, fit_params)
+        self.fresh_fit_ = False  # max_epochs more epochs, whatever the history holds
         dataset = self._training_rows(self._to_dataset(X, y), X)  # checked against the fit
         devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
             else []

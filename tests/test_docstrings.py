@@ -42,6 +42,8 @@ PUBLIC_MODULES = [
     "sklearn_maec.nn",
     "sklearn_maec.exceptions",
     "sklearn_maec.persistence",
+    "sklearn_maec.callbacks",
+    "sklearn_maec.display",
 ]
 
 

@@ -1,0 +1,84 @@
+"""Memory benchmark: peak resident memory of fit on an IEMOCAP-sized corpus.
+
+Builds 10,000 utterances of precomputed frames (45 LLDs, 10 ms) whose lengths
+follow IEMOCAP's distribution (log-normal, median about 3 s, 0.5 s to 30 s: about
+7 hours), cuts the bags as the segmenter does (strided views), builds the
+context triples, and trains MAECClassifier for one epoch in a child process,
+reporting its peak RSS (target <= 2 GB).  For the record it also prints what
+materialising every segment up front would take.
+
+Usage::
+
+    python benchmarks/bench_memory.py [--n-utterances 10000] [--epochs 1]
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+CHILD = r"""
+import json, resource, sys, time, warnings
+import numpy as np, pandas as pd
+warnings.simplefilter("ignore")
+from sklearn_maec import ContextTripleBuilder, MAECClassifier
+from sklearn_maec._segments import cut_segments
+n, epochs = int(sys.argv[1]), int(sys.argv[2])
+rng = np.random.default_rng(0)
+seconds = np.clip(rng.lognormal(np.log(3.0), 0.75, n), 0.5, 30.0)
+frames = [rng.standard_normal((int(s * 100), 45)).astype(np.float32) for s in seconds]
+turns = 12
+X = pd.DataFrame({
+    "frames": frames,
+    "segments": [cut_segments(f, 50, 10) for f in frames],
+    "dialogue": np.repeat(np.arange(n // turns + 1), turns)[:n],
+    "speaker": np.tile(["A", "B"], n // 2 + 1)[:n],
+    "start": np.arange(n, dtype=float),
+    "gender": np.tile(["F", "M"], n // 2 + 1)[:n],
+})
+X["speaker"] = X["dialogue"].astype(str) + X["speaker"]
+X = ContextTripleBuilder().fit_transform(X)
+y = rng.choice(["neu", "hap", "sad", "ang"], n)
+data_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+t = time.perf_counter()
+MAECClassifier(max_epochs=epochs, random_state=0, validation_fraction=None).fit(X, y)
+print(json.dumps({
+    "hours": float(seconds.sum() / 3600), "frames": int(sum(len(f) for f in frames)),
+    "frames_mb": sum(f.nbytes for f in frames) / 2**20,
+    "materialised_mb": sum(s.size * 4 for s in X["segments"]) / 2**20,
+    "data_peak_mb": data_rss, "fit_seconds": time.perf_counter() - t,
+    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-utterances", type=int, default=10000)
+    parser.add_argument("--epochs", type=int, default=1)
+    args = parser.parse_args(argv)
+    t = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(args.n_utterances), str(args.epochs)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        print(proc.stderr)
+        return 2
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    print(f"{args.n_utterances} utterances, {r['hours']:.1f} h, {r['frames']} frames; "
+          f"{os.cpu_count()} cores; {time.perf_counter() - t:.0f} s in all")
+    print(f"frames (kept once, bags are views):   {r['frames_mb']:8.0f} MB")
+    print(f"every segment materialised up front:  {r['materialised_mb']:8.0f} MB "
+          f"({r['materialised_mb'] / r['frames_mb']:.1f}x the frames)")
+    print(f"peak RSS after building the table:    {r['data_peak_mb']:8.0f} MB")
+    print(f"peak RSS of fit ({args.epochs} epoch, {r['fit_seconds']:.0f} s):"
+          f"{r['peak_mb']:12.0f} MB")
+    ok = r["peak_mb"] <= 2048
+    print(f"\npeak RSS of fit <= 2048 MB: {'ok' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
