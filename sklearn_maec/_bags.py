@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from .nn import length_groups
+
 __all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler", "evaluation_order",
            "batch_statistics"]
 
@@ -233,8 +235,11 @@ class BatchSampler(Sampler):
             yield batches[k].tolist()
 
 
-def batch_statistics(dataset, batches, use_context=True):
+def batch_statistics(dataset, batches, use_context=True, max_padding=0.1):
     """How much a set of batches encodes and pads (for benchmarks).
+
+    ``max_padding`` is the bag encoder's: the attention runs on groups of
+    bags of similar length (:func:`~sklearn_maec.nn.length_groups`).
 
     Returns
     -------
@@ -242,8 +247,8 @@ def batch_statistics(dataset, batches, use_context=True):
         ``segments``: segments encoded; ``needed``: segments of the samples'
         own bags and context bags counted per use (what encoding each input
         separately would compute); ``attention_padding``: fraction of padded
-        segment positions in the per-batch ``(bags, S_max)`` layout of the GRU
-        and attention.
+        segment positions in the attention's per-group ``(bags, S_group)``
+        layouts (the convolutions and the packed GRU compute no padding).
     """
     encoded = needed = slots = 0
     for batch in batches:
@@ -254,6 +259,7 @@ def batch_statistics(dataset, batches, use_context=True):
         lens = dataset.n_segments[distinct]
         encoded += int(lens.sum())
         needed += sum(int(dataset.n_segments[r[r >= 0]].sum()) for r in refs)
-        slots += max(int(lens.max(initial=0)), 1) * len(lens)
+        for group in length_groups(lens, max_padding):
+            slots += max(int(lens[group[0]]), 1) * len(group)
     return {"segments": encoded, "needed": needed,
             "attention_padding": 1 - encoded / max(slots, 1)}

@@ -15,7 +15,8 @@ from numpy bags.
 * :class:`BagEncoder`: runs the segment encoder on every segment, then a
   bidirectional GRU (packed, so padding is skipped) over ``H`` (the keys), dot-product
   attention with the bottleneck output as the query, global pooling of the
-  attention output (``KQ``) and of the keys (``V``), ``HF = KQ * V``.
+  attention output (``KQ``) and of the keys (``V``), ``HF = KQ * V``; the
+  attention runs on groups of bags of similar length (:func:`length_groups`).
 * :class:`MAECNetwork`: the bag encoder applied to the current utterance, the
   speaker's previous turn and the interlocutor's turn, fused into the latent
   code ``Z = concat(HF_cur * softmax(HF_pre * HF_int), HF_cur)``, and the
@@ -27,6 +28,7 @@ from numpy bags.
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -122,6 +124,40 @@ class SegmentEncoder(nn.Module):
         return h, self.bottleneck(h)
 
 
+def length_groups(lengths, max_padding=0.1):
+    """Split bags into groups of similar length, for padded per-group attention.
+
+    Bags are sorted by length (longest first) and cut greedily: a group takes
+    the next bag as long as padding all its bags to the group's longest keeps
+    the padded fraction of its ``(bags, length)`` slots at most ``max_padding``.
+
+    Parameters
+    ----------
+    lengths : array-like of int, shape (U,)
+        Segments per bag.
+    max_padding : float, default=0.1
+        Largest fraction of padded slots in a group (1.0 gives one group).
+
+    Returns
+    -------
+    groups : list of ndarray of int
+        Indices into ``lengths``, each group sorted by decreasing length; the
+        groups partition ``range(U)``.
+    """
+    lengths = np.maximum(np.asarray(lengths, dtype=np.int64), 1)
+    order = np.argsort(-lengths, kind="stable")
+    groups, start, total = [], 0, 0
+    for k, i in enumerate(order):
+        longest = lengths[order[start]]
+        total += lengths[i]
+        if 1 - total / (longest * (k - start + 1)) > max_padding:
+            groups.append(order[start:k])
+            start, total = k, lengths[i]
+    if len(order):
+        groups.append(order[start:])
+    return groups
+
+
 class BagEncoder(nn.Module):
     """Multi-instance encoder of one bag of segments into ``HF``.
 
@@ -142,11 +178,17 @@ class BagEncoder(nn.Module):
         Dropout on the segment vectors.
     pooling : {"mean", "max"}, default="mean"
         The global pooling of the attention output and of the keys.
+    max_padding : float, default=0.1
+        The self-attention runs on groups of bags of similar length (see
+        :func:`length_groups`), so at most this fraction of its slots is
+        padding; 1.0 runs it on the whole batch at once.  The result does
+        not depend on it (padding is masked), only the cost does.
     """
 
     def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
-                 pooling="mean"):
+                 pooling="mean", max_padding=0.1):
         super().__init__()
+        self.max_padding = max_padding
         if hf_dim % 2:
             raise ValueError(f"hf_dim must be even (a bidirectional GRU), got {hf_dim}")
         if pooling not in ("mean", "max"):
@@ -201,16 +243,44 @@ class BagEncoder(nn.Module):
         key, _ = pad_packed_sequence(key, batch_first=True, total_length=S)  # (U, S, hf_dim)
         key = key * mask.unsqueeze(-1).to(key.dtype)
 
+        # self-attention per group of similar lengths: (S_q, S_k) scores cost S^2 per bag
+        if self.max_padding >= 1 or U <= 1:
+            groups = [None]
+        else:
+            groups = [torch.as_tensor(g, device=key.device)
+                      for g in length_groups(bag_lengths.cpu().numpy(), self.max_padding)]
+        hf = key.new_empty(U, self.hf_dim)
+        received = key.new_zeros(U, S) if return_attention else None
+        for g in groups:
+            if g is None:
+                hf_g, received_g = self._attend(BT, key, mask, return_attention)
+                hf = hf_g
+                if return_attention:
+                    received = received_g
+                continue
+            width = max(int(bag_lengths[g[0]]), 1)  # groups are sorted longest first
+            hf_g, received_g = self._attend(BT[g, :width], key[g, :width], mask[g, :width],
+                                            return_attention)
+            hf = hf.index_copy(0, g, hf_g)
+            if return_attention:
+                received[g, :width] = received_g
+        if not return_attention:
+            return hf
+        return hf, received
+
+    def _attend(self, BT, key, mask, return_attention):
+        """Scaled dot-product self-attention of padded bags, pooled into ``HF``."""
         scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(self.hf_dim)  # (U, S_q, S_k)
         scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
         weights = torch.nan_to_num(torch.softmax(scores, dim=-1), nan=0.0)  # empty bags
         A = torch.bmm(weights, key)
         hf = self._pool(A, mask) * self._pool(key, mask)  # HF = KQ * V
         if not return_attention:
-            return hf
+            return hf, None
         # attention each segment (key) receives, averaged over the real queries
         received = (weights * mask.unsqueeze(-1).to(weights.dtype)).sum(dim=1)
-        return hf, received / bag_lengths.clamp(min=1).unsqueeze(-1).to(weights.dtype)
+        n = mask.sum(dim=1).clamp(min=1).unsqueeze(-1).to(weights.dtype)
+        return hf, received / n
 
 
 def _gather(hf, index):

@@ -12,6 +12,7 @@ from sklearn_maec.nn import (
     Discriminator,
     MAECNetwork,
     class_mixture_means,
+    length_groups,
     sample_prior,
 )
 
@@ -63,6 +64,36 @@ def test_bag_encoder_is_invariant_to_padding_by_longer_bags(pooling):
     torch.testing.assert_close(batch[0], long_alone[0], atol=1e-5, rtol=1e-5)
     # and the encoder is not constant: different bags give different codes
     assert not torch.allclose(batch[0], batch[1], atol=1e-4)
+
+
+@pytest.mark.parametrize("max_padding", [0.0, 0.1, 0.5])
+def test_length_groups_partition_the_bags_within_the_padding_bound(max_padding):
+    lengths = np.random.default_rng(0).integers(0, 60, size=97)
+    groups = length_groups(lengths, max_padding)
+    assert np.array_equal(np.sort(np.concatenate(groups)), np.arange(97))
+    for g in groups:
+        sizes = np.maximum(lengths[g], 1)
+        assert np.all(np.diff(sizes) <= 0)  # longest first
+        assert 1 - sizes.sum() / (sizes[0] * len(g)) <= max_padding + 1e-12
+    assert len(length_groups(lengths, 1.0)) == 1
+
+
+@pytest.mark.parametrize("pooling", ["mean", "max"])
+def test_grouped_attention_equals_one_padded_batch(pooling):
+    enc = bag_encoder(pooling=pooling)
+    lengths = [3, 0, 40, 7, 1, 25, 25, 2, 0, 13]
+    segments, bag_lengths = concat(make_bags(lengths, seed=3))
+    segments.requires_grad_(True)
+    outputs = {}
+    for max_padding in (1.0, 0.1):
+        enc.max_padding = max_padding
+        hf, received = enc(segments, bag_lengths, return_attention=True)
+        (grad,) = torch.autograd.grad((hf ** 2).sum(), segments)
+        outputs[max_padding] = hf.detach(), received.detach(), grad
+    for a, b in zip(outputs[1.0], outputs[0.1]):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
+    received = outputs[0.1][1]
+    torch.testing.assert_close(received.sum(1), (bag_lengths > 0).float())
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max"])
