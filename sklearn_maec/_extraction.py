@@ -16,7 +16,12 @@ import numpy as np
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
 from ._opensmile import MIN_SAMPLES, extract_lld
 
-__all__ = ["RowResult", "extract_row", "EXTRACTION_LOG_ENV"]
+__all__ = ["RowResult", "extract_row", "EXTRACTION_LOG_ENV", "MIN_SAMPLING_RATE"]
+
+#: Lowest sampling rate accepted (Hz).  A rate below it is no speech recording but
+#: most likely a corrupt header (a wav claiming 1 Hz); resampled to 16 kHz it would
+#: grow by that factor and could exhaust the memory.
+MIN_SAMPLING_RATE = 1000
 
 #: When this environment variable names a file (in the process that calls the
 #: segmenter), every extraction that really runs openSMILE (not a cache hit)
@@ -48,6 +53,11 @@ class RowResult:
 
 
 def _check_and_extract(signal, rate, spec, target_rate):
+    if rate < MIN_SAMPLING_RATE:
+        raise AudioError(
+            f"sampling rate {rate} Hz is below {MIN_SAMPLING_RATE} Hz, too low for speech "
+            "(a corrupt file header?)"
+        )
     n = signal.size
     n_target = n if target_rate is None else int(n * target_rate / rate)
     if min(n, n_target) < MIN_SAMPLES:

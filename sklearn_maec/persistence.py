@@ -17,6 +17,8 @@ tables; the network weights for the classifier).
 
 import json
 import os
+import uuid
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -75,7 +77,34 @@ def save_model(model, path):
         tensors[str(k)] = step_tensors
     state = {"format": FORMAT, "pipeline": isinstance(model, Pipeline),
              "meta": json.dumps(entries), "tensors": tensors}
-    torch.save(state, os.fspath(path))
+    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def _atomic_write(path, write):
+    """Write a file through a temporary one in its directory, moved into place when complete.
+
+    An interrupted or failed write leaves neither a partial file nor the
+    temporary one, and an existing file at ``path`` stays as it was.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Destination file.
+    write : callable
+        ``write(tmp_path)`` writes the content to the given path.
+    """
+    path = os.fspath(path)
+    directory, name = os.path.split(os.path.abspath(path))
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def load_model(path, device="cpu"):
@@ -99,7 +128,9 @@ def load_model(path, device="cpu"):
     >>> pipe = load_model("model.maec")                     # doctest: +SKIP
     """
     try:
-        state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # torch's note on a foreign pickle: it is refused anyway
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # pickle opcodes beyond tensors, truncated file, ...
         raise ValueError(f"{os.fspath(path)!r} is not a file written by save_model: {exc}") \
             from None
@@ -143,7 +174,7 @@ def _encode(value, name, tensors):
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "biuf":
             arr = value.view(np.int64) if value.dtype == np.uint64 else value
-            tensors[name] = torch.from_numpy(np.ascontiguousarray(arr))
+            tensors[name] = torch.from_numpy(np.require(arr, requirements=["C", "W"]))
             return {"kind": "array", "dtype": value.dtype.str}
         items = [v.item() if isinstance(v, np.generic) else v for v in value.ravel()]
         if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):

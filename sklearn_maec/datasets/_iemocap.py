@@ -29,6 +29,8 @@ IEMOCAP_CLASSES = {
     "6": {"neu": "neu", "hap": "hap", "sad": "sad", "ang": "ang", "exc": "exc", "fru": "fru"},
 }
 _NO_CLASS = frozenset({"xxx", "oth"})
+#: Every categorical label of the release; any other is a damaged evaluation file.
+_RAW_LABELS = frozenset({"neu", "hap", "sad", "ang", "exc", "fru", "sur", "fea", "dis"}) | _NO_CLASS
 
 
 def _all_labels(raw):
@@ -151,7 +153,11 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
     ``Self-evaluation/`` sub-folders and hidden files such as ``.DS_Store``
     or ``._*`` resource forks are ignored).  A line starting with ``[`` that
     lacks the time range, the utterance id or the label, or whose utterance id
-    does not end in a gender letter and a turn number, is malformed.
+    does not end in a gender letter and a turn number, is malformed.  A label
+    IEMOCAP does not use (other than ``neu``, ``hap``, ``sad``, ``ang``,
+    ``exc``, ``fru``, ``sur``, ``fea``, ``dis``, ``oth``, ``xxx``) is dropped
+    like an unmapped one, with a :class:`~sklearn_maec.datasets.LoaderWarning`
+    naming the file and line: it is the sign of a damaged file.
 
     **Speakers.** Each session has one female and one male actor. The letter
     after the session in a *dialogue* id (``Ses01F_...``) tells who wore the
@@ -232,6 +238,13 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
     turns["label"] = [label_of(raw) for raw in turns["raw"]]
     labelled = turns["label"].notna().to_numpy()
     summary.dropped_labels = dict(sorted(Counter(turns.loc[~labelled, "raw"]).items()))
+    unknown = ~turns["raw"].isin(_RAW_LABELS).to_numpy()
+    if unknown.any():  # dropped like any unmapped label, but it is damage: say where
+        where = [f"{r.evaluation_file}:{r.line}: {r.raw!r}" for r in turns[unknown].itertuples()]
+        warnings.warn(
+            f"IEMOCAP: {len(where)} turn(s) have a label that IEMOCAP does not use (a damaged "
+            f"evaluation file?); they are dropped: " + _listing(where),
+            LoaderWarning, stacklevel=2)
 
     exists = np.fromiter((os.path.isfile(p) for p in turns["wav"]), dtype=bool,
                          count=len(turns))

@@ -152,7 +152,10 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     utterances with commas and doubled quotes), decoded as UTF-8 with a
     Windows-1252 fallback per line, so the stray bytes of the real files (such
     as ``\\x92``) do not stop the load.  Times are ``H:MM:SS,mmm`` with one or
-    two hour digits (``0:16:16,059``, ``00:16:16,059``).
+    two hour digits (``0:16:16,059``, ``00:16:16,059``).  An ``Emotion`` that
+    is not one of MELD's 7 is dropped like an unmapped one, with a
+    :class:`~sklearn_maec.datasets.LoaderWarning` naming the CSV and the
+    utterance: it is the sign of a damaged file.
 
     **Turn order and times.** The turns of a dialogue are ordered by
     ``Utterance_ID``, the official order.  The CSV times are episode times and
@@ -204,6 +207,13 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     turns["label"] = [label_of(raw) for raw in turns["raw"]]
     labelled = turns["label"].notna().to_numpy()
     summary.dropped_labels = dict(sorted(Counter(turns.loc[~labelled, "raw"]).items()))
+    unknown = ~turns["raw"].isin(_EMOTIONS).to_numpy()
+    if unknown.any():  # dropped like any unmapped emotion, but it is damage: say where
+        where = [f"{os.path.join(root, MELD_SPLITS[r.split][0])}: {r.utterance_id}: {r.raw!r}"
+                 for r in turns[unknown].itertuples()]
+        warnings.warn(
+            f"MELD: {len(where)} row(s) have an Emotion that MELD does not use (a damaged "
+            f"CSV?); they are dropped: " + _listing(where), LoaderWarning, stacklevel=2)
 
     # context over every turn, by utterance id; which turns need audio
     turns["audio"] = turns["utterance_id"]  # placeholder, replaced below
