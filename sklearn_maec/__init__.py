@@ -6,10 +6,29 @@ on the latent code and a multi-task (emotion + gender) classifier, using the
 dialogue context (the speaker's previous turn and the interlocutor's turn).
 """
 
-from .classifier import MAECClassifier
 from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
 from .segmenter import OpenSmileSegmenter
+
+# The classifier (torch, skorch) is imported on first use, so the parts that need
+# neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
+# can run where they are not installed.
+_LAZY = {"MAECClassifier": "classifier"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0.dev0"
 

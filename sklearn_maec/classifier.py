@@ -21,6 +21,9 @@ from torch.utils.data import DataLoader
 
 from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
 from ._memory import pin_mmap_threshold
+from ._rows import encode_gender as _encode_gender  # noqa: F401 (old name)
+from ._rows import explicit_context as _explicit_context  # noqa: F401
+from ._rows import frame_to_bags
 from ._validation import describe_rows
 from .exceptions import MAECWarning, TrainingDivergedError
 from .model_selection import DialogueValidSplit
@@ -28,7 +31,6 @@ from .nn import Discriminator, MAECNetwork, check_latent_dim, class_mixture_mean
 
 __all__ = ["MAECClassifier"]
 
-_GENDER_CODES = {"f": 0, "female": 0, "w": 0, "m": 1, "male": 1}
 GENDERS = np.array(["F", "M"], dtype=object)
 
 # Parameters that shape the networks: changing one re-initialises them.
@@ -452,63 +454,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
                           rows=np.arange(n_rows))
 
     def _frame_to_bags(self, X, fitting):
-        name = type(self).__name__
-        if "segments" not in X.columns:
-            raise ValueError(f"{name}: X has no 'segments' column; put an OpenSmileSegmenter "
-                             f"before the classifier (columns present: {list(X.columns)})")
-        explicit = all(f"{role}_segments" in X.columns for role in _CONTEXT_ROLES)
-        if self.use_context and not explicit:
-            missing = [c for c in _CONTEXT_ROLES if c not in X.columns]
-            if missing:
-                raise ValueError(f"{name}: X has no {missing} column(s); put a "
-                                 "ContextTripleBuilder before the classifier, or set "
-                                 "use_context=False")
-        bags = X["segments"].to_numpy(dtype=object)
-        shapes = set()
-        for i, b in enumerate(bags):
-            if not isinstance(b, np.ndarray) or b.ndim != 3:
-                raise ValueError(f"{name}: row {describe_rows(X, [i])}: 'segments' must hold a "
-                                 f"3-D array (n_segments, window_frames, n_lld), got "
-                                 f"{getattr(b, 'shape', type(b).__name__)}")
-            shapes.add(b.shape[1:])
-        if len(shapes) != 1:
-            raise ValueError(f"{name}: the bags have different segment shapes {sorted(shapes)}; "
-                             "they must all come from the same segmenter")
-        window_frames, n_lld = shapes.pop()
-        if "frames" in X.columns:
-            frames = X["frames"].to_numpy(dtype=object)
-            n_frames = np.fromiter((len(f) for f in frames), np.int64, len(frames))
-            finite_src = frames
-        else:
-            n_frames = np.fromiter((b.shape[0] and window_frames for b in bags), np.int64,
-                                   len(bags))
-            finite_src = bags
-        bad = [i for i, f in enumerate(finite_src) if f.size and not np.isfinite(f).all()]
-        if bad:
-            raise ValueError(f"{name}: non-finite values (NaN/inf) in the features of "
-                             f"{len(bad)} row(s): {describe_rows(X, bad)}")
-        out = {"bags": bags, "n_frames": n_frames, "window_frames": window_frames,
-               "n_lld": n_lld}
-        n = len(X)
-        if self.use_context and explicit:
-            out.update(_explicit_context(X, bags, n_frames, window_frames))
-        elif self.use_context:
-            for col in _CONTEXT_ROLES:
-                ref = pd.to_numeric(X[col], errors="coerce").to_numpy()
-                if np.isnan(ref).any() or (ref != np.round(ref)).any() or \
-                        ((ref < -1) | (ref >= n)).any():
-                    bad = np.flatnonzero(np.isnan(ref) | (ref < -1) | (ref >= n) |
-                                         (ref != np.round(ref)))
-                    raise ValueError(
-                        f"{name}: column {col!r} must hold row positions in [-1, {n - 1}] "
-                        f"(from ContextTripleBuilder on this very X); bad rows: "
-                        f"{describe_rows(X, bad)}")
-                out[col] = ref.astype(np.int64)
-        if "gender" in X.columns:
-            out["gender"] = _encode_gender(X["gender"])
-        if "dialogue" in X.columns:
-            out["groups"] = pd.factorize(X["dialogue"])[0]
-        return out
+        return frame_to_bags(X, self.use_context, type(self).__name__)
 
     def _array_to_bags(self, X, fitting):
         X = check_array(X, allow_nd=True, dtype=np.float32, ensure_min_samples=1,
@@ -630,6 +576,16 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         -------
         self : MAECClassifier
         """
+        # skorch re-initialises a fitted net for every ``prefix__key`` it recognises and
+        # fails ("Something went wrong") on the iterator ones, which need nothing
+        # re-initialised: they are read when the next loader is built.
+        iterator_params = {k: params.pop(k) for k in list(params)
+                           if k.startswith(("iterator_train__", "iterator_valid__"))}
+        if iterator_params and self.initialized_:
+            vars(self).update(iterator_params)
+            self._params_to_validate.update(iterator_params)
+        else:
+            params.update(iterator_params)
         if "callbacks" in params and not self.initialized_:
             # skorch builds the callbacks as soon as ``callbacks`` is set, so an invalid value
             # raised here; scikit-learn's convention is to store it and validate in ``fit``
@@ -1021,7 +977,9 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         """
         if is_dataset(X):
             # skorch's ``fit`` trains through ``partial_fit`` with the dataset built by ``_fit``
-            return super().partial_fit(X, y, classes, **fit_params)
+            super().partial_fit(X, y, classes, **fit_params)
+            self._check_trained_weights(X)
+            return self
         # skorch's own ``partial_fit`` would hand the raw X to the training loop unvalidated
         # (and could not build the networks, whose shapes are learned from X)
         if not (self.initialized_ and hasattr(self, "n_lld_")):
@@ -1034,7 +992,44 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._seed() + 1 + len(self.history_))
             super().partial_fit(dataset, None, **fit_params)
+        self._check_trained_weights(dataset)
         return self
+
+    def _check_trained_weights(self, dataset):
+        """Raise when the trained weights give non-finite outputs.
+
+        Each loss is checked before its step; the weights left by the last
+        step of training are checked here, by their values and by one forward
+        pass over a batch of the training rows (a step can leave finite but
+        huge weights whose outputs overflow).
+
+        Parameters
+        ----------
+        dataset : BagDataset
+            The training rows.
+
+        Raises
+        ------
+        TrainingDivergedError
+            Naming the last epoch and the non-finite parameters or outputs.
+        """
+        if not len(self.history_) or not len(dataset):
+            return
+        bad = [name for name, p in self.module_.named_parameters()
+               if not bool(torch.isfinite(p).all())]
+        if not bad:
+            self._set_training(False)
+            with torch.no_grad():
+                for x, _ in self.get_iterator(dataset, training=False):
+                    logits, _, z = self.module_(**x.to(self.device))
+                    bad = [name for name, t in (("emotion logits", logits), ("Z", z))
+                           if not bool(torch.isfinite(t).all())]
+                    break
+        if bad:
+            raise TrainingDivergedError(
+                f"training diverged in the last step of epoch {len(self.history_)}: the weights "
+                f"it left give non-finite values in {', '.join(bad[:5])}; lower lr (now "
+                f"{self.lr}), set grad_clip, or check the inputs for extreme values")
 
     def _training_rows(self, dataset, X):
         empty = np.flatnonzero(dataset.lengths == 0)
@@ -1060,10 +1055,23 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         pin_mmap_threshold()
         order = evaluation_order(dataset, self.batching)
         self._set_training(False)
-        outputs = []
+        outputs, bad, done = [], [], 0
         with torch.no_grad():
             for x, _ in self.get_iterator(dataset.subset(order), training=False):
-                outputs.append(fn(x.to(self.device)))
+                out = fn(x.to(self.device))
+                finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
+                if not bool(finite.all()):
+                    bad.extend(order[done + np.flatnonzero(~finite.cpu().numpy())])
+                done += len(out)
+                outputs.append(out)
+        if bad:  # never hand back NaN probabilities
+            bad = np.sort(np.asarray(bad))
+            rows = describe_rows(X, bad) if isinstance(X, pd.DataFrame) else \
+                f"positions {bad[:5].tolist()}"
+            raise TrainingDivergedError(
+                f"{type(self).__name__} gives non-finite outputs (NaN/inf) for {len(bad)} "
+                f"row(s): {rows}; the fitted weights are unusable (training diverged: fit "
+                "again with a lower lr or grad_clip) or those rows hold extreme feature values")
         return outputs, order
 
     def _unsort(self, outputs, order):
@@ -1234,6 +1242,38 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
 
         save_model(self, path)
 
+    def export(self, path, *, format=None, segmenter=None):
+        """Export the inference network (encoder + emotion head) for deployment.
+
+        The file holds the network in an export-friendly form (computing the
+        same probabilities as :meth:`predict_proba`) and, as JSON metadata,
+        ``classes_``, the bag shape, the context and batching settings and,
+        with ``segmenter``, the segmenter's settings and fitted statistics.
+        :func:`sklearn_maec.deployment.load_exported` predicts from it
+        without skorch or pickle.  To export a whole fitted pipeline use
+        :func:`sklearn_maec.deployment.export_pipeline`.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file.
+        format : {"torchscript", "onnx"} or None, default=None
+            None infers it from the suffix of ``path`` (``.pt``: TorchScript,
+            ``.onnx``: ONNX, which needs the ``export`` extra).
+        segmenter : OpenSmileSegmenter or None, default=None
+            The fitted segmenter that made the training bags: stored so the
+            exported file predicts from audio.  Without it, the file predicts
+            from segmented DataFrames only.
+
+        Returns
+        -------
+        path : str
+            The file written.
+        """
+        from .deployment import _export_classifier
+
+        return _export_classifier(self, path, format=format, segmenter=segmenter)
+
     @classmethod
     def load(cls, path, device="cpu"):
         """Load a model written by :meth:`save`, without unpickling any code.
@@ -1262,47 +1302,6 @@ def _all_numeric(frame):
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
-def _explicit_context(X, bags, n_frames, window_frames):
-    """Context bags given as columns (``previous_segments``, ``interlocutor_segments``).
-
-    A context bag that is the same object as a row's own bag (the segmenter
-    shares them) refers to that row; any other one is appended after the rows,
-    so each distinct bag is still encoded once per batch.
-
-    Returns
-    -------
-    dict
-        ``bags``/``n_frames`` extended with the extra bags, and the
-        ``previous``/``interlocutor`` indices into them (-1: no context turn).
-    """
-    all_bags, all_frames = list(bags), list(n_frames)
-    index = {id(b): i for i, b in enumerate(bags)}
-    out = {}
-    for role in _CONTEXT_ROLES:
-        ref = np.full(len(X), -1, dtype=np.int64)
-        frames_col = X[f"{role}_frames"] if f"{role}_frames" in X.columns else None
-        for i, bag in enumerate(X[f"{role}_segments"]):
-            if not isinstance(bag, np.ndarray) or bag.shape[0] == 0:
-                continue  # no such turn (or it failed): an empty context
-            if bag.ndim != 3 or bag.shape[1:] != bags[0].shape[1:]:
-                raise ValueError(f"{role}_segments of row {describe_rows(X, [i])} has shape "
-                                 f"{bag.shape}; expected (n, {', '.join(map(str, bags[0].shape[1:]))})")
-            k = index.get(id(bag))
-            if k is None:
-                k = index[id(bag)] = len(all_bags)
-                all_bags.append(bag)
-                all_frames.append(len(frames_col.iloc[i]) if frames_col is not None
-                                  else window_frames)
-            ref[i] = k
-        out[role] = ref
-    bag_array = np.empty(len(all_bags), dtype=object)
-    bag_array[:] = all_bags
-    out["bags"] = bag_array
-    out["n_frames"] = np.asarray(all_frames, dtype=np.int64)
-    out["n_rows"] = len(X)
-    return out
-
-
 def _silent(*args, **kwargs):
     """A callback sink that prints nothing (module-level, so the estimator pickles)."""
 
@@ -1315,12 +1314,3 @@ def _json_safe(value):
     if isinstance(value, (list, tuple)):
         return all(_json_safe(v) for v in value)
     return False
-
-
-def _encode_gender(values):
-    """Map gender strings to 0 (F) / 1 (M) / -1 (unknown)."""
-    out = np.full(len(values), -1, np.int64)
-    for i, v in enumerate(values):
-        if isinstance(v, str):
-            out[i] = _GENDER_CODES.get(v.strip().lower(), -1)
-    return out

@@ -33,7 +33,7 @@ import warnings
 
 __all__ = ["main", "build_parser"]
 
-logger = logging.getLogger("sklearn_maec")
+logger = logging.getLogger(__name__)
 
 #: Model files saved in the pickle-free format (anything else goes through joblib).
 SAFE_SUFFIXES = (".maec",)
@@ -140,11 +140,11 @@ def build_parser():
 
 # --------------------------------------------------------------------------- helpers
 def _scores(y_true, y_pred):
-    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+    """UA, WA and macro F1 (sklearn_maec.metrics), keyed as the reports show them."""
+    from .metrics import emotion_scores
 
-    return {"UA": float(balanced_accuracy_score(y_true, y_pred)),
-            "WA": float(accuracy_score(y_true, y_pred)),
-            "F1": float(f1_score(y_true, y_pred, average="macro"))}
+    scores = emotion_scores(y_true, y_pred)
+    return {"UA": scores["UA"], "WA": scores["WA"], "F1": scores["macro_F1"]}
 
 
 def _parse_params(items):
@@ -268,12 +268,12 @@ def save(model, path):
     """Save with the pickle-free format for ``.maec`` names, joblib otherwise."""
     import joblib
 
-    from .persistence import save_model
+    from .persistence import _atomic_write, save_model
 
     if str(path).endswith(SAFE_SUFFIXES):
         save_model(model, path)
-    else:
-        joblib.dump(model, path)
+    else:  # never a half-written file, nor a good one clobbered by a failed save
+        _atomic_write(path, lambda tmp: joblib.dump(model, tmp))
 
 
 def load(path):
@@ -417,10 +417,15 @@ def _audio_files(inputs):
             for folder, _, names in sorted(os.walk(item, followlinks=False)):
                 for name in sorted(names):
                     path = os.path.join(folder, name)
+                    if not name.lower().endswith(AUDIO_SUFFIXES):
+                        continue
                     # a symlink may not lead outside the directory the user named
-                    if name.lower().endswith(AUDIO_SUFFIXES) and \
-                            os.path.realpath(path).startswith(root + os.sep):
+                    target = os.path.realpath(path)
+                    if _is_inside(target, root):
                         files.append(path)
+                    else:
+                        print(f"skipped: {path}: a symbolic link leading outside {item} "
+                              f"(to {target})", file=sys.stderr)
         elif os.path.exists(item):
             files.append(item)
         else:
@@ -428,6 +433,14 @@ def _audio_files(inputs):
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {inputs}")
     return files
+
+
+def _is_inside(path, root):
+    """Whether the resolved ``path`` lies strictly inside the directory ``root``."""
+    try:
+        return path != root and os.path.commonpath([root, path]) == root
+    except ValueError:  # another drive (Windows)
+        return False
 
 
 def run_predict(args):
@@ -457,7 +470,12 @@ def run_predict(args):
     out.insert(0, "label", [classes[i] for i in proba.argmax(axis=1)])
     out.insert(0, "file", files)
     ok = out[[not f for f in failed]]
-    ok.to_csv(args.out if args.out else sys.stdout, index=False, float_format="%.4f")
+    if args.out:  # complete or absent, never truncated
+        from .persistence import _atomic_write
+
+        _atomic_write(args.out, lambda tmp: ok.to_csv(tmp, index=False, float_format="%.4f"))
+    else:
+        ok.to_csv(sys.stdout, index=False, float_format="%.4f")
     for path, bad in zip(files, failed):
         if bad:
             print(f"error: {path}: {_failure_reason(model.named_steps['segment'], path)}",

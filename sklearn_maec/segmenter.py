@@ -82,7 +82,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     on_error : {"raise", "warn"}, default="raise"
         What to do with a row whose audio cannot be used (missing file,
         unreadable or corrupt audio, empty or silent signal, NaN samples or
-        frames, missing sampling rate).  ``"raise"`` processes every row, then
+        frames, missing sampling rate or one below 1000 Hz, as a corrupt header
+        may claim).  ``"raise"`` processes every row, then
         raises :class:`~sklearn_maec.ExtractionError` naming each failed row
         (its position, id and audio source).  ``"warn"`` issues one
         :class:`~sklearn_maec.AudioWarning` listing them and gives each failed
@@ -102,9 +103,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Frames per segment (``round(window / frame_step_)``).
     stride_frames_ : int
         Frames between segment starts (``round(stride / frame_step_)``).
-    mean_ : ndarray of shape (n_lld_,)
+    mean_ : ndarray of shape (`n_lld_`,)
         Per-LLD mean of the training frames (zeros when ``standardize=False``).
-    scale_ : ndarray of shape (n_lld_,)
+    scale_ : ndarray of shape (`n_lld_`,)
         Per-LLD standard deviation of the training frames (ones when
         ``standardize=False``; 1 where a descriptor is constant).
     n_frames_seen_ : int
@@ -275,6 +276,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                   if r.error}
         if errors:
             if self.on_error == "raise":
+                # every row that needs a failed source is named (a path may recur)
+                errors = _row_errors(X, results, refs)
                 own = refs["audio"]
                 raise ExtractionError(errors, [None if results[k].error else results[k].frames
                                                for k in own])
@@ -493,6 +496,33 @@ def describe_row(X, position, column="audio"):
         shape = getattr(audio, "shape", None)
         source = f"array of shape {shape}" if shape is not None else type(audio).__name__
     return f"row {position} ({label!r}, {column} {source})"
+
+
+def _row_errors(X, results, refs):
+    """Map each row position to the errors of the sources it needs.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The rows.
+    results : list of RowResult
+        One per distinct source.
+    refs : dict of str to ndarray of int
+        Per audio column, each row's source index (-1: none).
+
+    Returns
+    -------
+    errors : dict of int to str
+        For every row whose own audio or context audio failed, in row order,
+        a message naming the row, the column, the source and the reason.
+    """
+    errors = {}
+    for col, ref in refs.items():
+        for i in np.flatnonzero(ref >= 0):
+            r = results[ref[i]]
+            if r.error:
+                errors.setdefault(int(i), []).append(f"{describe_row(X, i, col)}: {r.error}")
+    return {i: "; ".join(messages) for i, messages in sorted(errors.items())}
 
 
 def _summarise(items, what, limit=5):

@@ -40,7 +40,7 @@ __all__ = [
     "resolve_context",
 ]
 
-logger = logging.getLogger("sklearn_maec")
+logger = logging.getLogger(__name__)  # a child of the "sklearn_maec" logger
 
 #: Context columns every loader adds.
 CONTEXT_COLUMNS = ("previous_id", "interlocutor_id", "previous_audio", "interlocutor_audio")

@@ -1,0 +1,103 @@
+"""Output discipline: the library logs, never prints; verbose=0 is silent, verbose=1 shows progress.
+
+Only the command-line interface (``sklearn_maec/cli.py``) writes to stdout and
+stderr itself.  Everything else reports through :mod:`logging` (a
+module-level ``logging.getLogger(__name__)``, under the ``"sklearn_maec"``
+logger) and :mod:`warnings`; progress bars (tqdm for the extraction, skorch's
+epoch table for training) appear only when ``verbose`` is greater than 0.
+"""
+
+import ast
+import logging
+import pathlib
+import warnings
+
+import numpy as np
+import pytest
+
+import sklearn_maec
+from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
+from sklearn_maec.exceptions import MAECWarning
+
+PACKAGE = pathlib.Path(sklearn_maec.__file__).parent
+MAY_PRINT = {"cli.py"}  # the command-line interface talks to its user
+
+
+def _library_files():
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name not in MAY_PRINT)
+
+
+def test_library_code_never_prints():
+    offenders = []
+    for path in _library_files():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
+                    and node.func.id == "print":
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+            if isinstance(node, ast.Attribute) and node.attr in ("stdout", "stderr") \
+                    and isinstance(node.value, ast.Name) and node.value.id == "sys":
+                offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno} (sys.{node.attr})")
+    assert not offenders, f"print / sys.stdout in library code (use logging): {offenders}"
+
+
+def test_loggers_are_named_after_their_module():
+    """A module's own logger is ``logging.getLogger(__name__)`` (under "sklearn_maec")."""
+    bad = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in tree.body:  # module-level assignments: the module's own logger
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) \
+                    and isinstance(node.value.func, ast.Attribute) \
+                    and node.value.func.attr == "getLogger":
+                args = node.value.args
+                if not (args and isinstance(args[0], ast.Name) and args[0].id == "__name__"):
+                    bad.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not bad, f"loggers not named by __name__: {bad}"
+
+
+def _segment_and_fit(X, y, verbose):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MAECWarning)  # short utterances are zero-padded
+        Xt = OpenSmileSegmenter(verbose=verbose).fit_transform(X)
+        Xt = ContextTripleBuilder().fit_transform(Xt)
+        clf = MAECClassifier(latent_dim=8, conv_channels=8, disc_hidden=16, max_epochs=2,
+                             validation_fraction=0.3, random_state=0, verbose=verbose)
+        clf.fit(Xt, y)
+        clf.predict(Xt)
+        clf.transform(Xt)
+    return clf
+
+
+def test_verbose_0_writes_nothing(tiny_corpus, capfd, caplog):
+    """Not a byte on stdout or stderr (file descriptors included: openSMILE is C++)."""
+    X, y = tiny_corpus
+    with caplog.at_level(logging.WARNING, logger="sklearn_maec"):
+        _segment_and_fit(X, y, verbose=0)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    assert not [r for r in caplog.records if r.name.startswith("sklearn_maec")]
+
+
+def test_verbose_1_shows_progress(tiny_corpus, capfd):
+    X, y = tiny_corpus
+    clf = _segment_and_fit(X, y, verbose=1)
+    out, err = capfd.readouterr()
+    assert "openSMILE" in err and f"{len(X)}/{len(X)}" in err  # tqdm's extraction bar
+    # skorch's epoch table: a header and one line per epoch
+    assert "epoch" in out and "train_loss" in out and "valid_loss" in out
+    lines = [line for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(lines) == len(clf.history_) == 2
+
+
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_segmenter_progress_bar_follows_verbose(tiny_corpus, capfd, verbose):
+    X, _ = tiny_corpus
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MAECWarning)
+        Xt = OpenSmileSegmenter(verbose=verbose, n_jobs=2).fit_transform(X.iloc[:4])
+    assert all(len(f) for f in Xt["frames"])
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert ("openSMILE" in err) == bool(verbose)
+    assert np.isfinite(np.concatenate(list(Xt["frames"]))).all()
