@@ -55,7 +55,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         Number of distinct dialogues seen in :meth:`fit`.
     n_features_in_ : int
         Number of columns of ``X`` seen in :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the columns of ``X`` seen in :meth:`fit`.
 
     See Also

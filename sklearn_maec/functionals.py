@@ -91,7 +91,7 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_samples, n_lld_ * len(statistics)), float32
+        features : ndarray of shape (n_samples, `n_lld_` * len(statistics)), float32
             Rows without frames (failed extraction) are all zeros.
         """
         check_is_fitted(self, "n_lld_")

@@ -44,6 +44,8 @@ PUBLIC_MODULES = [
     "sklearn_maec.persistence",
     "sklearn_maec.callbacks",
     "sklearn_maec.display",
+    "sklearn_maec.deployment",
+    "sklearn_maec.metrics",
 ]
 
 
