@@ -20,13 +20,6 @@ high with a wide pitch range, neutral speech in between.
 # Generate a small corpus
 # -----------------------
 # One session, so all dialogues have the same two speakers.
-import os
-
-import matplotlib
-
-if not os.environ.get("DISPLAY") and not os.environ.get("MPLBACKEND"):
-    matplotlib.use("Agg")
-
 import matplotlib.pyplot as plt
 import numpy as np
 import opensmile
@@ -94,10 +87,6 @@ for ax, (emotion, row) in zip(axes, picked.items(), strict=True):
 axes[-1].set_xlabel("time (s)")
 fig.tight_layout()
 
-output = os.environ.get("MAEC_EXAMPLE_OUTPUT", "plot_synthetic_corpus.png")
-fig.savefig(output, dpi=90)
-print("saved", output)
-
 # %%
 # The same utterance through other channels
 # -----------------------------------------
@@ -112,3 +101,5 @@ for domain in ("studio", "telephone", "noisy", "reverberant", "tv"):
     audio = Xd.loc[0, "audio"]
     print(f"{domain:12s} {int(Xd.loc[0, 'sampling_rate']):6d} Hz  "
           f"RMS {20 * np.log10(np.sqrt(np.mean(audio**2))):6.1f} dBFS")
+
+plt.show()
