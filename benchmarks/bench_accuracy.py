@@ -67,6 +67,8 @@ def model(row, seed, epochs, cache):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds are first-seed .. first-seed + seeds - 1")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--quick", action="store_true", help="smaller corpora, fewer epochs")
@@ -87,7 +89,7 @@ def main(argv=None):
     scale, epochs = (0.5, 10) if args.quick else (1.0, args.epochs)
     os.makedirs(args.out, exist_ok=True)
     records = []
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         (Xs, ys), (Xt, yt) = corpora(seed, scale)
         sessions = Xs["session"].unique()
         for row in args.rows:
