@@ -517,11 +517,19 @@ def run_make_corpus(args):
 def _make_showwarning(verbose):
     from .exceptions import MAECWarning
 
+    shown = set()
+
     def show(message, category, filename, lineno, file=None, line=None):
         # the package's own warnings in one line (all of it with -v); others only with -v
         if issubclass(category, MAECWarning):
-            text = str(message) if verbose else str(message).splitlines()[0]
-            print(f"warning: {text}", file=sys.stderr)
+            lines = str(message).splitlines() or [""]
+            if verbose or len(lines) == 1:
+                text = "\n".join(lines)
+            else:  # a summary line announcing a list: say how to see the list
+                text = f"{lines[0].rstrip(':')} (-v lists them)"
+            if text not in shown:  # the same warning from every fold, once
+                shown.add(text)
+                print(f"warning: {text}", file=sys.stderr)
         elif verbose:
             print(f"warning: {category.__name__}: {message}", file=sys.stderr)
 
