@@ -20,6 +20,8 @@ high with a wide pitch range, neutral speech in between.
 # Generate a small corpus
 # -----------------------
 # One session, so all dialogues have the same two speakers.
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 import opensmile
@@ -86,6 +88,11 @@ for ax, (emotion, row) in zip(axes, picked.items(), strict=True):
     )
 axes[-1].set_xlabel("time (s)")
 fig.tight_layout()
+
+# keep a copy of the figure (git ignores examples/*.png); MAEC_EXAMPLE_OUTPUT chooses the path
+output = os.environ.get("MAEC_EXAMPLE_OUTPUT", "plot_synthetic_corpus.png")
+fig.savefig(output, dpi=90)
+print("saved", output)
 
 # %%
 # The same utterance through other channels
