@@ -46,7 +46,7 @@ def corpora(seed, scale):
     return source, target
 
 
-def model(row, seed, epochs, cache):
+def model(row, seed, epochs, cache, lr=None):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -60,6 +60,8 @@ def model(row, seed, epochs, cache):
                          ("scale", StandardScaler()),
                          ("svm", SVC(class_weight="balanced", random_state=seed))])
     params = dict(max_epochs=epochs, class_weight="balanced", random_state=seed, **ROWS[row])
+    if lr is not None:
+        params["lr"] = lr
     return Pipeline([("segment", segment), ("context", ContextTripleBuilder()),
                      ("maec", MAECClassifier(**params))])
 
@@ -71,6 +73,7 @@ def main(argv=None):
                         help="seeds are first-seed .. first-seed + seeds - 1")
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--lr", type=float, default=None, help="MAEC learning rate (default: its own)")
     parser.add_argument("--quick", action="store_true", help="smaller corpora, fewer epochs")
     parser.add_argument("--rows", nargs="*", default=list(ROWS), help="which rows to run")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
@@ -97,10 +100,10 @@ def main(argv=None):
             pred = np.empty(len(ys), dtype=object)
             for s in sessions:  # in-corpus: leave one session (speaker pair) out
                 test = (Xs["session"] == s).to_numpy()
-                est = clone(model(row, seed, epochs, args.cache))
+                est = clone(model(row, seed, epochs, args.cache, args.lr))
                 est.fit(Xs[~test].reset_index(drop=True), ys[~test])
                 pred[test] = est.predict(Xs[test].reset_index(drop=True))
-            est = clone(model(row, seed, epochs, args.cache)).fit(Xs, ys)  # cross-corpus
+            est = clone(model(row, seed, epochs, args.cache, args.lr)).fit(Xs, ys)  # cross-corpus
             cross = est.predict(Xt)
             rec = {"row": row, "seed": seed,
                    "in_UA": balanced_accuracy_score(ys, pred), "in_WA": accuracy_score(ys, pred),

@@ -51,7 +51,7 @@ def bare_epoch(clf, batches):
     net.train()
     disc.train()
     for x, y in batches:
-        z = net.encode(**x)
+        z = net.encode(**x.to("cpu"))
         emotion_logits, gender_logits = net.heads(z)
         if clf.adversarial_weight > 0:
             real = disc(sample_prior(len(z), z.shape[1], clf.prior_mu, clf.prior_sigma))
