@@ -14,10 +14,11 @@ and its restart) share a cache directory:
 
 import hashlib
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from ._files import atomic_write
 
 __all__ = ["FrameCache", "as_cache"]
 
@@ -75,19 +76,14 @@ class FrameCache:
         path = self._path(key)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as fh:
+
+        def write(tmp):
+            with open(tmp, "wb") as fh:
                 np.savez(fh, frames=np.asarray(frames, dtype=np.float32),
                          frame_step=np.float64(np.nan if frame_step is None else frame_step),
                          notes=np.asarray(list(notes), dtype=str))
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+
+        atomic_write(path, write, suffix=".npz")
 
 
 def as_cache(memory):

@@ -17,7 +17,6 @@ tables; the network weights for the classifier).
 
 import json
 import os
-import uuid
 import warnings
 
 import numpy as np
@@ -27,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from ._files import atomic_write as _atomic_write
 from .classifier import MAECClassifier, _json_safe
 from .context import ContextTripleBuilder
 from .functionals import FrameFunctionals
@@ -78,33 +78,6 @@ def save_model(model, path):
     state = {"format": FORMAT, "pipeline": isinstance(model, Pipeline),
              "meta": json.dumps(entries), "tensors": tensors}
     _atomic_write(path, lambda tmp: torch.save(state, tmp))
-
-
-def _atomic_write(path, write):
-    """Write a file through a temporary one in its directory, moved into place when complete.
-
-    An interrupted or failed write leaves neither a partial file nor the
-    temporary one, and an existing file at ``path`` stays as it was.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Destination file.
-    write : callable
-        ``write(tmp_path)`` writes the content to the given path.
-    """
-    path = os.fspath(path)
-    directory, name = os.path.split(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def load_model(path, device="cpu"):
