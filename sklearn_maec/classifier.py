@@ -1,16 +1,17 @@
 """MAECClassifier: the paper's model as a skorch / scikit-learn estimator."""
 
+import inspect
 import numbers
 import warnings
 
 import numpy as np
 import pandas as pd
 import torch
-from skorch import NeuralNetClassifier
+from skorch import NeuralNet, NeuralNetClassifier
 from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import unpack_data
+from skorch.dataset import Dataset, unpack_data
 from skorch.utils import is_dataset, to_tensor
-from sklearn.base import TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.utils import check_random_state
@@ -20,7 +21,7 @@ from sklearn.utils.validation import check_array, column_or_1d
 from torch.utils.data import DataLoader
 
 from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
-from ._memory import pin_mmap_threshold
+from ._memory import release_freed_memory
 from ._rows import encode_gender as _encode_gender  # noqa: F401 (old name)
 from ._rows import explicit_context as _explicit_context  # noqa: F401
 from ._rows import frame_to_bags
@@ -40,6 +41,17 @@ _ARCHITECTURE_PARAMS = frozenset({
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
 _CONTEXT_ROLES = ("previous", "interlocutor")
+# skorch parameters with a fixed value here: (name, the only value accepted, why).
+_FIXED_SKORCH_PARAMS = (
+    ("iterator_train", DataLoader, "batches are built by a torch DataLoader with the package's "
+     "bucketing sampler; pass iterator_train__* settings (batch_size, num_workers, ...) instead"),
+    ("iterator_valid", DataLoader, "batches are built by a torch DataLoader with the package's "
+     "bucketing sampler; pass iterator_valid__* settings (batch_size, num_workers, ...) instead"),
+    ("dataset", Dataset, "the rows are wrapped in the package's bag dataset, built from the "
+     "DataFrame that ContextTripleBuilder produces"),
+    ("predict_nonlinearity", "auto", "predict_proba always applies the softmax"),
+    ("compile", False, "torch.compile of the bag encoder is not supported (variable bag lengths)"),
+)
 # Losses recorded per batch and averaged per epoch, for training and validation.
 LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
 
@@ -192,9 +204,32 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         Continue training from the current weights on ``fit``.
     num_workers : int, default=0
         DataLoader worker processes that collate batches.
+    iterator_train : type, default=torch.utils.data.DataLoader
+        skorch's training loader class. Batches are always built by a
+        :class:`~torch.utils.data.DataLoader` with the package's length
+        bucketing, so only the default is accepted; set loader options with
+        ``iterator_train__*`` (e.g. ``iterator_train__num_workers=2``).
+    iterator_valid : type, default=torch.utils.data.DataLoader
+        The same for validation and prediction batches
+        (``iterator_valid__batch_size=256``, ...).
+    dataset : type, default=skorch.dataset.Dataset
+        skorch's dataset class; only the default is accepted (rows are wrapped
+        in the package's bag dataset).
+    predict_nonlinearity : "auto", default="auto"
+        Only ``"auto"`` is accepted: :meth:`predict_proba` applies the softmax.
+    compile : bool, default=False
+        Only False is accepted (``torch.compile`` is not supported here).
+    use_caching : bool or "auto", default="auto"
+        skorch's caching of predictions for its scoring callbacks.
+    torch_load_kwargs : dict or None, default=None
+        Arguments for ``torch.load`` when skorch loads parameters or unpickles
+        (None: skorch's default, ``weights_only=True`` where torch supports it).
+    classes : array-like or None, default=None
+        The emotion labels, when ``y`` may lack some of them; None infers
+        them from ``y`` in :meth:`fit`.
     **kwargs
         Any other skorch parameter (``optimizer__weight_decay``,
-        ``iterator_train__*``, ``compile``, ...).
+        ``iterator_train__*``, ``criterion__*``, ...).
 
     Attributes
     ----------
@@ -412,6 +447,11 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         if isinstance(self.train_split, str) and self.train_split != "auto":
             raise ValueError(f"train_split must be 'auto', a callable or None, got "
                              f"{self.train_split!r}")
+        # skorch parameters this class does not honour: refuse rather than ignore them
+        for name, default, why in _FIXED_SKORCH_PARAMS:
+            value = getattr(self, name, default)
+            if value is not default and value != default:
+                raise ValueError(f"{name}={value!r} is not supported by MAECClassifier: {why}")
 
     def _to_dataset(self, X, y=None, fitting=False, classes=None):
         """Validate ``X`` (and ``y``) and wrap them as a :class:`BagDataset`."""
@@ -855,6 +895,22 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self._record("train", out, adv_loss, disc_loss, disc_acc)
         return {"loss": loss.detach(), "y_pred": out["y_pred"].detach()}
 
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        """Hand the memory the batch freed back to the system (skorch hook, after every batch).
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            This estimator (skorch passes it to every hook).
+        batch : tuple or None, default=None
+            The batch just processed.
+        training : bool or None, default=None
+            Whether it was a training batch.
+        **kwargs : dict
+            Other values skorch passes to the hook.
+        """
+        release_freed_memory()
+
     def validation_step(self, batch, **fit_params):
         """Every loss on a validation batch, without updates; ``loss`` is the emotion loss.
 
@@ -943,7 +999,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         if self.fresh_fit_:
             self.random_seed_ = None
         seed = self._seed()
-        pin_mmap_threshold()  # freed batch buffers go back to the system (see _memory.py)
         devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
             else []
         with torch.random.fork_rng(devices=devices):
@@ -1042,6 +1097,10 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             return dataset.subset(np.flatnonzero(dataset.lengths > 0))
         return dataset
 
+    def __repr__(self, N_CHAR_MAX=700):
+        """scikit-learn's form, the parameters that were set: ``MAECClassifier(latent_dim=32)``."""
+        return BaseEstimator.__repr__(self, N_CHAR_MAX)
+
     # ------------------------------------------------------------------ inference
     def _check_fitted(self):
         if not (self.initialized_ and hasattr(self, "n_lld_")):
@@ -1052,7 +1111,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort."""
         self._check_fitted()
         dataset = self.get_dataset(X)
-        pin_mmap_threshold()
         order = evaluation_order(dataset, self.batching)
         self._set_training(False)
         outputs, bad, done = [], [], 0
@@ -1064,6 +1122,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
                     bad.extend(order[done + np.flatnonzero(~finite.cpu().numpy())])
                 done += len(out)
                 outputs.append(out)
+                release_freed_memory()
         if bad:  # never hand back NaN probabilities
             bad = np.sort(np.asarray(bad))
             rows = describe_rows(X, bad) if isinstance(X, pd.DataFrame) else \
@@ -1298,6 +1357,30 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         return model
 
 
+
+def _signature_with_skorch_params():
+    """``MAECClassifier.__init__``'s signature plus the skorch parameters it takes by ``**kwargs``.
+
+    skorch's ``get_params`` reports every constructor argument, including those
+    that only pass through ``**kwargs``; scikit-learn prints a parameter as
+    changed when the signature does not name it, so ``repr`` and
+    ``print(pipeline)`` listed eight skorch internals.  Naming them (with
+    skorch's own defaults, read from the installed version) makes ``repr`` show
+    only what was set, and ``help`` and ``inspect.signature`` show them.
+    """
+    own = inspect.signature(MAECClassifier.__init__)
+    params = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
+    names = {p.name for p in params}
+    for base in (NeuralNet, NeuralNetClassifier):
+        for p in inspect.signature(base.__init__).parameters.values():
+            if p.name not in names and p.default is not p.empty \
+                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+                params.append(p.replace(kind=p.KEYWORD_ONLY))
+                names.add(p.name)
+    return own.replace(parameters=params + [own.parameters["kwargs"]])
+
+
+MAECClassifier.__init__.__signature__ = _signature_with_skorch_params()
 def _all_numeric(frame):
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 

@@ -397,11 +397,28 @@ def test_nan_in_frames_names_the_row(triples):
     (dict(latent_dim=10), "multiple of 4"),
     (dict(prior_sigma=0), "prior_sigma"),
     (dict(adversarial_weight=-1), "adversarial_weight"),
+    # skorch parameters the class cannot honour are refused, not silently ignored
+    (dict(compile=True), "compile=True is not supported"),
+    (dict(predict_nonlinearity=None), "predict_nonlinearity=None is not supported"),
+    (dict(iterator_train=list), "iterator_train__"),
+    (dict(dataset=dict), "dataset=.* is not supported"),
 ])
 def test_bad_params_raise_in_fit(triples, params, match):
     X, y = triples
     with pytest.raises(ValueError, match=match):
         make_clf(**params).fit(X, y)
+
+
+def test_repr_lists_only_the_parameters_set():
+    """scikit-learn's repr: skorch's pass-through defaults (dataset, iterators...) stay out."""
+    clf = MAECClassifier(latent_dim=32, lr=0.01, optimizer__weight_decay=1e-4)
+    assert repr(clf) == "MAECClassifier(latent_dim=32, lr=0.01, optimizer__weight_decay=0.0001)"
+    assert repr(MAECClassifier()) == "MAECClassifier()"
+    assert "iterator_train" not in repr(Pipeline([("maec", clf)]))
+    # the skorch parameters are still real parameters: settable, cloned
+    clf.set_params(use_caching=False)
+    assert "use_caching=False" in repr(clf)
+    assert clone(clf).use_caching is False
 
 
 def test_class_mixture_prior_trains(triples):
@@ -634,3 +651,21 @@ def test_a_model_trained_with_early_stopping_pickles(triples):
     assert "early_stopping" in dict(clf.callbacks_)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_memory_freed_by_each_batch_is_handed_back(triples, monkeypatch):
+    """Every training, validation and prediction batch ends with a heap trim (``_memory.py``)."""
+    import sklearn_maec.classifier as classifier_module
+    from sklearn_maec import _memory
+
+    calls = []
+    monkeypatch.setattr(classifier_module, "release_freed_memory", lambda: calls.append(1))
+    X, y = triples
+    clf = fit_quiet(make_clf(max_epochs=1, batch_size=8, validation_fraction=0.3), X, y)
+    history = clf.history_[-1, "batches"]
+    assert len(calls) == len(history) > 1  # train and valid batches of the one epoch
+    calls.clear()
+    clf.predict(X)
+    assert len(calls) >= len(X) // 8
+    monkeypatch.setenv("SKLEARN_MAEC_KEEP_MALLOC", "1")
+    assert _memory.release_freed_memory() is False  # the opt-out leaves malloc alone
