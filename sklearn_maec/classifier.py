@@ -7,10 +7,6 @@ import warnings
 import numpy as np
 import pandas as pd
 import torch
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import Dataset, unpack_data
-from skorch.utils import is_dataset, to_tensor
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -18,6 +14,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
+from skorch import NeuralNet, NeuralNetClassifier
+from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset, unpack_data
+from skorch.utils import is_dataset, to_tensor
 from torch.utils.data import DataLoader
 
 from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
