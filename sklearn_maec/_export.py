@@ -31,6 +31,8 @@ import math
 import torch
 from torch import nn
 
+from .nn import _gather, _masked_max, _masked_mean
+
 __all__ = ["ExportNetwork", "INPUT_NAMES", "OUTPUT_NAMES"]
 
 INPUT_NAMES = ("segments", "segment_frames", "bag_index", "current", "previous", "interlocutor")
@@ -62,11 +64,8 @@ class ExportBagEncoder(nn.Module):
 
     def _pool(self, x, mask):
         if self.max_pooling:
-            filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
-            return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
-        m = mask.to(x.dtype)
-        count = m.sum(dim=1).clamp(min=1.0).unsqueeze(-1)
-        return (x * m.unsqueeze(-1)).sum(dim=1) / count
+            return _masked_max(x, mask)
+        return _masked_mean(x, mask, 1)
 
     def _segments(self, x, n_valid_frames):
         """The segment encoder (SegmentEncoder.forward with the frame mask, dropout off)."""
@@ -78,8 +77,7 @@ class ExportBagEncoder(nn.Module):
         y = torch.relu(self.conv2(y)).masked_fill(pad, 0.0)
         y = self.dilated(y)
         y = torch.relu(y + self.shortcut(x)).transpose(1, 2)  # (N, W, C)
-        m = frame_mask.to(y.dtype)
-        h = (y * m.unsqueeze(-1)).sum(dim=1) / m.sum(dim=1).clamp(min=1.0).unsqueeze(-1)
+        h = _masked_mean(y, frame_mask, 1)
         return h, self.bottleneck(h)
 
     def forward(self, segments, segment_frames, bag_index):
@@ -108,11 +106,6 @@ class ExportBagEncoder(nn.Module):
                               torch.zeros_like(weights))
         A = torch.bmm(weights, key)
         return self._pool(A, mask) * self._pool(key, mask)
-
-
-def _gather(hf, index):
-    out = hf[index.clamp(min=0)]
-    return out * (index >= 0).unsqueeze(-1).to(hf.dtype)
 
 
 class ExportNetwork(nn.Module):

@@ -45,12 +45,20 @@ __all__ = [
 ROLES = ("current", "previous", "interlocutor")
 
 
-def _masked_mean(x, mask, dim):
+# The helpers below are annotated so that TorchScript can compile them: the
+# export network (``_export.py``) calls the same code.
+def _masked_mean(x: torch.Tensor, mask: torch.Tensor, dim: int) -> torch.Tensor:
     """Mean of ``x`` over ``dim`` where ``mask`` is True; 0 where nothing is valid."""
     mask = mask.to(x.dtype)
     total = (x * mask.unsqueeze(-1)).sum(dim)
     count = mask.sum(dim).clamp(min=1.0).unsqueeze(-1)
     return total / count
+
+
+def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Max of ``x`` (B, S, D) over the valid slots of ``mask`` (B, S); 0 for a row with none."""
+    filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
+    return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
 
 
 class SegmentEncoder(nn.Module):
@@ -201,8 +209,7 @@ class BagEncoder(nn.Module):
     def _pool(self, x, mask):
         if self.pooling == "mean":
             return _masked_mean(x, mask, dim=1)
-        filled = x.masked_fill(~mask.unsqueeze(-1), float("-inf")).amax(dim=1)
-        return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
+        return _masked_max(x, mask)
 
     def forward(self, segments, bag_lengths, segment_frames=None, return_attention=False):
         """Encode bags given as their segments, concatenated.
@@ -283,7 +290,7 @@ class BagEncoder(nn.Module):
         return hf, received / n
 
 
-def _gather(hf, index):
+def _gather(hf: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     """Rows of ``hf`` at ``index`` (a zero row where index is -1: no such turn)."""
     out = hf[index.clamp(min=0)]
     return out * (index >= 0).unsqueeze(-1).to(hf.dtype)
