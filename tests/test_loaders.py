@@ -593,6 +593,14 @@ def test_meld_root_csv_and_row_errors(tmp_path):
     assert X["interlocutor_id"].tolist() == [None, "meld_dev_dia0_utt0"]
 
 
+def test_meld_header_only_csv_warns_naming_the_file(tmp_path):
+    write_meld_csv(tmp_path, [])
+    os.makedirs(tmp_path / "dev_splits_complete")
+    with pytest.warns(LoaderWarning, match=r"dev_sent_emo.csv.*no utterance row.*'dev'"):
+        X, y = load_meld(tmp_path, split="dev")
+    assert len(X) == 0 and len(y) == 0
+
+
 def test_meld_ffmpeg_missing_says_how_to_install(tmp_path, monkeypatch):
     write_meld_csv(tmp_path, [("Hi.", "Ross", "neutral", 0, 0, "0:00:01,000", "0:00:02,000")])
     os.makedirs(tmp_path / "dev_splits_complete")

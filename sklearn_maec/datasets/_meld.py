@@ -342,6 +342,9 @@ def _read_split(root, split, on_missing, summary):
         records.append((d, u, speaker, row[col["Emotion"]].strip().lower(), start, end,
                         os.path.join(media_dir, stem + ".mp4"),
                         os.path.join(media_dir, stem + ".wav"), stem))
+    if not records:  # a truncated download or an export that kept only the header
+        warnings.warn(f"MELD: {path!r} holds no utterance row: the {split!r} split is empty",
+                      LoaderWarning, stacklevel=3)
     turns = pd.DataFrame.from_records(
         records, columns=["dia", "utt", "speaker", "raw", "start_raw", "end_raw", "media",
                           "beside_wav", "stem"])
