@@ -9,11 +9,15 @@ and its restart) share a cache directory:
 * a file that cannot be read (truncated by a crash, or foreign) is a miss: the
   value is computed again and the file replaced;
 * files hold arrays and strings only and are read with ``allow_pickle=False``,
-  so a cache directory from someone else cannot run code.
+  so a cache directory from someone else cannot run code;
+* the temporary file of a process killed while writing (``.tmp-*.npz``) is
+  removed by the next process that writes to the cache, once it is an hour old
+  (a younger one may belong to a writer still at work).
 """
 
 import hashlib
 import os
+import time
 import zipfile
 
 import numpy as np
@@ -24,6 +28,9 @@ __all__ = ["FrameCache", "as_cache"]
 
 #: Part of every key: bump it when extraction changes what it returns.
 CACHE_VERSION = "1"
+
+#: Age (seconds) after which a temporary file is taken for a dead writer's.
+STALE_TEMPORARY_AGE = 3600.0
 
 
 class FrameCache:
@@ -38,6 +45,40 @@ class FrameCache:
     def __init__(self, location):
         self.location = os.fspath(location)
         self.root = os.path.join(self.location, "sklearn_maec_frames")
+        self._swept = False
+
+    def remove_stale_temporaries(self, older_than=STALE_TEMPORARY_AGE):
+        """Delete the temporary files that writers killed mid-write left behind.
+
+        Parameters
+        ----------
+        older_than : float, default=3600
+            Minimum age in seconds (modification time) of a removed file.
+
+        Returns
+        -------
+        removed : list of str
+            Paths of the files removed.
+        """
+        removed = []
+        limit = time.time() - older_than
+        try:
+            shards = [e.path for e in os.scandir(self.root) if e.is_dir()]
+        except OSError:
+            return removed
+        for shard in shards:
+            try:
+                entries = [e for e in os.scandir(shard) if e.name.startswith(".tmp-")]
+            except OSError:
+                continue
+            for entry in entries:
+                try:
+                    if entry.stat().st_mtime < limit:
+                        os.unlink(entry.path)
+                        removed.append(entry.path)
+                except OSError:  # gone already (another process swept it) or not ours
+                    pass
+        return removed
 
     def __repr__(self):
         return f"FrameCache({self.location!r})"
@@ -73,6 +114,9 @@ class FrameCache:
 
     def save(self, key, frames, frame_step, notes):
         """Store a value atomically (last writer wins; readers never see a partial file)."""
+        if not getattr(self, "_swept", False):
+            self._swept = True
+            self.remove_stale_temporaries()
         path = self._path(key)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
