@@ -32,15 +32,16 @@ def main(argv=None):
     import soundfile
     import torch
 
-    from sklearn_maec.cli import make_pipeline
     from sklearn_maec.datasets import make_dialogue_corpus
     from sklearn_maec.persistence import load_model, save_model
+    from sklearn_maec.pipeline import make_maec_pipeline
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
     work = tempfile.mkdtemp(prefix="maec_infer_")
     X, y = make_dialogue_corpus(n_dialogues=30, random_state=0, directory=os.path.join(work, "wav"))
-    pipe = make_pipeline(n_jobs=1, max_epochs=3, seed=0).fit(X, y)
+    pipe = make_maec_pipeline(n_jobs=1, max_epochs=3, random_state=0,
+                              class_weight="balanced").fit(X, y)
     path = os.path.join(work, "model.maec")
     save_model(pipe, path)
     model = load_model(path)

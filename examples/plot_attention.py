@@ -20,7 +20,7 @@ place in time, with the most attended segment outlined on the signal.
 # -------------------
 # A generated corpus of five sessions; the last session (speakers never heard
 # in training) provides the utterances we look at.
-# :func:`sklearn_maec.cli.make_pipeline` builds the segmenter, context builder
+# :func:`~sklearn_maec.pipeline.make_maec_pipeline` builds the segmenter, context builder
 # and classifier pipeline that the command line trains.  A smaller network than
 # the default, segments every 0.25 s (instead of 0.1 s), a high learning rate and
 # 20 epochs keep this example fast; with so few validation dialogues early
@@ -33,9 +33,9 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
 from sklearn_maec import AudioWarning
-from sklearn_maec.cli import make_pipeline
 from sklearn_maec.datasets import make_dialogue_corpus
 from sklearn_maec.display import SegmentAttentionDisplay
+from sklearn_maec.pipeline import make_maec_pipeline
 
 warnings.simplefilter("ignore", AudioWarning)  # a few turns shorter than one segment
 
@@ -45,9 +45,9 @@ X_train, y_train = X[~test].reset_index(drop=True), y[~test]
 X_test, y_test = X[test].reset_index(drop=True), y[test]
 
 cache = tempfile.TemporaryDirectory(prefix="maec_attention_")  # extract each turn once
-pipe = make_pipeline(cache=cache.name, seed=0, max_epochs=20, params={
-    "segment__stride": 0.25, "maec__latent_dim": 32, "maec__conv_channels": 32,
-    "maec__lr": 1e-2, "maec__patience": None})
+pipe = make_maec_pipeline(memory=cache.name, segmenter_params={"stride": 0.25},
+                          latent_dim=32, conv_channels=32, lr=1e-2, patience=None,
+                          max_epochs=20, class_weight="balanced", random_state=0)
 pipe.fit(X_train, y_train)
 ua = balanced_accuracy_score(y_test, pipe.predict(X_test))
 print(f"trained on {len(X_train)} utterances; UA on the held-out session: {ua:.2f}")

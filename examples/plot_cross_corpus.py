@@ -40,9 +40,9 @@ import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 
 from sklearn_maec import AudioWarning
-from sklearn_maec.cli import baseline_pipeline, make_pipeline
 from sklearn_maec.datasets import load_iemocap, load_meld, make_iemocap_layout, make_meld_layout
 from sklearn_maec.model_selection import CrossCorpusSplit
+from sklearn_maec.pipeline import make_baseline_pipeline, make_maec_pipeline
 
 warnings.simplefilter("ignore", AudioWarning)  # a few turns shorter than one segment
 
@@ -72,16 +72,15 @@ print(pd.crosstab(X["corpus"], y, margins=True))
 # In-corpus: :class:`~sklearn.model_selection.LeaveOneGroupOut` over IEMOCAP's
 # sessions.  Cross-corpus: ``CrossCorpusSplit("iemocap", "meld")``, a single
 # split (train on all of IEMOCAP, test on all of MELD).  The pipelines come from
-# :func:`sklearn_maec.cli.make_pipeline` and
-# :func:`sklearn_maec.cli.baseline_pipeline`, sharing one feature cache.
+# :func:`~sklearn_maec.pipeline.make_maec_pipeline` and
+# :func:`~sklearn_maec.pipeline.make_baseline_pipeline`, sharing one feature cache.
 cache = os.path.join(workdir.name, "frames")
-quick = {} if real_corpora else {
-    "segment__stride": 0.25, "maec__latent_dim": 32, "maec__conv_channels": 32,
-    "maec__lr": 1e-2, "maec__patience": None}
+quick = {} if real_corpora else dict(
+    segmenter_params={"stride": 0.25}, latent_dim=32, conv_channels=32, lr=1e-2,
+    patience=None, max_epochs=15)
 models = {
-    "MAEC": make_pipeline(cache=cache, seed=0, max_epochs=None if real_corpora else 15,
-                          params=quick),
-    "functionals + logistic regression": baseline_pipeline(cache=cache),
+    "MAEC": make_maec_pipeline(memory=cache, class_weight="balanced", random_state=0, **quick),
+    "functionals + logistic regression": make_baseline_pipeline(memory=cache),
 }
 scoring = {"UA": "balanced_accuracy", "WA": "accuracy"}
 # a generated session may lack an emotion: its UA is the mean recall of those it has

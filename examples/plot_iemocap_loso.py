@@ -39,8 +39,8 @@ import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, cross_validate
 
 from sklearn_maec import AudioWarning
-from sklearn_maec.cli import baseline_pipeline, make_pipeline
 from sklearn_maec.datasets import load_iemocap, make_iemocap_layout
+from sklearn_maec.pipeline import make_baseline_pipeline, make_maec_pipeline
 
 warnings.simplefilter("ignore", AudioWarning)  # a few turns shorter than one segment
 
@@ -59,8 +59,8 @@ print(pd.crosstab(X["session"], y, margins=True))
 # %%
 # The models and the protocol
 # ---------------------------
-# :func:`sklearn_maec.cli.make_pipeline` and :func:`sklearn_maec.cli.baseline_pipeline`
-# build the pipelines that ``sklearn-maec evaluate --protocol loso`` runs.  Both
+# :func:`~sklearn_maec.pipeline.make_maec_pipeline` and
+# :func:`~sklearn_maec.pipeline.make_baseline_pipeline` build the pipelines that ``sklearn-maec evaluate --protocol loso`` runs.  Both
 # start with an :class:`~sklearn_maec.OpenSmileSegmenter` caching its frames in
 # the same directory, so every audio file is read by openSMILE once, whatever
 # the number of folds and models.  Each fold's MAEC keeps 10% of its training
@@ -69,13 +69,12 @@ cache = os.path.join(workdir.name, "frames")
 # With the generated corpus, a smaller network than the default, segments
 # every 0.25 s (instead of 0.1 s), a high learning rate and 15 epochs without
 # early stopping keep the example fast.
-quick = {} if real_corpus else {
-    "segment__stride": 0.25, "maec__latent_dim": 32, "maec__conv_channels": 32,
-    "maec__lr": 1e-2, "maec__patience": None}
+quick = {} if real_corpus else dict(
+    segmenter_params={"stride": 0.25}, latent_dim=32, conv_channels=32, lr=1e-2,
+    patience=None, max_epochs=15)
 models = {
-    "MAEC": make_pipeline(cache=cache, seed=0, max_epochs=None if real_corpus else 15,
-                          params=quick),
-    "functionals + logistic regression": baseline_pipeline(cache=cache),
+    "MAEC": make_maec_pipeline(memory=cache, class_weight="balanced", random_state=0, **quick),
+    "functionals + logistic regression": make_baseline_pipeline(memory=cache),
 }
 cv = LeaveOneGroupOut()
 groups = X["session"]

@@ -31,9 +31,9 @@ import numpy as np
 from sklearn.metrics import balanced_accuracy_score
 
 from sklearn_maec import AudioWarning
-from sklearn_maec.cli import make_pipeline
 from sklearn_maec.datasets import make_dialogue_corpus
 from sklearn_maec.display import LatentSpaceDisplay, TrainingCurvesDisplay
+from sklearn_maec.pipeline import make_maec_pipeline
 
 warnings.simplefilter("ignore", AudioWarning)  # a few turns shorter than one segment
 
@@ -47,7 +47,7 @@ print(f"training on {len(X_train)} utterances, plotting the codes of {len(X_test
 # %%
 # Two pipelines that differ only in ``adversarial_weight``
 # --------------------------------------------------------
-# :func:`sklearn_maec.cli.make_pipeline` builds the pipeline the command line
+# :func:`~sklearn_maec.pipeline.make_maec_pipeline` builds the pipeline the command line
 # trains (:class:`~sklearn_maec.OpenSmileSegmenter`,
 # :class:`~sklearn_maec.ContextTripleBuilder`,
 # :class:`~sklearn_maec.MAECClassifier`); both share one feature cache, so
@@ -56,12 +56,11 @@ print(f"training on {len(X_train)} utterances, plotting the codes of {len(X_test
 # keep this example fast; with so few validation dialogues early stopping
 # would be noise, so it is off.
 cache = tempfile.TemporaryDirectory(prefix="maec_latent_")
-settings = {"segment__stride": 0.25, "maec__latent_dim": 32, "maec__conv_channels": 32,
-            "maec__lr": 1e-2, "maec__patience": None}
+settings = dict(segmenter_params={"stride": 0.25}, latent_dim=32, conv_channels=32, lr=1e-2,
+                patience=None, max_epochs=15, class_weight="balanced", random_state=0)
 models, codes = {}, {}
 for name, weight in [("with the regulariser", 1.0), ("without (adversarial_weight=0)", 0.0)]:
-    pipe = make_pipeline(cache=cache.name, seed=0, max_epochs=15,
-                         params={**settings, "maec__adversarial_weight": weight})
+    pipe = make_maec_pipeline(memory=cache.name, adversarial_weight=weight, **settings)
     models[name] = pipe.fit(X_train, y_train)
     codes[name] = pipe.transform(X_test)  # the latent codes Z, one row per utterance
     ua = balanced_accuracy_score(y_test, pipe.predict(X_test))

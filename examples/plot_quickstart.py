@@ -41,10 +41,10 @@ from sklearn.metrics import (
 )
 
 from sklearn_maec import AudioWarning
-from sklearn_maec.cli import baseline_pipeline, make_pipeline
 from sklearn_maec.datasets import make_dialogue_corpus
 from sklearn_maec.display import TrainingCurvesDisplay
 from sklearn_maec.persistence import load_model, save_model
+from sklearn_maec.pipeline import make_baseline_pipeline, make_maec_pipeline
 
 warnings.simplefilter("ignore", AudioWarning)  # a few turns shorter than one 0.5 s window
 
@@ -60,11 +60,12 @@ print("training labels:", dict(zip(labels.tolist(), counts.tolist(), strict=True
 # %%
 # The two pipelines
 # -----------------
-# :func:`sklearn_maec.cli.make_pipeline` and :func:`sklearn_maec.cli.baseline_pipeline`
-# build the pipelines that ``python -m sklearn_maec demo`` trains.  The MAEC one
-# is ``Pipeline([("segment", OpenSmileSegmenter(...)), ("context",
-# ContextTripleBuilder()), ("maec", MAECClassifier(...))])``; ``params`` sets
-# any of its parameters by their ``step__name``.  Both segmenters cache their
+# :func:`~sklearn_maec.pipeline.make_maec_pipeline` and
+# :func:`~sklearn_maec.pipeline.make_baseline_pipeline` build the pipelines that
+# ``python -m sklearn_maec demo`` trains.  The MAEC one is
+# ``Pipeline([("segment", OpenSmileSegmenter(...)), ("context",
+# ContextTripleBuilder()), ("maec", MAECClassifier(...))])``: keyword arguments
+# go to the classifier, ``segmenter_params`` to the segmenter.  Both segmenters cache their
 # frames in the same directory: the baseline reads what MAEC's segmenter
 # extracted.  The emotion classes are imbalanced, so both weigh them
 # (``class_weight="balanced"``).
@@ -75,10 +76,10 @@ print("training labels:", dict(zip(labels.tolist(), counts.tolist(), strict=True
 # 10% of the training dialogues out to follow the validation loss; with so few
 # dialogues early stopping would be noise, so it is off (``patience=None``).
 cache = tempfile.TemporaryDirectory(prefix="maec_quickstart_")
-maec = make_pipeline(cache=cache.name, seed=0, max_epochs=20, params={
-    "segment__stride": 0.25, "maec__latent_dim": 32, "maec__conv_channels": 32,
-    "maec__lr": 1e-2, "maec__patience": None})
-baseline = baseline_pipeline(cache=cache.name)
+maec = make_maec_pipeline(memory=cache.name, segmenter_params={"stride": 0.25},
+                          latent_dim=32, conv_channels=32, lr=1e-2, patience=None,
+                          max_epochs=20, class_weight="balanced", random_state=0)
+baseline = make_baseline_pipeline(memory=cache.name)
 print("MAEC pipeline steps:", [name for name, _ in maec.steps])
 
 results = {}

@@ -162,7 +162,10 @@ def _parse_params(items):
 
 
 def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
-    """The MAEC pipeline the commands train: segmenter, context builder, classifier.
+    """The MAEC pipeline the commands train, with the parameters given on the command line.
+
+    :func:`sklearn_maec.pipeline.make_maec_pipeline` with ``class_weight="balanced"``;
+    unknown or invalid ``params`` raise :class:`UserError` (a message, not a traceback).
 
     Parameters
     ----------
@@ -183,18 +186,12 @@ def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, p
     -------
     pipeline : sklearn.pipeline.Pipeline
     """
-    from sklearn.pipeline import Pipeline
+    from .pipeline import make_maec_pipeline
 
-    from . import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-
-    maec = MAECClassifier(random_state=seed, verbose=verbose, class_weight="balanced")
+    maec_params = {"random_state": seed, "class_weight": "balanced"}
     if max_epochs is not None:
-        maec.set_params(max_epochs=max_epochs)
-    pipe = Pipeline([
-        ("segment", OpenSmileSegmenter(n_jobs=n_jobs, memory=cache, verbose=verbose)),
-        ("context", ContextTripleBuilder()),
-        ("maec", maec),
-    ])
+        maec_params["max_epochs"] = max_epochs
+    pipe = make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose, **maec_params)
     params = dict(params)
     valid = pipe.get_params()
     unknown = sorted(k for k in params if k not in valid and not k.startswith(
@@ -208,35 +205,6 @@ def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, p
     except (ValueError, TypeError) as exc:
         raise UserError(str(exc)) from None
     return pipe
-
-
-def baseline_pipeline(n_jobs=None, cache=None):
-    """openSMILE functionals + logistic regression, sharing the segmenter's cache.
-
-    Parameters
-    ----------
-    n_jobs : int or None
-        Extraction jobs.
-    cache : str or None
-        Feature cache directory.
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    from . import OpenSmileSegmenter
-    from .functionals import FrameFunctionals
-
-    return Pipeline([
-        ("segment", OpenSmileSegmenter(n_jobs=n_jobs, memory=cache)),
-        ("functionals", FrameFunctionals()),
-        ("scale", StandardScaler()),
-        ("logreg", LogisticRegression(max_iter=3000, class_weight="balanced")),
-    ])
 
 
 def _load_corpora(args, need_meld=False):
@@ -302,6 +270,7 @@ def run_demo(args):
     import numpy as np
 
     from .datasets import make_dialogue_corpus
+    from .pipeline import make_baseline_pipeline
 
     if args.n_dialogues < 10:
         raise UserError("--n-dialogues must be at least 10 (two per session)")
@@ -316,7 +285,7 @@ def run_demo(args):
           f"testing on {len(X_test)} (session 5, unseen speakers)")
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
         maec = make_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose)
-        baseline = baseline_pipeline(args.n_jobs, cache)
+        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs)
         results = {}
         for name, pipe in [("functionals + logistic regression", baseline), ("MAEC", maec)]:
             t = time.perf_counter()
@@ -360,13 +329,14 @@ def run_evaluate(args):
     from sklearn.model_selection import LeaveOneGroupOut
 
     from .model_selection import CrossCorpusSplit
+    from .pipeline import make_baseline_pipeline
 
     params = _parse_params(args.param)
     models = {"MAEC": make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
                                     args.verbose, params)}
     X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
     if args.baseline:
-        models["baseline"] = baseline_pipeline(args.n_jobs, args.cache)
+        models["baseline"] = make_baseline_pipeline(memory=args.cache, n_jobs=args.n_jobs)
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]

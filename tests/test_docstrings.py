@@ -46,6 +46,7 @@ PUBLIC_MODULES = [
     "sklearn_maec.display",
     "sklearn_maec.deployment",
     "sklearn_maec.metrics",
+    "sklearn_maec.pipeline",
 ]
 
 
