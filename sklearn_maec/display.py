@@ -578,12 +578,13 @@ class TrainingCurvesDisplay:
     ----------
     lines_ : dict of str to matplotlib.lines.Line2D
         The curve of each history key drawn (``"train_emotion_loss"``, ...).
-    axes_ : dict of str to matplotlib.axes.Axes
+    axes_ : ndarray of matplotlib.axes.Axes
+        The grid of axes (unused cells are hidden), as scikit-learn's
+        multi-axes displays name it.
+    panel_axes_ : dict of str to matplotlib.axes.Axes
         The axes of each panel, by panel name (``"emotion_loss"``,
         ``"gender_loss"``, ``"adversarial_loss"``, ``"disc_loss"``,
         ``"disc_acc"``, ``"scores"``, and ``"loss"`` when asked for).
-    ax_ : ndarray of matplotlib.axes.Axes
-        The grid of axes (unused cells are hidden).
     chance_line_ : matplotlib.lines.Line2D or None
         The 0.5 line of the discriminator-accuracy panel.
     best_epoch_ : int or None
@@ -673,10 +674,10 @@ class TrainingCurvesDisplay:
         if valid_loss is not None and np.isfinite(valid_loss).any():
             best = int(epochs[np.nanargmin(valid_loss)])
 
-        self.lines_, self.axes_, self.chance_line_ = {}, {}, None
+        self.lines_, self.panel_axes_, self.chance_line_ = {}, {}, None
         for panel, axes in zip(panels, flat, strict=False):
             title, ylabel, keys = TRAINING_PANELS[panel]
-            self.axes_[panel] = axes
+            self.panel_axes_[panel] = axes
             axes.set_title(title)
             axes.set_ylabel(ylabel, fontsize="small")
             present = [k for k in keys if k in history and np.isfinite(history[k]).any()]
@@ -724,7 +725,7 @@ class TrainingCurvesDisplay:
 
         for axes in flat[:len(panels)]:
             axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self.ax_, self.figure_, self.best_epoch_ = grid, fig, best
+        self.axes_, self.figure_, self.best_epoch_ = grid, fig, best
         return self
 
     @classmethod

@@ -162,7 +162,7 @@ def test_training_curves_from_estimator(fitted):
     pipe = fitted[0]
     history = pipe[-1].history_
     disp = TrainingCurvesDisplay.from_estimator(pipe)
-    assert list(disp.axes_) == ["emotion_loss", "gender_loss", "adversarial_loss", "disc_loss",
+    assert list(disp.panel_axes_) == ["emotion_loss", "gender_loss", "adversarial_loss", "disc_loss",
                                 "disc_acc", "scores"]
     epochs = history[:, "epoch"]
     for prefix in ("train", "valid"):
@@ -171,15 +171,15 @@ def test_training_curves_from_estimator(fitted):
             np.testing.assert_allclose(line.get_xdata(), epochs)
             np.testing.assert_allclose(line.get_ydata(), history[:, f"{prefix}_{key}"])
             assert line.get_linestyle() == ("-" if prefix == "train" else "--")
-            assert line.axes is disp.axes_[key]
+            assert line.axes is disp.panel_axes_[key]
     for key in ("valid_ua", "valid_wa"):
         np.testing.assert_allclose(disp.lines_[key].get_ydata(), history[:, key])
-        assert disp.lines_[key].axes is disp.axes_["scores"]
+        assert disp.lines_[key].axes is disp.panel_axes_["scores"]
     np.testing.assert_allclose(disp.chance_line_.get_ydata(), [0.5, 0.5])
-    assert disp.chance_line_.axes is disp.axes_["disc_acc"]
+    assert disp.chance_line_.axes is disp.panel_axes_["disc_acc"]
     assert disp.best_epoch_ == epochs[int(np.argmin(history[:, "valid_loss"]))]
-    assert disp.ax_.shape == (2, 3) and disp.figure_ is disp.ax_[0, 0].figure
-    assert disp.ax_[1, 0].get_xlabel() == "epoch"
+    assert disp.axes_.shape == (2, 3) and disp.figure_ is disp.axes_[0, 0].figure
+    assert disp.axes_[1, 0].get_xlabel() == "epoch"
 
 
 def test_training_curves_without_validation():
@@ -193,11 +193,11 @@ def test_training_curves_without_validation():
     np.testing.assert_allclose(disp.lines_["train_disc_acc"].get_ydata(), [0.55, 0.6, 0.65])
     np.testing.assert_allclose(disp.lines_["train_loss"].get_ydata(), [2.0, 1.0, 0.0])
     assert disp.best_epoch_ is None
-    texts = [t.get_text() for t in disp.axes_["scores"].texts]
+    texts = [t.get_text() for t in disp.panel_axes_["scores"].texts]
     assert texts == ["no validation data"]
     # an all-zero gender loss: a note instead of a flat line
     assert "train_gender_loss" not in disp.lines_
-    assert "gender head not trained" in disp.axes_["gender_loss"].texts[0].get_text()
+    assert "gender head not trained" in disp.panel_axes_["gender_loss"].texts[0].get_text()
     assert not axes[1, 3].get_visible()  # 7 panels on 8 axes
 
 
