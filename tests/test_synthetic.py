@@ -421,6 +421,23 @@ def test_emotion_strength_zero_removes_the_effect():
     assert max(means) - min(means) < 3
 
 
+def test_intensity_spread_makes_some_turns_barely_expressive():
+    def angry_loudness_spread(spread):
+        X, y = make_dialogue_corpus(n_dialogues=8, n_sessions=1, turns_per_dialogue=8,
+                                    emotion_weights=[1, 0, 0, 1], speaker_variability=0.0,
+                                    intensity_spread=spread, random_state=2,
+                                    duration_median=0.5, duration_range=(0.3, 0.8))
+        rms = np.array([10 * np.log10(np.mean(a.astype(float) ** 2)) for a in X["audio"]])
+        rel = rms - rms[y == "neu"].mean()
+        return rel[y == "ang"].std(), rel[y == "ang"].min()
+
+    steady, steady_min = angry_loudness_spread(0.0)
+    varied, varied_min = angry_loudness_spread(1.0)
+    assert varied > steady + 1.5, (steady, varied)  # dB
+    # with the large spread some angry turns sound hardly louder than neutral ones
+    assert varied_min < steady_min - 2
+
+
 # --------------------------------------------------------------------------- #
 # emotion dynamics
 # --------------------------------------------------------------------------- #
@@ -543,6 +560,7 @@ def test_hard_but_learnable():
         (dict(contagion=-0.1), "contagion must be a number in [0.0, 1.0]"),
         (dict(inertia=0.7, contagion=0.5), "inertia + contagion must be <= 1"),
         (dict(emotion_strength=-1), "emotion_strength must be a number >= 0.0"),
+        (dict(intensity_spread=-0.5), "intensity_spread must be a number >= 0.0"),
         (dict(speaker_variability=float("nan")),
          "speaker_variability must be a number >= 0.0, got nan"),
         (dict(duration_median=0), "duration_median must be a number > 0.0"),

@@ -166,9 +166,9 @@ def _draw_speaker(gender, variability, rng):
     }
 
 
-def _voice_params(speaker, delta, strength, rng):
+def _voice_params(speaker, delta, strength, rng, intensity_spread=0.35):
     """Combine speaker, emotion (``delta``, scaled by a drawn intensity) and utterance noise."""
-    intensity = float(np.clip(rng.normal(1.0, 0.35), 0.0, 2.0)) * strength
+    intensity = float(np.clip(rng.normal(1.0, intensity_spread), 0.0, 2.0)) * strength
     d = dict(zip(_PROFILE_KEYS, intensity * delta, strict=True))
     z = rng.standard_normal(9)
     jitter = float(np.clip((speaker["jitter"] + d["jitter"]) * math.exp(0.25 * z[7]), 0.002, 0.014))
@@ -249,6 +249,7 @@ def make_dialogue_corpus(
     contagion=0.25,
     emotion_strength=1.0,
     speaker_variability=1.0,
+    intensity_spread=0.35,
     duration_median=2.5,
     duration_range=(0.5, 12.0),
     domain="studio",
@@ -314,6 +315,13 @@ def make_dialogue_corpus(
         voice quality; at 1 the spread between speakers is about as large as
         the effect of the emotions. The difference between the genders is not
         scaled.
+    intensity_spread : float, default=0.35
+        Standard deviation of each utterance's emotional intensity
+        ``a ~ N(1, intensity_spread)``, clipped to [0, 2] (>= 0; see Notes).
+        Large values (about 1) make many turns barely expressive, as in real
+        conversations, where only the dialogue context (the speaker's previous
+        turn, which usually shares the emotion) tells their emotion: a corpus
+        where context matters.
     duration_median : float, default=2.5
         Median utterance duration in seconds (> 0), before the emotion's
         effect (sad utterances are a little longer, angry ones shorter).
@@ -424,7 +432,7 @@ def make_dialogue_corpus(
     female, 125 Hz for male speakers, +-2 semitones), a vocal-tract length
     (formant scale about 1.15 / 0.98), and own loudness, speaking rate,
     spectral tilt, pitch range and voice quality. Each utterance draws an
-    emotional intensity ``a ~ N(1, 0.35)`` clipped to [0, 2] and moves the
+    emotional intensity ``a ~ N(1, intensity_spread)`` clipped to [0, 2] and moves the
     speaker's voice by ``a * emotion_strength`` times the emotion's profile:
     angry is loud (+7 dB), fast, brighter (flatter spectral tilt) and tense;
     sad is low (-2 semitones), slow, soft, narrow in range, breathy, with more
@@ -533,6 +541,7 @@ def make_dialogue_corpus(
             f"got {inertia} + {contagion} = {inertia + contagion}"
         )
     emotion_strength = _check_float("emotion_strength", emotion_strength, 0.0)
+    intensity_spread = _check_float("intensity_spread", intensity_spread, 0.0)
     speaker_variability = _check_float("speaker_variability", speaker_variability, 0.0)
     duration_median = _check_float("duration_median", duration_median, 0.0, low_open=True)
     dur_lo, dur_hi = _check_pair("duration_range", duration_range, integer=False)
@@ -599,7 +608,8 @@ def make_dialogue_corpus(
             speaker = casts[s][who]
             duration = float(np.clip(
                 math.exp(log_median + dur_factor[e] + dlg["duration_noise"][t]), dur_lo, dur_hi))
-            params = _voice_params(speaker, deltas[e], emotion_strength, stream(2, d, t))
+            params = _voice_params(speaker, deltas[e], emotion_strength, stream(2, d, t),
+                                   intensity_spread)
             clean = synthesize(params, duration, stream(2, d, t, 1))
             audio, rate = apply_channel(clean, SYNTH_RATE, channel, stream(3, d, t), sampling_rate)
             utterance_id = f"{dialogue_id}_t{t:0{max(w_turn, 3)}d}"
