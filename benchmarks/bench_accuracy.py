@@ -19,6 +19,7 @@ Usage::
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -34,10 +35,18 @@ ROWS = {
 TARGET_DOMAIN = {"base": "telephone", "noise": "babble", "snr_db": (8.0, 18.0)}
 
 
-def corpora(seed, scale):
+#: Generator settings of both corpora: emotions persist along a speaker's turns.
+DYNAMICS = dict(inertia=0.8, contagion=0.1, emotion_strength=0.7)
+#: ``--corpus context``: many turns barely expressive and speakers alike, so that
+#: the speaker's previous turn (same emotion 9 times in 10) adds evidence a model
+#: can use (see the Notes of make_dialogue_corpus).
+CONTEXT_DYNAMICS = dict(inertia=0.8, contagion=0.1, emotion_strength=1.0, intensity_spread=1.0,
+                        speaker_variability=0.2)
+
+
+def corpora(seed, scale, dynamics=DYNAMICS):
     from sklearn_maec.datasets import make_dialogue_corpus
 
-    dynamics = dict(inertia=0.8, contagion=0.1, emotion_strength=0.7)
     source = make_dialogue_corpus(n_dialogues=int(60 * scale), n_sessions=5, domain="studio",
                                   corpus="studio", random_state=seed, **dynamics)
     target = make_dialogue_corpus(n_dialogues=int(24 * scale), n_sessions=3,
@@ -46,7 +55,7 @@ def corpora(seed, scale):
     return source, target
 
 
-def model(row, seed, epochs, cache, lr=None):
+def model(row, seed, epochs, cache, lr=None, settings=None):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
@@ -62,8 +71,9 @@ def model(row, seed, epochs, cache, lr=None):
     params = dict(max_epochs=epochs, class_weight="balanced", random_state=seed, **ROWS[row])
     if lr is not None:
         params["lr"] = lr
-    return Pipeline([("segment", segment), ("context", ContextTripleBuilder()),
+    pipe = Pipeline([("segment", segment), ("context", ContextTripleBuilder()),
                      ("maec", MAECClassifier(**params))])
+    return pipe.set_params(**(settings or {}))
 
 
 def main(argv=None):
@@ -75,10 +85,26 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--lr", type=float, default=None, help="MAEC learning rate (default: its own)")
     parser.add_argument("--quick", action="store_true", help="smaller corpora, fewer epochs")
+    parser.add_argument("--corpus", choices=["default", "context"], default="default",
+                        help="generator settings: 'context' makes turns less expressive and "
+                             "speakers more alike, so the previous turn adds evidence")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a MAEC pipeline parameter for every MAEC row, e.g. "
+                             "maec__latent_dim=32 or segment__stride=0.25; repeatable")
     parser.add_argument("--rows", nargs="*", default=list(ROWS), help="which rows to run")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     parser.add_argument("--cache", default=os.path.join(os.path.dirname(__file__), "_cache"))
     args = parser.parse_args(argv)
+    settings = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            settings[key] = json.loads(value)
+        except ValueError:
+            settings[key] = value
+    dynamics = CONTEXT_DYNAMICS if args.corpus == "context" else DYNAMICS
 
     import numpy as np
     import pandas as pd
@@ -93,17 +119,17 @@ def main(argv=None):
     os.makedirs(args.out, exist_ok=True)
     records = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
-        (Xs, ys), (Xt, yt) = corpora(seed, scale)
+        (Xs, ys), (Xt, yt) = corpora(seed, scale, dynamics)
         sessions = Xs["session"].unique()
         for row in args.rows:
             t = time.perf_counter()
             pred = np.empty(len(ys), dtype=object)
             for s in sessions:  # in-corpus: leave one session (speaker pair) out
                 test = (Xs["session"] == s).to_numpy()
-                est = clone(model(row, seed, epochs, args.cache, args.lr))
+                est = clone(model(row, seed, epochs, args.cache, args.lr, settings))
                 est.fit(Xs[~test].reset_index(drop=True), ys[~test])
                 pred[test] = est.predict(Xs[test].reset_index(drop=True))
-            est = clone(model(row, seed, epochs, args.cache, args.lr)).fit(Xs, ys)  # cross-corpus
+            est = clone(model(row, seed, epochs, args.cache, args.lr, settings)).fit(Xs, ys)  # cross-corpus
             cross = est.predict(Xt)
             rec = {"row": row, "seed": seed,
                    "in_UA": balanced_accuracy_score(ys, pred), "in_WA": accuracy_score(ys, pred),
