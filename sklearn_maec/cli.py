@@ -161,6 +161,10 @@ def _parse_params(items):
     return params
 
 
+#: MAEC settings for the generated corpora of the demo (a few hundred utterances).
+SMALL_CORPUS_PARAMS = {"maec__lr": 1e-2, "maec__patience": None}
+
+
 def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
     """The MAEC pipeline the commands train, with the parameters given on the command line.
 
@@ -284,7 +288,11 @@ def run_demo(args):
           f"{X['speaker'].nunique()} speakers; training on {len(X_train)} (sessions 1-4), "
           f"testing on {len(X_test)} (session 5, unseen speakers)")
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
-        maec = make_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose)
+        # a few hundred utterances: lr=1e-3 (the default, for corpora of thousands)
+        # hardly moves in 20 epochs, and a validation split of ~5 dialogues is too
+        # small to stop early on
+        maec = make_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose,
+                             params=SMALL_CORPUS_PARAMS)
         baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs)
         results = {}
         for name, pipe in [("functionals + logistic regression", baseline), ("MAEC", maec)]:
