@@ -9,8 +9,9 @@ noisy telephone channel.  Protocols:
 * cross-corpus: train on the whole source corpus, test on the target corpus.
 
 Rows: openSMILE functionals + SVM (the baseline), MAEC without context, MAEC
-without the adversarial regulariser, the full MAEC, and the class-mixture prior
-(beyond the paper).  Each over several seeds (corpus and model), mean +- std;
+without the adversarial regulariser, the full MAEC, the class-mixture prior
+(beyond the paper) and the released code's fusion (``Z`` also holds the
+context turns' codes).  Each over several seeds (corpus and model), mean +- std;
 writes a CSV of every run and a bar plot.
 
 Usage::
@@ -31,6 +32,7 @@ ROWS = {
     "MAEC, no regulariser": {"adversarial_weight": 0.0},
     "MAEC": {},
     "MAEC, class-mixture prior": {"prior": "class_mixture", "prior_mu": 3.0},
+    "MAEC, released-code fusion": {"fusion": "released"},
 }
 TARGET_DOMAIN = {"base": "telephone", "noise": "babble", "snr_db": (8.0, 18.0)}
 

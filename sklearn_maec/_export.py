@@ -31,7 +31,7 @@ import math
 import torch
 from torch import nn
 
-from .nn import _gather, _masked_max, _masked_mean
+from .nn import _fuse, _gather, _masked_max, _masked_mean
 
 __all__ = ["ExportNetwork", "INPUT_NAMES", "OUTPUT_NAMES"]
 
@@ -121,6 +121,7 @@ class ExportNetwork(nn.Module):
     def __init__(self, network):
         super().__init__()
         self.use_context = bool(network.use_context)
+        self.append_context = network.fusion == "released"
         encoders = [ExportBagEncoder(e) for e in network.encoders]
         if len(encoders) == 1:
             encoders = encoders * 3
@@ -141,8 +142,7 @@ class ExportNetwork(nn.Module):
             else:
                 hf_pre = _gather(hf_all, previous)
                 hf_int = _gather(hf_all, interlocutor)
-            pi = torch.softmax(hf_pre * hf_int, dim=-1)
-            z = torch.cat([hf_cur * pi, hf_cur], dim=-1)
+            z = _fuse(hf_cur, hf_pre, hf_int, self.append_context)
         else:
             z = hf_cur
         logits = self.emotion_head(z)

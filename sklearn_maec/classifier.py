@@ -36,7 +36,7 @@ GENDERS = np.array(["F", "M"], dtype=object)
 
 # Parameters that shape the networks: changing one re-initialises them.
 _ARCHITECTURE_PARAMS = frozenset({
-    "latent_dim", "use_context", "share_encoder", "conv_channels", "kernel_size", "dilation",
+    "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size", "dilation",
     "dropout", "pooling", "disc_hidden", "prior",
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
@@ -131,6 +131,13 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
     share_encoder : bool, default=True
         One encoder for the three inputs, as in the paper; False gives each
         input its own encoder, as in the authors' released code.
+    fusion : {"paper", "released"}, default="paper"
+        How the three encoded turns form ``Z``: the paper's
+        ``concat(HF_cur * PI, HF_cur)`` with ``PI = softmax(HF_pre * HF_int)``,
+        or the authors' released code, which appends ``HF_pre`` and ``HF_int``
+        (the context then reaches the heads directly, not only through the
+        softmax gate ``PI``).  ``latent_dim`` is the size of ``Z`` either way
+        (a multiple of 8 for ``"released"``).
     conv_channels : int, default=64
         Channels of the segment encoder's convolutions.
     kernel_size : int, default=3
@@ -309,6 +316,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         gender_weight=1.0,
         use_context=True,
         share_encoder=True,
+        fusion="paper",
         conv_channels=64,
         kernel_size=3,
         dilation=2,
@@ -360,6 +368,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self.gender_weight = gender_weight
         self.use_context = use_context
         self.share_encoder = share_encoder
+        self.fusion = fusion
         self.conv_channels = conv_channels
         self.kernel_size = kernel_size
         self.dilation = dilation
@@ -418,7 +427,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
 
     # ------------------------------------------------------------------ validation
     def _check_params(self):
-        check_latent_dim(self.latent_dim, self.use_context)
+        check_latent_dim(self.latent_dim, self.use_context, self.fusion)
         if self.prior not in ("gaussian", "class_mixture"):
             raise ValueError(f"prior must be 'gaussian' or 'class_mixture', got {self.prior!r}")
         if self.prior == "class_mixture" and not self.prior_mu > 0:
@@ -529,7 +538,8 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self._check_params()
         kwargs = dict(n_lld=self.n_lld_, n_classes=len(self.classes_),
                       latent_dim=self.latent_dim, use_context=self.use_context,
-                      share_encoder=self.share_encoder, channels=self.conv_channels,
+                      share_encoder=self.share_encoder, fusion=self.fusion,
+                      channels=self.conv_channels,
                       kernel_size=self.kernel_size, dilation=self.dilation,
                       dropout=self.dropout, pooling=self.pooling)
         kwargs.update(self.get_params_for("module"))

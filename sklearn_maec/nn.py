@@ -296,6 +296,26 @@ def _gather(hf: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return out * (index >= 0).unsqueeze(-1).to(hf.dtype)
 
 
+#: How the three encoded turns become ``Z``: the paper's form, or the released code's.
+FUSIONS = ("paper", "released")
+
+
+def _fuse(hf_cur: torch.Tensor, hf_pre: torch.Tensor, hf_int: torch.Tensor,
+          append_context: bool) -> torch.Tensor:
+    """``Z`` from the encoded turns: ``concat(HF_cur * PI, HF_cur)`` (+ ``HF_pre, HF_int``)."""
+    pi = torch.softmax(hf_pre * hf_int, dim=-1)
+    if append_context:
+        return torch.cat([hf_cur * pi, hf_cur, hf_pre, hf_int], dim=-1)
+    return torch.cat([hf_cur * pi, hf_cur], dim=-1)
+
+
+def _hf_dim(latent_dim, use_context, fusion):
+    """Units of ``HF`` for a ``Z`` of ``latent_dim``."""
+    if not use_context:
+        return latent_dim
+    return latent_dim // (4 if fusion == "released" else 2)
+
+
 class MAECNetwork(nn.Module):
     """Encoder (three bags -> latent code ``Z``) and the emotion and gender heads.
 
@@ -307,8 +327,9 @@ class MAECNetwork(nn.Module):
         Number of emotion classes.
     latent_dim : int, default=64
         Size of ``Z``.  With context ``Z = concat(HF_cur * PI, HF_cur)``, so
-        ``HF`` has ``latent_dim / 2`` units (a multiple of 4 is needed);
-        without context ``Z = HF_cur`` (a multiple of 2).
+        ``HF`` has ``latent_dim / 2`` units (a multiple of 4 is needed); with
+        ``fusion="released"`` ``latent_dim / 4`` (a multiple of 8); without
+        context ``Z = HF_cur`` (a multiple of 2).
     use_context : bool, default=True
         Encode the previous and interlocutor turns and fuse them (the paper);
         False is the single-utterance ablation.
@@ -327,17 +348,23 @@ class MAECNetwork(nn.Module):
         Global pooling in the bag encoder.
     n_genders : int, default=2
         Outputs of the gender head.
+    fusion : {"paper", "released"}, default="paper"
+        ``Z = concat(HF_cur * PI, HF_cur)`` with ``PI = softmax(HF_pre *
+        HF_int)`` (the paper), or the released code's ``concat(HF_cur * PI,
+        HF_cur, HF_pre, HF_int)``, which also hands the context turns' codes
+        to the heads directly.
     """
 
     def __init__(self, n_lld, n_classes, latent_dim=64, use_context=True, share_encoder=True,
                  channels=64, kernel_size=3, dilation=2, dropout=0.1, pooling="mean",
-                 n_genders=2):
+                 n_genders=2, fusion="paper"):
         super().__init__()
-        check_latent_dim(latent_dim, use_context)
+        check_latent_dim(latent_dim, use_context, fusion)
         self.use_context = use_context
         self.share_encoder = share_encoder
+        self.fusion = fusion
         self.latent_dim = latent_dim
-        hf_dim = latent_dim // 2 if use_context else latent_dim
+        hf_dim = _hf_dim(latent_dim, use_context, fusion)
         kwargs = dict(n_lld=n_lld, hf_dim=hf_dim, channels=channels, kernel_size=kernel_size,
                       dilation=dilation, dropout=dropout, pooling=pooling)
         n_encoders = 3 if (use_context and not share_encoder) else 1
@@ -428,8 +455,7 @@ class MAECNetwork(nn.Module):
         if self.use_context:
             hf_pre = _gather(encoded("previous")[0], previous)
             hf_int = _gather(encoded("interlocutor")[0], interlocutor)
-            pi = torch.softmax(hf_pre * hf_int, dim=-1)
-            z = torch.cat([hf_cur * pi, hf_cur], dim=-1)
+            z = _fuse(hf_cur, hf_pre, hf_int, self.fusion == "released")
         else:
             z = hf_cur
         if return_attention:
@@ -472,15 +498,25 @@ class MAECNetwork(nn.Module):
         return emotion, gender, z
 
 
-def check_latent_dim(latent_dim, use_context):
-    """Raise a ValueError when ``latent_dim`` cannot be split as the architecture needs."""
-    multiple = 4 if use_context else 2
+def check_latent_dim(latent_dim, use_context, fusion="paper"):
+    """Raise a ValueError when ``latent_dim`` does not split as the architecture needs.
+
+    Also when ``fusion`` is not one of :data:`FUSIONS`.
+    """
+    if fusion not in FUSIONS:
+        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    if not use_context:
+        multiple, form = 2, "Z = HF_cur"
+    elif fusion == "released":
+        multiple, form = 8, "Z = concat(HF_cur * PI, HF_cur, HF_pre, HF_int)"
+    else:
+        multiple, form = 4, "Z = concat(HF_cur * PI, HF_cur)"
     if not isinstance(latent_dim, int) or latent_dim < multiple or latent_dim % multiple:
         raise ValueError(
             f"latent_dim must be a positive multiple of {multiple} "
-            f"{'with' if use_context else 'without'} context, got {latent_dim!r}: "
-            + ("Z = concat(HF_cur * PI, HF_cur) and HF comes out of a bidirectional GRU"
-               if use_context else "Z = HF_cur comes out of a bidirectional GRU")
+            f"{'with' if use_context else 'without'} context"
+            + (f" and fusion={fusion!r}" if use_context else "")
+            + f", got {latent_dim!r}: {form} and HF comes out of a bidirectional GRU"
         )
 
 

@@ -395,6 +395,8 @@ def test_nan_in_frames_names_the_row(triples):
     (dict(prior="laplace"), "prior"),
     (dict(batching="random"), "batching"),
     (dict(latent_dim=10), "multiple of 4"),
+    (dict(latent_dim=12, fusion="released"), "multiple of 8"),
+    (dict(fusion="sum"), "fusion must be one of"),
     (dict(prior_sigma=0), "prior_sigma"),
     (dict(adversarial_weight=-1), "adversarial_weight"),
     # skorch parameters the class cannot honour are refused, not silently ignored

@@ -116,6 +116,7 @@ def _layouts(lengths, current, previous, interlocutor, n_frames, seed=0, w=12, n
 
 @pytest.mark.parametrize("config", [
     {}, {"pooling": "max"}, {"share_encoder": False}, {"use_context": False, "latent_dim": 8},
+    {"fusion": "released"},
 ])
 def test_export_network_computes_what_the_network_computes(config):
     torch.manual_seed(0)
@@ -167,7 +168,7 @@ def _onnx_round_trip(net, tmp_path, batches):
 
 @pytest.mark.parametrize("config", [
     {}, {"pooling": "max", "latent_dim": 8}, {"share_encoder": False},
-    {"use_context": False, "latent_dim": 8},
+    {"use_context": False, "latent_dim": 8}, {"fusion": "released", "share_encoder": False},
 ])
 def test_onnx_graph_computes_what_the_network_computes(config, tmp_path):
     """Any batch: sizes 1 (one bag of one segment, one sample), empty bags, long bags."""

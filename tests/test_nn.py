@@ -198,12 +198,38 @@ def test_latent_code_width(use_context, latent_dim):
     assert torch.isfinite(z).all()
 
 
-@pytest.mark.parametrize("use_context, latent_dim, multiple", [
-    (True, 10, 4), (True, 6, 4), (True, 2, 4), (False, 5, 2), (False, 0, 2), (True, 8.0, 4),
+@pytest.mark.parametrize("use_context, latent_dim, multiple, fusion", [
+    (True, 10, 4, "paper"), (True, 6, 4, "paper"), (True, 2, 4, "paper"), (False, 5, 2, "paper"),
+    (False, 0, 2, "paper"), (True, 8.0, 4, "paper"), (True, 12, 8, "released"),
+    (False, 7, 2, "released"),  # without context: a multiple of 2, whatever the fusion
 ])
-def test_bad_latent_dim_raises_clear_error(use_context, latent_dim, multiple):
+def test_bad_latent_dim_raises_clear_error(use_context, latent_dim, multiple, fusion):
     with pytest.raises(ValueError, match=f"latent_dim must be a positive multiple of {multiple}"):
-        MAECNetwork(n_lld=L, n_classes=4, latent_dim=latent_dim, use_context=use_context)
+        MAECNetwork(n_lld=L, n_classes=4, latent_dim=latent_dim, use_context=use_context,
+                    fusion=fusion)
+
+
+def test_unknown_fusion_is_refused():
+    with pytest.raises(ValueError, match=r"fusion must be one of \('paper', 'released'\)"):
+        network(fusion="sum")
+
+
+def test_released_fusion_appends_the_context_codes():
+    paper, released = network(), network(fusion="released")
+    assert paper.encoders[0].hf_dim == 8 and released.encoders[0].hf_dim == 4
+    batch = MAECNetwork.pack(np_bags([3, 4, 5]), current=[0, 1], previous=[1, -1],
+                             interlocutor=[2, 0])
+    with torch.no_grad():
+        z = released.encode(**batch)
+        hf = released.encoders[0](batch["segments"], batch["bag_lengths"],
+                                  batch["segment_frames"])
+    assert z.shape == (2, 16)
+    torch.testing.assert_close(z[:, 4:8], hf[[0, 1]])  # HF_cur
+    torch.testing.assert_close(z[0, 8:12], hf[1])  # HF_pre
+    torch.testing.assert_close(z[1, 8:12], torch.zeros(4))  # no previous turn: zeros
+    torch.testing.assert_close(z[:, 12:], hf[[2, 0]])  # HF_int
+    pi = torch.softmax(z[:, 8:12] * z[:, 12:], dim=-1)
+    torch.testing.assert_close(z[:, :4], hf[[0, 1]] * pi)
 
 
 @pytest.mark.parametrize("use_context, share, n_encoders", [
