@@ -48,7 +48,6 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import opensmile
-
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, GroupKFold
     from sklearn.pipeline import Pipeline
@@ -56,9 +55,9 @@ def main(argv=None):
 
     from sklearn_maec import OpenSmileSegmenter
     from sklearn_maec._extraction import EXTRACTION_LOG_ENV
-    from sklearn_maec.functionals import FrameFunctionals
     from sklearn_maec._opensmile import MAEC45_CONFIG
     from sklearn_maec.datasets import make_dialogue_corpus
+    from sklearn_maec.functionals import FrameFunctionals
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="maec_bench_")
     wav_dir = os.path.join(workdir, "wav")
