@@ -11,8 +11,9 @@ and its restart) share a cache directory:
 * files hold arrays and strings only and are read with ``allow_pickle=False``,
   so a cache directory from someone else cannot run code;
 * the temporary file of a process killed while writing (``.tmp-*.npz``) is
-  removed by the next process that writes to the cache, once it is an hour old
-  (a younger one may belong to a writer still at work).
+  removed by the next extraction run over the cache (one sweep per segmenter
+  ``fit``/``transform``, in the calling process), once it is an hour old (a
+  younger one may belong to a writer still at work).
 """
 
 import hashlib
@@ -45,7 +46,6 @@ class FrameCache:
     def __init__(self, location):
         self.location = os.fspath(location)
         self.root = os.path.join(self.location, "sklearn_maec_frames")
-        self._swept = False
 
     def remove_stale_temporaries(self, older_than=STALE_TEMPORARY_AGE):
         """Delete the temporary files that writers killed mid-write left behind.
@@ -114,9 +114,6 @@ class FrameCache:
 
     def save(self, key, frames, frame_step, notes):
         """Store a value atomically (last writer wins; readers never see a partial file)."""
-        if not getattr(self, "_swept", False):
-            self._swept = True
-            self.remove_stale_temporaries()
         path = self._path(key)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)

@@ -250,6 +250,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     def _extract(self, X, spec):
         """Extract every distinct source; return results per source and each row's references."""
         cache = as_cache(self.memory)
+        if cache is not None:  # once per run, here: the workers get copies of the cache
+            cache.remove_stale_temporaries()
         sources, refs = self._sources(X)
         log_path = os.environ.get(EXTRACTION_LOG_ENV)
         jobs = (
