@@ -309,11 +309,13 @@ def _fuse(hf_cur: torch.Tensor, hf_pre: torch.Tensor, hf_int: torch.Tensor,
     return torch.cat([hf_cur * pi, hf_cur], dim=-1)
 
 
-def _hf_dim(latent_dim, use_context, fusion):
-    """Units of ``HF`` for a ``Z`` of ``latent_dim``."""
+def _latent_form(use_context, fusion):
+    """``(blocks of HF in Z, the form of Z)`` for an architecture."""
     if not use_context:
-        return latent_dim
-    return latent_dim // (4 if fusion == "released" else 2)
+        return 1, "Z = HF_cur"
+    if fusion == "released":
+        return 4, "Z = concat(HF_cur * PI, HF_cur, HF_pre, HF_int)"
+    return 2, "Z = concat(HF_cur * PI, HF_cur)"
 
 
 class MAECNetwork(nn.Module):
@@ -364,7 +366,7 @@ class MAECNetwork(nn.Module):
         self.share_encoder = share_encoder
         self.fusion = fusion
         self.latent_dim = latent_dim
-        hf_dim = _hf_dim(latent_dim, use_context, fusion)
+        hf_dim = latent_dim // _latent_form(use_context, fusion)[0]
         kwargs = dict(n_lld=n_lld, hf_dim=hf_dim, channels=channels, kernel_size=kernel_size,
                       dilation=dilation, dropout=dropout, pooling=pooling)
         n_encoders = 3 if (use_context and not share_encoder) else 1
@@ -505,12 +507,8 @@ def check_latent_dim(latent_dim, use_context, fusion="paper"):
     """
     if fusion not in FUSIONS:
         raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
-    if not use_context:
-        multiple, form = 2, "Z = HF_cur"
-    elif fusion == "released":
-        multiple, form = 8, "Z = concat(HF_cur * PI, HF_cur, HF_pre, HF_int)"
-    else:
-        multiple, form = 4, "Z = concat(HF_cur * PI, HF_cur)"
+    blocks, form = _latent_form(use_context, fusion)
+    multiple = 2 * blocks  # each HF comes out of a bidirectional GRU: even
     if not isinstance(latent_dim, int) or latent_dim < multiple or latent_dim % multiple:
         raise ValueError(
             f"latent_dim must be a positive multiple of {multiple} "

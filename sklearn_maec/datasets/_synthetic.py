@@ -166,7 +166,7 @@ def _draw_speaker(gender, variability, rng):
     }
 
 
-def _voice_params(speaker, delta, strength, rng, intensity_spread=0.35):
+def _voice_params(speaker, delta, strength, rng, intensity_spread):
     """Combine speaker, emotion (``delta``, scaled by a drawn intensity) and utterance noise."""
     intensity = float(np.clip(rng.normal(1.0, intensity_spread), 0.0, 2.0)) * strength
     d = dict(zip(_PROFILE_KEYS, intensity * delta, strict=True))
