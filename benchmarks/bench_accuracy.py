@@ -20,7 +20,6 @@ Usage::
 """
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -90,22 +89,20 @@ def main(argv=None):
     parser.add_argument("--corpus", choices=["default", "context"], default="default",
                         help="generator settings: 'context' makes turns less expressive and "
                              "speakers more alike, so the previous turn adds evidence")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="a MAEC pipeline parameter for every MAEC row, e.g. "
-                             "maec__latent_dim=32 or segment__stride=0.25; repeatable")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a MAEC pipeline parameter for every MAEC row, as the CLI's "
+                             "--param: latent_dim=32 (the classifier's) or "
+                             "segment__stride=0.25; repeatable")
     parser.add_argument("--rows", nargs="*", default=list(ROWS), help="which rows to run")
     parser.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "results"))
     parser.add_argument("--cache", default=os.path.join(os.path.dirname(__file__), "_cache"))
     args = parser.parse_args(argv)
-    settings = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--set expects KEY=VALUE, got {item!r}")
-        try:
-            settings[key] = json.loads(value)
-        except ValueError:
-            settings[key] = value
+    from sklearn_maec.cli import UserError, _parse_params
+
+    try:
+        settings = _parse_params(args.param)
+    except UserError as exc:
+        parser.error(str(exc))
     dynamics = CONTEXT_DYNAMICS if args.corpus == "context" else DYNAMICS
 
     import numpy as np
