@@ -29,7 +29,7 @@ def test_maec_pipeline_routes_every_argument_to_its_step(tmp_path):
     # the rest are the estimators' own defaults
     assert maec.get_params()["lr"] == MAECClassifier().get_params()["lr"]
     assert segment.window == OpenSmileSegmenter().window
-    clone(pipe)  # a well-formed estimator: clone keeps every parameter
+    # a well-formed estimator: clone keeps every parameter
     assert clone(pipe).get_params()["maec__latent_dim"] == 16
 
 
