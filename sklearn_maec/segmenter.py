@@ -14,7 +14,7 @@ from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
 from ._segments import cut_segments
-from ._validation import check_dataframe, row_label
+from ._validation import check_dataframe, describe_rows, row_label
 from .exceptions import AudioWarning, ExtractionError
 
 __all__ = ["OpenSmileSegmenter"]
@@ -63,9 +63,22 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Audio is resampled to this rate before extraction, so corpora recorded
         at different rates (8 kHz telephone, 48 kHz film) give comparable
         features.  None extracts at each input's own rate.
-    standardize : bool, default=True
-        Subtract the per-LLD mean and divide by the standard deviation learned
-        on the frames of the rows given to :meth:`fit`.
+    standardize : bool or str, default=True
+        True: subtract the per-LLD mean and divide by the standard deviation
+        learned on the frames of the rows given to :meth:`fit`.  False: keep
+        openSMILE's values.  A column name of ``X`` (``"corpus"``,
+        ``"speaker"``, ``"session"``, ...): standardise each group of rows
+        sharing that column's value with the group's own statistics, the
+        usual normalisation for cross-corpus and speaker-independent
+        evaluation (a corpus recorded through another channel, or an unseen
+        speaker, no longer looks like one loud or one dark class).  A group
+        seen in :meth:`fit` keeps the statistics learned there; a group new in
+        :meth:`transform` is standardised with the statistics of its rows in
+        that call, so pass a group's utterances together (an
+        :class:`~sklearn_maec.AudioWarning` names a new group of a single
+        utterance, whose own level and pitch are then removed).  Context turns
+        given as ``previous_audio`` / ``interlocutor_audio`` take the group of
+        the row that refers to them.
     n_jobs : int or None, default=None
         Parallel extraction jobs (joblib; -1 uses every core).  Under
         ``joblib.parallel_config(backend="dask")`` the jobs run on a Dask
@@ -104,10 +117,18 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     stride_frames_ : int
         Frames between segment starts (``round(stride / frame_step_)``).
     mean_ : ndarray of shape (`n_lld_`,)
-        Per-LLD mean of the training frames (zeros when ``standardize=False``).
+        Per-LLD mean of the training frames (zeros when ``standardize=False``;
+        pooled over the groups when it names a column).
     scale_ : ndarray of shape (`n_lld_`,)
         Per-LLD standard deviation of the training frames (ones when
         ``standardize=False``; 1 where a descriptor is constant).
+    groups_ : ndarray of object, shape (n_groups,)
+        When ``standardize`` names a column: its values seen in :meth:`fit`,
+        sorted (an empty array otherwise).
+    group_mean_ : ndarray of shape (n_groups, `n_lld_`)
+        Per group, the per-LLD mean of its training frames.
+    group_scale_ : ndarray of shape (n_groups, `n_lld_`)
+        Per group, the per-LLD standard deviation of its training frames.
     n_frames_seen_ : int
         Number of frames the statistics were computed on.
     feature_names_in_ : ndarray of str
@@ -210,6 +231,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             )
         if self.on_error not in ("raise", "warn"):
             raise ValueError(f"on_error must be 'raise' or 'warn', got {self.on_error!r}")
+        if not isinstance(self.standardize, (bool, np.bool_, str)) or self.standardize == "":
+            raise ValueError("standardize must be True, False or the name of a column of X "
+                             f"(e.g. 'corpus', 'speaker'), got {self.standardize!r}")
         return resolve_feature_set(self.feature_set, self.feature_level)
 
     @staticmethod
@@ -248,11 +272,17 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         return sources, refs
 
     def _extract(self, X, spec):
-        """Extract every distinct source; return results per source and each row's references."""
+        """Extract every distinct source.
+
+        Returns the results per source, each row's references (as
+        :meth:`_sources`) and each source's standardisation group (None unless
+        ``standardize`` names a column).
+        """
+        sources, refs = self._sources(X)
+        groups = self._source_groups(X, sources)  # a bad column fails before the long part
         cache = as_cache(self.memory)
         if cache is not None:  # once per run, here: the workers get copies of the cache
             cache.remove_stale_temporaries()
-        sources, refs = self._sources(X)
         log_path = os.environ.get(EXTRACTION_LOG_ENV)
         jobs = (
             delayed(extract_row)(audio, rate, spec, self.sampling_rate, cache, log_path)
@@ -287,9 +317,24 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 _summarise(list(errors.values()), "audio source(s) failed and give an empty bag"),
                 AudioWarning, stacklevel=3,
             )
-        return results, refs
+        return results, refs, groups
 
-    def _fit_from_results(self, X, spec, results):
+    def _source_groups(self, X, sources):
+        """Each source's group (its first row's value of the ``standardize`` column), or None."""
+        column = self.standardize
+        if not isinstance(column, str):
+            return None
+        if column not in X.columns:
+            raise ValueError(f"standardize={column!r} names a column that X does not have; "
+                             f"its columns: {list(X.columns)}")
+        values = X[column].to_numpy()
+        missing = [i for i, v in enumerate(values) if _is_missing(v) or v is pd.NA]
+        if missing:
+            raise ValueError(f"standardize={column!r}: {len(missing)} row(s) have no {column}: "
+                             f"{describe_rows(X, missing)}")
+        return [values[row] for _, _, row, _ in sources]
+
+    def _fit_from_results(self, X, spec, results, groups=None):
         ok = [r for r in results if r.error is None]
         if not ok:
             raise ValueError(
@@ -313,18 +358,16 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
         n_total = sum(r.frames.shape[0] for r in ok)
         if self.standardize:
-            s1 = np.zeros(n_lld)
-            s2 = np.zeros(n_lld)
-            for r in ok:
-                f = r.frames.astype(np.float64)
-                s1 += f.sum(axis=0)
-                s2 += np.square(f).sum(axis=0)
-            mean = s1 / n_total
-            var = np.maximum(s2 / n_total - mean**2, 0.0)
-            scale = np.sqrt(var)
-            scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
+            mean, scale = _moments([r.frames for r in ok], n_lld)
         else:
             mean, scale = np.zeros(n_lld), np.ones(n_lld)
+        names_, means, scales = [], np.empty((0, n_lld)), np.empty((0, n_lld))
+        if groups is not None:
+            names_ = sorted(set(groups), key=lambda g: (type(g).__name__, g))
+            stats = [_moments([r.frames for r, g in zip(results, groups, strict=True)
+                               if r.error is None and g == name], n_lld) for name in names_]
+            means = np.array([m for m, _ in stats]).reshape(-1, n_lld)
+            scales = np.array([s for _, s in stats]).reshape(-1, n_lld)
 
         self.n_lld_ = n_lld
         self.lld_names_ = np.asarray(names, dtype=object)
@@ -333,17 +376,51 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.stride_frames_ = stride_frames
         self.mean_ = mean.astype(np.float32)
         self.scale_ = scale.astype(np.float32)
+        self.groups_ = np.empty(len(names_), dtype=object)
+        self.groups_[:] = names_
+        self.group_mean_ = means.astype(np.float32)
+        self.group_scale_ = scales.astype(np.float32)
         self.n_frames_seen_ = int(n_total)
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self._spec = spec
         return self
 
-    def _assemble(self, X, results, refs):
+    def _standardizers(self, X, results, groups):
+        """Per source, the ``(mean, scale)`` its frames are standardised with (None: as is)."""
+        if not self.standardize:
+            return [None] * len(results)
+        if groups is None:
+            return [(self.mean_, self.scale_)] * len(results)
+        known = {g: k for k, g in enumerate(self.groups_)}
+        stats, new = {}, {}
+        for k, g in enumerate(groups):
+            if g in known:
+                stats[g] = (self.group_mean_[known[g]], self.group_scale_[known[g]])
+            else:
+                new.setdefault(g, []).append(k)
+        lonely = []
+        for g, members in new.items():
+            frames = [results[k].frames for k in members if results[k].error is None]
+            if not frames:
+                continue  # every source of the group failed: nothing to standardise
+            mean, scale = _moments(frames, self.n_lld_)
+            stats[g] = (mean.astype(np.float32), scale.astype(np.float32))
+            if len(frames) == 1:
+                lonely.append(f"{self.standardize} {g!r}")
+        if lonely:
+            warnings.warn(_summarise(lonely, f"{self.standardize} group(s) unseen in fit hold a "
+                                             "single utterance, standardised with its own "
+                                             "statistics; transform a group's rows together"),
+                          AudioWarning, stacklevel=4)
+        return [stats.get(g) for g in groups]
+
+    def _assemble(self, X, results, refs, groups=None):
         empty_frames = np.empty((0, self.n_lld_), dtype=np.float32)
         empty = (empty_frames, cut_segments(empty_frames, self.window_frames_,
                                             self.stride_frames_, self.max_segments))
         bags = []  # per source: (frames, segments), computed once even when shared
-        for r in results:
+        standardizers = self._standardizers(X, results, groups)
+        for r, standardizer in zip(results, standardizers, strict=True):
             if r.error is not None:
                 bags.append(empty)
                 continue
@@ -351,8 +428,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
                 raise ValueError(f"{r.frames.shape[1]} LLDs per frame, but the segmenter was "
                                  f"fitted with {self.n_lld_}")
             frames = r.frames
-            if self.standardize:
-                frames = (frames - self.mean_) / self.scale_
+            if standardizer is not None:
+                frames = (frames - standardizer[0]) / standardizer[1]
             frames = frames.astype(np.float32, copy=False)
             bags.append((frames, cut_segments(frames, self.window_frames_, self.stride_frames_,
                                               self.max_segments)))
@@ -396,7 +473,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         spec = self._check_params()
         X = self._as_frame(X)
-        return self._fit_from_results(X, spec, self._extract(X, spec)[0])
+        results, _, groups = self._extract(X, spec)
+        return self._fit_from_results(X, spec, results, groups)
 
     def fit_transform(self, X, y=None, **fit_params):
         """Fit and transform in one extraction pass.
@@ -417,9 +495,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         spec = self._check_params()
         X = self._as_frame(X)
-        results, refs = self._extract(X, spec)
-        self._fit_from_results(X, spec, results)
-        return self._assemble(X, results, refs)
+        results, refs, groups = self._extract(X, spec)
+        self._fit_from_results(X, spec, results, groups)
+        return self._assemble(X, results, refs, groups)
 
     def transform(self, X):
         """Add the ``frames`` and ``segments`` columns to ``X``.
@@ -447,6 +525,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         stride_frames = int(round(self.stride / self.frame_step_))
         if (window_frames, stride_frames) != (self.window_frames_, self.stride_frames_):
             raise ValueError("window/stride changed since fit; fit the segmenter again")
+        if isinstance(self.standardize, str) != (len(self.groups_) > 0):
+            raise ValueError("standardize changed between a column and True/False since fit; "
+                             "fit the segmenter again")
         return self._assemble(X, *self._extract(X, spec))
 
     def get_feature_names_out(self, input_features=None):
@@ -525,6 +606,22 @@ def _row_errors(X, results, refs):
             if r.error:
                 errors.setdefault(int(i), []).append(f"{describe_row(X, i, col)}: {r.error}")
     return {i: "; ".join(messages) for i, messages in sorted(errors.items())}
+
+
+def _moments(frames, n_lld):
+    """Per-LLD mean and standard deviation (1 where constant) of a list of frame matrices."""
+    s1 = np.zeros(n_lld)
+    s2 = np.zeros(n_lld)
+    n = 0
+    for f in frames:
+        f = f.astype(np.float64)
+        s1 += f.sum(axis=0)
+        s2 += np.square(f).sum(axis=0)
+        n += f.shape[0]
+    mean = s1 / max(n, 1)
+    scale = np.sqrt(np.maximum(s2 / max(n, 1) - mean**2, 0.0))
+    scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
+    return mean, scale
 
 
 def _summarise(items, what, limit=5):

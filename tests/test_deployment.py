@@ -335,6 +335,20 @@ def test_single_utterance_model_without_context_builder(tiny_corpus, tmp_path):
     check_same_predictions(model, pipe, X.drop(columns=["dialogue", "speaker", "start"]))
 
 
+def test_per_group_standardisation_travels_with_the_export(tiny_corpus, tmp_path):
+    """The groups' statistics are in the file; a group new at prediction uses its own."""
+    X, y = tiny_corpus
+    first = (X["session"] == X["session"].iloc[0]).to_numpy()
+    pipe = Pipeline([("segment", OpenSmileSegmenter(standardize="speaker")),
+                     ("context", ContextTripleBuilder()),
+                     ("maec", MAECClassifier(**{**TINY, "max_epochs": 1}))])
+    quiet(pipe.fit, X[first], y[first])
+    model = load_exported(export_pipeline(pipe, tmp_path / "grouped.pt"))
+    np.testing.assert_array_equal(model.segmenter_.groups_, pipe[0].groups_)
+    np.testing.assert_array_equal(model.segmenter_.group_scale_, pipe[0].group_scale_)
+    check_same_predictions(model, pipe, X)  # speakers of both sessions, seen and new
+
+
 # --------------------------------------------------------------------------- ONNX
 def test_onnx_export_predicts_as_the_estimator(fitted_pipe, tiny_corpus, wav_corpus, onnx_file):
     import onnx

@@ -178,6 +178,63 @@ def test_standardisation_uses_training_frames_only(tiny_corpus):
     np.testing.assert_allclose(zt, (rawt - seg.mean_) / seg.scale_, rtol=1e-4, atol=1e-4)
 
 
+def test_standardisation_per_group(tiny_corpus):
+    """Each speaker's frames standardised with that speaker's own statistics."""
+    X, _ = tiny_corpus
+    raw = _raw(OpenSmileSegmenter(), X)
+    seg = OpenSmileSegmenter(standardize="speaker")
+    Xt = seg.fit_transform(X)
+    speakers = sorted(X["speaker"].unique())
+    assert list(seg.groups_) == speakers and seg.group_mean_.shape == (len(speakers), 45)
+    pooled = np.concatenate(raw)
+    np.testing.assert_allclose(seg.mean_, pooled.mean(0), rtol=1e-4, atol=1e-4)
+    for k, speaker in enumerate(speakers):
+        rows = np.flatnonzero(X["speaker"] == speaker)
+        own = np.concatenate([raw[i] for i in rows])
+        np.testing.assert_allclose(seg.group_mean_[k], own.mean(0), rtol=1e-4, atol=1e-4)
+        z = np.concatenate([Xt["frames"].iloc[i] for i in rows])
+        np.testing.assert_allclose(z.mean(0), 0, atol=1e-3)
+        np.testing.assert_allclose(z.std(0), 1, atol=1e-2)
+    # a seen group keeps its fitted statistics, whatever else is transformed with it
+    one = seg.transform(X.iloc[[3]])["frames"].iloc[0]
+    np.testing.assert_array_equal(one, Xt["frames"].iloc[3])
+    assert not np.allclose(Xt["frames"].iloc[3],
+                           OpenSmileSegmenter().fit_transform(X)["frames"].iloc[3], atol=1e-2)
+
+
+def test_unseen_group_gets_its_own_statistics(tiny_corpus):
+    X, _ = tiny_corpus
+    first = X["session"] == X["session"].iloc[0]
+    seg = OpenSmileSegmenter(standardize="session").fit(X[first])
+    new = X[~first]
+    z = np.concatenate(list(seg.transform(new)["frames"]))  # the new session as one group
+    np.testing.assert_allclose(z.mean(0), 0, atol=1e-3)
+    np.testing.assert_allclose(z.std(0), 1, atol=1e-2)
+    assert list(seg.groups_) == [X["session"].iloc[0]]  # transform learns nothing
+    with pytest.warns(AudioWarning, match=f"(?s)single utterance.*{new['session'].iloc[0]}"):
+        seg.transform(new.iloc[:1])
+
+
+@pytest.mark.parametrize("value, match", [
+    ("channel", "'channel' names a column that X does not have"),
+    ("", "standardize must be"),
+    (1.5, "standardize must be"),
+])
+def test_bad_standardize(tiny_corpus, value, match):
+    X, _ = tiny_corpus
+    with pytest.raises(ValueError, match=match):
+        OpenSmileSegmenter(standardize=value).fit(X)
+
+
+def test_group_column_with_missing_values_names_the_rows(tiny_corpus):
+    X, _ = tiny_corpus
+    X = X.astype({"speaker": object})
+    X.loc[X.index[[2, 5]], "speaker"] = None
+    with pytest.raises(ValueError, match=r"2 row\(s\) have no speaker: utterance_id='"
+                                         + X["utterance_id"].iloc[2]):
+        OpenSmileSegmenter(standardize="speaker").fit(X)
+
+
 def test_output_keeps_input_and_does_not_copy_it(tiny_corpus):
     X, _ = tiny_corpus
     before = X.copy()
