@@ -343,8 +343,10 @@ def run_evaluate(args):
     models = {"MAEC": make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
                                     args.verbose, params)}
     X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
-    if args.baseline:
-        models["baseline"] = make_baseline_pipeline(memory=args.cache, n_jobs=args.n_jobs)
+    if args.baseline:  # the same features: the segmenter's --param settings reach it too
+        baseline = make_baseline_pipeline(memory=args.cache, n_jobs=args.n_jobs)
+        models["baseline"] = baseline.set_params(
+            **{k: v for k, v in params.items() if k.startswith("segment__")})
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]

@@ -41,11 +41,19 @@ def test_fit_saves_a_pickle_free_pipeline(model):
     assert pipe.named_steps["maec"].latent_dim == 8
 
 
-def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsys):
+def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsys, monkeypatch):
+    import sklearn_maec.pipeline
+
+    baselines = []  # the baseline gets the segmenter's --param settings too (same features)
+    build = sklearn_maec.pipeline.make_baseline_pipeline
+    monkeypatch.setattr(sklearn_maec.pipeline, "make_baseline_pipeline",
+                        lambda **kw: baselines.append(build(**kw)) or baselines[-1])
     report, csv = tmp_path / "r.json", tmp_path / "r.csv"
     code = main(["evaluate", "--iemocap", str(releases / "iemocap"), "--protocol", "loso",
-                 "--baseline", "--report", str(report), "--csv", str(csv), *FAST])
+                 "--baseline", "--report", str(report), "--csv", str(csv),
+                 "--param", "segment__standardize=speaker", *FAST])
     assert code == 0
+    assert [b.get_params()["segment__standardize"] for b in baselines] == ["speaker"]
     out = capsys.readouterr().out
     for session in ("Ses01", "Ses02", "Ses03"):
         assert f"MAEC      {session}" in out
