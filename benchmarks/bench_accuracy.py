@@ -131,17 +131,19 @@ def main(argv=None):
         for row in args.rows:
             t = time.perf_counter()
             rec = dict(row=row, seed=seed, in_UA=np.nan, in_WA=np.nan, cross_UA=np.nan,
-                       cross_WA=np.nan)
+                       cross_WA=np.nan, restarts=0)  # fits that collapsed and started over
             if "in" in args.protocols:  # leave one session (speaker pair) out, pooled
                 pred = np.empty(len(ys), dtype=object)
                 for s in sessions:
                     test = (Xs["session"] == s).to_numpy()
                     est = clone(model(row, seed, epochs, args.cache, args.lr, settings))
                     est.fit(Xs[~test].reset_index(drop=True), ys[~test])
+                    rec["restarts"] += getattr(est[-1], "n_restarts_", 0)
                     pred[test] = est.predict(Xs[test].reset_index(drop=True))
                 rec.update(in_UA=balanced_accuracy_score(ys, pred), in_WA=accuracy_score(ys, pred))
             if "cross" in args.protocols:  # the whole source corpus, tested on the target
                 est = clone(model(row, seed, epochs, args.cache, args.lr, settings)).fit(Xs, ys)
+                rec["restarts"] += getattr(est[-1], "n_restarts_", 0)
                 cross = est.predict(Xt)
                 rec.update(cross_UA=balanced_accuracy_score(yt, cross),
                            cross_WA=accuracy_score(yt, cross))
@@ -149,7 +151,7 @@ def main(argv=None):
             records.append(rec)
             print(f"seed {seed} {row:<28} in-corpus UA {rec['in_UA']:.3f} WA {rec['in_WA']:.3f}"
                   f"  cross-corpus UA {rec['cross_UA']:.3f} WA {rec['cross_WA']:.3f}"
-                  f"  ({rec['seconds']:.0f} s)", flush=True)
+                  f"  ({rec['seconds']:.0f} s, {rec['restarts']} restart(s))", flush=True)
             pd.DataFrame(records).to_csv(os.path.join(args.out, "accuracy_runs.csv"), index=False)
 
     df = pd.DataFrame(records)

@@ -26,9 +26,16 @@ from ._rows import encode_gender as _encode_gender  # noqa: F401 (old name)
 from ._rows import explicit_context as _explicit_context  # noqa: F401
 from ._rows import frame_to_bags
 from ._validation import describe_rows
-from .exceptions import MAECWarning, TrainingDivergedError
+from .exceptions import MAECWarning, TrainingCollapsedError, TrainingDivergedError
 from .model_selection import DialogueValidSplit
-from .nn import Discriminator, MAECNetwork, check_latent_dim, class_mixture_means, sample_prior
+from .nn import (
+    Discriminator,
+    MAECNetwork,
+    _latent_form,
+    check_latent_dim,
+    class_mixture_means,
+    sample_prior,
+)
 
 __all__ = ["MAECClassifier"]
 
@@ -77,6 +84,10 @@ class _ValidationScores(Callback):
             warnings.simplefilter("ignore")  # a class absent from a small validation set
             net.history.record("valid_ua", float(balanced_accuracy_score(y_true, y_pred)))
         net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
+
+
+#: Fresh fits whose training collapses start over from new initial weights this many times.
+COLLAPSE_RESTARTS = 2
 
 
 # TransformerMixin (as in sklearn's LinearDiscriminantAnalysis, a classifier that also
@@ -260,7 +271,12 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         Per epoch: ``train_loss`` (the encoder's total loss), ``train_*`` and
         ``valid_*`` for ``emotion_loss``, ``gender_loss``, ``adversarial_loss``,
         ``disc_loss`` and ``disc_acc``, ``valid_loss`` (validation emotion loss),
-        ``valid_ua`` and ``valid_wa``.
+        ``valid_ua`` and ``valid_wa``; ``train_hf_alive``, the fraction of the
+        units of ``HF_cur`` that vary across the epoch's training utterances
+        (the collapse check).
+    n_restarts_ : int
+        How many times the last ``fit`` started over from new initial weights
+        because training collapsed (0 normally; see ``TrainingCollapsedError``).
     has_gender_ : bool
         Whether the gender head was trained.
     random_seed_ : int
@@ -280,6 +296,12 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
     (Eq. 8), where ``L_adv`` comes from the updated discriminator and its
     gradient flows into the encoder (the authors' released code lost that
     gradient).
+
+    A fresh ``fit`` whose training collapses (the encoder stops telling the
+    training utterances apart while the emotion loss stays where it started;
+    ``train_hf_alive`` in ``history_``) starts over from new initial weights,
+    with a warning, up to twice; then, or in ``partial_fit``, it raises
+    :class:`~sklearn_maec.exceptions.TrainingCollapsedError`.
 
     Input ``X`` is the DataFrame of the pipeline
     (``segments``, and with context ``previous`` and ``interlocutor``; optional
@@ -770,6 +792,29 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
                                **kwargs)
         torch.manual_seed((self.random_seed_ * 1_000_003 + len(self.history_)) % 2**63)
+        self._code_range = None
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        """End an epoch: record ``train_hf_alive`` and stop a collapsed training.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            This estimator (skorch's callback signature).
+        dataset_train, dataset_valid : BagDataset or None
+            The epoch's data.
+        **kwargs : dict
+            Unused.
+
+        Raises
+        ------
+        TrainingCollapsedError
+            When the encoder stopped telling the training utterances apart
+            (see the exception); a fresh ``fit`` catches it and starts over.
+        """
+        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
+                             **kwargs)
+        self._check_collapse()
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's training loop; after a checkpoint restore, only the remaining epochs run.
@@ -903,7 +948,51 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self._clip(self.module_)
         self.optimizer_.step()
         self._record("train", out, adv_loss, disc_loss, disc_acc)
+        self._track_codes(z.detach())
         return {"loss": loss.detach(), "y_pred": out["y_pred"].detach()}
+
+    def _track_codes(self, z):
+        """Widen the epoch's per-unit range of the current utterances' codes ``HF_cur``."""
+        blocks, _ = _latent_form(self.use_context, self.fusion)
+        size = z.shape[1] // blocks
+        start = 0 if blocks == 1 else size  # Z = [HF_cur * PI, HF_cur, ...] with context
+        hf = z[:, start:start + size]
+        lo, hi = hf.amin(dim=0), hf.amax(dim=0)
+        seen = getattr(self, "_code_range", None)
+        if seen is not None and seen[0].shape == lo.shape:
+            lo, hi = torch.minimum(seen[0], lo), torch.maximum(seen[1], hi)
+        self._code_range = (lo, hi)
+
+    def _check_collapse(self):
+        """Record ``train_hf_alive``; raise when this epoch's encoder has collapsed.
+
+        Collapsed: at most a quarter of ``HF_cur``'s units vary by more than
+        0.01 across the epoch's training utterances although more than half did
+        in an earlier epoch, and the training emotion loss is still at least
+        95 % of the first epoch's.
+        """
+        seen, self._code_range = getattr(self, "_code_range", None), None
+        if seen is None:
+            return
+        alive = float(((seen[1] - seen[0]) > 0.01).float().mean())
+        self.history_.record("train_hf_alive", alive)
+        if len(self.history_) < 2 or alive > 0.25:
+            return
+        earlier = [row.get("train_hf_alive", 0.0) for row in self.history_[:-1]]
+        # this epoch's emotion loss is not yet recorded (skorch's scoring callbacks run later)
+        first, now = (np.mean([b["train_emotion_loss"] for b in row["batches"]
+                               if "train_emotion_loss" in b] or [np.nan])
+                      for row in (self.history_[0], self.history_[-1]))
+        if max(earlier) <= 0.5 or not now >= 0.95 * first:
+            return
+        epoch = len(self.history_)
+        raise TrainingCollapsedError(
+            f"training collapsed in epoch {epoch}: only {alive:.0%} of the units of the "
+            f"current utterance's code HF_cur still vary across the training utterances (up "
+            f"to {max(earlier):.0%} in earlier epochs) and the emotion loss is stuck at "
+            f"{now:.3f} (epoch 1: {first:.3f}), so the model predicts almost one class "
+            f"whatever the input. Lower lr (now {self.lr}) or adversarial_weight (now "
+            f"{self.adversarial_weight}), or use another random_state")
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         """Hand the memory the batch freed back to the system (skorch hook, after every batch).
@@ -1011,10 +1100,23 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         seed = self._seed()
         devices = [torch.device(self.device).index or 0] if str(self.device).startswith("cuda") \
             else []
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed + 1)
-            super().fit(dataset, None, **fit_params)
-        return self
+        self.n_restarts_ = 0
+        while True:
+            try:
+                with torch.random.fork_rng(devices=devices):
+                    torch.manual_seed(self.random_seed_ + 1)
+                    super().fit(dataset, None, **fit_params)
+                return self
+            except TrainingCollapsedError as exc:
+                if not self.fresh_fit_ or self.n_restarts_ >= COLLAPSE_RESTARTS:
+                    raise
+                self.n_restarts_ += 1
+                # new initial weights, batch order and validation split, from the same seed
+                self.random_seed_ = (seed + 7919 * self.n_restarts_) % (2**31 - 1)
+                self.initialized_ = False
+                warnings.warn(f"{exc}. Starting over from new initial weights (restart "
+                              f"{self.n_restarts_} of {COLLAPSE_RESTARTS})", MAECWarning,
+                              stacklevel=3)
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training from the current weights; the first call initialises.

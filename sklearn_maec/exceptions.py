@@ -4,7 +4,8 @@ All warnings the package emits derive from :class:`MAECWarning`, so users can
 filter them in one line (``warnings.simplefilter("ignore", MAECWarning)``).
 """
 
-__all__ = ["MAECWarning", "AudioWarning", "ExtractionError", "TrainingDivergedError"]
+__all__ = ["MAECWarning", "AudioWarning", "ExtractionError", "TrainingDivergedError",
+           "TrainingCollapsedError"]
 
 
 class MAECWarning(UserWarning):
@@ -64,4 +65,21 @@ class TrainingDivergedError(FloatingPointError):
     The message names the epoch, the batch and which loss (emotion, gender,
     adversarial or discriminator) became NaN or infinite.  The fitted weights
     are not usable; lower ``lr``, set ``grad_clip`` or check the inputs.
+    """
+
+
+class TrainingCollapsedError(TrainingDivergedError):
+    """Training collapsed: the encoder stopped telling utterances apart.
+
+    A collapse leaves every loss finite: nearly every unit of the code of
+    the current utterance (``HF_cur``) stops varying across the training
+    utterances, and the emotion loss stays where the first epoch left it, so
+    the model predicts (almost) one class whatever the input.  Seen with a
+    large ``lr`` and the adversarial regulariser (the encoder's GRU
+    saturates).  :class:`~sklearn_maec.MAECClassifier` restarts a fresh
+    ``fit`` from new initial weights when it happens; this error is raised
+    when the last restart collapses too, or when a ``partial_fit`` or
+    ``warm_start`` fit (which must not start over) collapses.  The message
+    names the epoch.  A subclass of :class:`TrainingDivergedError`, so one
+    ``except`` catches both.
     """

@@ -13,12 +13,14 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.pipeline import make_pipeline
+from skorch.callbacks import Callback
 
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
 from sklearn_maec.exceptions import (
     AudioWarning,
     ExtractionError,
     MAECWarning,
+    TrainingCollapsedError,
     TrainingDivergedError,
 )
 
@@ -100,6 +102,78 @@ def test_divergence_in_the_very_last_step_is_caught(data):
     with pytest.raises(TrainingDivergedError, match="last step of epoch 1: .*non-finite"):
         fit(X, y, optimizer=torch.optim.SGD, lr=1e30, batch_size=48, max_epochs=1,
             adversarial_weight=0.0)
+
+
+def saturate_grus(module):
+    """Drive every GRU's update gate to 1: its state stays 0, so every code HF is 0."""
+    with torch.no_grad():
+        for gru in (m for m in module.modules() if isinstance(m, torch.nn.GRU)):
+            hidden = gru.hidden_size
+            for name, bias in gru.named_parameters():
+                if name.startswith("bias_ih"):
+                    bias[hidden:2 * hidden] = 1e3  # rows [reset, update, new]
+
+
+class SaturateAfterEpochOne(Callback):
+    """Collapses the encoder at the end of epoch 1 of the first ``times`` trainings."""
+
+    def __init__(self, times):
+        self.times = times
+        self.done = [0]  # survives skorch's re-initialisation of the callbacks
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 1 and self.done[0] < self.times:
+            self.done[0] += 1
+            saturate_grus(net.module_)
+
+
+def test_a_collapsed_fit_starts_over_from_new_weights(data):
+    """Seen with lr=1e-2 on a generated corpus: the GRU saturated, the encoder gave (almost)
+    every utterance the same code, the losses stayed finite and the fit predicted one class
+    for every test row, silently.  A fresh fit now notices it and starts over."""
+    X, y = data
+    with pytest.warns(MAECWarning, match=r"collapsed in epoch 2: only 0% of the units .* "
+                                         r"Starting over .*restart 1 of 2"):
+        clf = MAECClassifier(**{**TINY, "max_epochs": 3},
+                             callbacks=[("collapse", SaturateAfterEpochOne(times=1))]).fit(X, y)
+    assert clf.n_restarts_ == 1
+    assert len(clf.history_) == 3  # the restart's own history, every epoch trained
+    assert min(clf.history_[:, "train_hf_alive"]) > 0.25
+    assert_sane(clf, X)
+    assert np.ptp(clf.transform(X), axis=0).max() > 0.01  # codes vary again
+
+
+def test_a_fit_that_keeps_collapsing_raises_naming_the_epoch(data):
+    X, y = data
+    clf = MAECClassifier(**{**TINY, "max_epochs": 3},
+                         callbacks=[("collapse", SaturateAfterEpochOne(times=99))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MAECWarning)
+        with pytest.raises(TrainingCollapsedError,
+                           match=r"training collapsed in epoch 2: .*lr \(now 0.001\)"):
+            clf.fit(X, y)
+    assert clf.n_restarts_ == 2
+    assert issubclass(TrainingCollapsedError, TrainingDivergedError)
+
+
+def test_partial_fit_does_not_start_over(data):
+    X, y = data
+    clf = fit(X, y, max_epochs=1)
+    saturate_grus(clf.module_)
+    np.testing.assert_array_equal(clf.transform(X), 0)
+    with pytest.raises(TrainingCollapsedError, match="collapsed in epoch 2"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MAECWarning)
+            clf.partial_fit(X, y)
+    assert len(clf.history_) == 2  # stopped at the end of the collapsed epoch
+
+
+def test_codes_that_never_varied_are_not_a_collapse(data):
+    """Identical inputs give identical codes from the first epoch: nothing collapsed."""
+    X, y = data
+    clf = fit(np.zeros_like(X), y, max_epochs=3, dropout=0.0)
+    assert clf.n_restarts_ == 0 and len(clf.history_) == 3
+    assert max(clf.history_[:, "train_hf_alive"]) == 0
 
 
 def test_predictions_are_never_nan(data):
