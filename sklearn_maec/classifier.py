@@ -31,9 +31,9 @@ from .model_selection import DialogueValidSplit
 from .nn import (
     Discriminator,
     MAECNetwork,
-    _latent_form,
     check_latent_dim,
     class_mixture_means,
+    current_code,
     sample_prior,
 )
 
@@ -953,13 +953,10 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
 
     def _track_codes(self, z):
         """Widen the epoch's per-unit range of the current utterances' codes ``HF_cur``."""
-        blocks, _ = _latent_form(self.use_context, self.fusion)
-        size = z.shape[1] // blocks
-        start = 0 if blocks == 1 else size  # Z = [HF_cur * PI, HF_cur, ...] with context
-        hf = z[:, start:start + size]
+        hf = current_code(z, self.use_context, self.fusion)
         lo, hi = hf.amin(dim=0), hf.amax(dim=0)
-        seen = getattr(self, "_code_range", None)
-        if seen is not None and seen[0].shape == lo.shape:
+        seen = getattr(self, "_code_range", None)  # reset at every epoch's start
+        if seen is not None:
             lo, hi = torch.minimum(seen[0], lo), torch.maximum(seen[1], hi)
         self._code_range = (lo, hi)
 

@@ -500,6 +500,18 @@ class MAECNetwork(nn.Module):
         return emotion, gender, z
 
 
+def current_code(z, use_context, fusion="paper"):
+    """The block of ``Z`` that is ``HF_cur``, the code of the current utterance alone.
+
+    ``Z`` is laid out as :func:`_fuse` builds it: ``HF_cur`` itself without
+    context, else its second block (``[HF_cur * PI, HF_cur, ...]``).
+    """
+    blocks, _ = _latent_form(use_context, fusion)
+    size = z.shape[-1] // blocks
+    start = 0 if blocks == 1 else size
+    return z[..., start:start + size]
+
+
 def check_latent_dim(latent_dim, use_context, fusion="paper"):
     """Raise a ValueError when ``latent_dim`` does not split as the architecture needs.
 

@@ -11,7 +11,9 @@ from sklearn_maec.nn import (
     BagEncoder,
     Discriminator,
     MAECNetwork,
+    _fuse,
     class_mixture_means,
+    current_code,
     length_groups,
     sample_prior,
 )
@@ -415,3 +417,12 @@ def test_sample_prior_mixture_is_centred_on_each_labels_mean():
         rows = x[labels == k]
         assert (rows.mean(dim=0) - means[k]).abs().max() < tol, k
         assert (rows.std(dim=0) - sigma).abs().max() < 5 * sigma / math.sqrt(60_000), k
+
+
+@pytest.mark.parametrize("use_context,fusion", [(False, "paper"), (True, "paper"),
+                                                (True, "released")])
+def test_current_code_finds_hf_cur_in_every_layout_of_z(use_context, fusion):
+    hf_cur, hf_pre, hf_int = torch.randn(3, 5, 4).unbind(0)
+    z = _fuse(hf_cur, hf_pre, hf_int, fusion == "released") if use_context else hf_cur
+    torch.testing.assert_close(current_code(z, use_context, fusion), hf_cur)
+
