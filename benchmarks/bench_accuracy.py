@@ -62,7 +62,7 @@ def model(row, seed, epochs, cache, lr=None, settings=None):
     from sklearn.svm import SVC
 
     from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-    from sklearn_maec.functionals import FrameFunctionals
+    from sklearn_maec.features import FrameFunctionals
 
     segment = OpenSmileSegmenter(memory=cache)
     settings = settings or {}

@@ -54,10 +54,10 @@ def main(argv=None):
     from sklearn.preprocessing import StandardScaler
 
     from sklearn_maec import OpenSmileSegmenter
-    from sklearn_maec._extraction import EXTRACTION_LOG_ENV
-    from sklearn_maec._opensmile import MAEC45_CONFIG
     from sklearn_maec.datasets import make_dialogue_corpus
-    from sklearn_maec.functionals import FrameFunctionals
+    from sklearn_maec.features import FrameFunctionals
+    from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
+    from sklearn_maec.features._opensmile import MAEC45_CONFIG
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="maec_bench_")
     wav_dir = os.path.join(workdir, "wav")

@@ -26,7 +26,7 @@ import json, resource, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn_maec import ContextTripleBuilder, MAECClassifier
-from sklearn_maec._segments import cut_segments
+from sklearn_maec.features._segments import cut_segments
 n, epochs = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 seconds = np.clip(rng.lognormal(np.log(3.0), 0.75, n), 0.5, 30.0)
@@ -48,7 +48,9 @@ t = time.perf_counter()
 clf = MAECClassifier(max_epochs=epochs, random_state=0, validation_fraction=None).fit(X, y)
 fit_seconds = time.perf_counter() - t
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-from sklearn_maec._bags import BatchSampler, batch_statistics
+sys.path.insert(0, sys.argv[3])
+from _batch_stats import batch_statistics
+from sklearn_maec.model._data import BatchSampler
 dataset = clf.get_dataset(X, y)
 padding = {mode: batch_statistics(dataset, list(BatchSampler(dataset, 32, shuffle=True,
                                                              batching=mode, seed=0)))
@@ -69,7 +71,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=1)
     args = parser.parse_args(argv)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", CHILD, str(args.n_utterances), str(args.epochs)],
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(args.n_utterances), str(args.epochs),
+                           os.path.dirname(os.path.abspath(__file__))],
                           capture_output=True, text=True)
     if proc.returncode:
         print(proc.stderr)

@@ -63,7 +63,7 @@ def measure(n, batch_size, seed=0):
     import torch
 
     from sklearn_maec import ContextTripleBuilder, MAECClassifier
-    from sklearn_maec._segments import cut_segments
+    from sklearn_maec.features._segments import cut_segments
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)

@@ -44,8 +44,6 @@ def bare_epoch(clf, batches):
     import torch
     import torch.nn.functional as F
 
-    from sklearn_maec.nn import sample_prior
-
     net, disc = clf.module_, clf.discriminator_
     opt, opt_d = clf.optimizer_, clf.optimizer_disc_
     net.train()
@@ -54,7 +52,7 @@ def bare_epoch(clf, batches):
         z = net.encode(**x.to("cpu"))
         emotion_logits, gender_logits = net.heads(z)
         if clf.adversarial_weight > 0:
-            real = disc(sample_prior(len(z), z.shape[1], clf.prior_mu, clf.prior_sigma))
+            real = disc(clf.prior_.sample(len(z)))
             fake = disc(z.detach())
             loss_d = F.binary_cross_entropy_with_logits(real, torch.ones_like(real)) + \
                 F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
@@ -81,9 +79,10 @@ def main(argv=None):
 
     import numpy as np
     import torch
+    from _batch_stats import batch_statistics
 
     from sklearn_maec import MAECClassifier
-    from sklearn_maec._bags import BatchSampler, batch_statistics
+    from sklearn_maec.model._data import BatchSampler
 
     warnings.simplefilter("ignore")
     if args.threads:

@@ -13,7 +13,7 @@ With sklearn-maec this is plain scikit-learn: :func:`~sklearn_maec.datasets.load
 gives one row per utterance with a ``session`` column, and
 :class:`~sklearn.model_selection.LeaveOneGroupOut` over it is the protocol.
 We compare MAEC with the classic baseline, utterance-level statistics of the
-same openSMILE descriptors (:class:`~sklearn_maec.functionals.FrameFunctionals`)
+same openSMILE descriptors (:class:`~sklearn_maec.features.FrameFunctionals`)
 and a logistic regression.
 
 **Data.** Set the environment variable ``SKLEARN_MAEC_IEMOCAP`` to the

@@ -16,7 +16,7 @@ Two pipelines share one feature cache, so openSMILE runs once per file:
   speaker's previous turn and the interlocutor's turn), and
   :class:`~sklearn_maec.MAECClassifier` learns from both;
 * the baseline: per-utterance statistics of the same descriptors
-  (:class:`~sklearn_maec.functionals.FrameFunctionals`) and a logistic
+  (:class:`~sklearn_maec.features.FrameFunctionals`) and a logistic
   regression.
 
 We report UA (unweighted accuracy, the mean recall per class), WA (accuracy)

@@ -8,12 +8,12 @@ dialogue context (the speaker's previous turn and the interlocutor's turn).
 
 from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
-from .segmenter import OpenSmileSegmenter
+from .features import OpenSmileSegmenter
 
 # The classifier (torch, skorch) is imported on first use, so the parts that need
 # neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
 # can run where they are not installed.
-_LAZY = {"MAECClassifier": "classifier"}
+_LAZY = {"MAECClassifier": "model"}
 
 
 def __getattr__(name):

@@ -165,50 +165,32 @@ def _parse_params(items):
 SMALL_CORPUS_PARAMS = {"maec__lr": 1e-2, "maec__patience": None}
 
 
-def make_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
-    """The MAEC pipeline the commands train, with the parameters given on the command line.
+def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
+    """The MAEC pipeline a command trains: the public builder with the command line's settings.
 
-    :func:`sklearn_maec.pipeline.make_maec_pipeline` with ``class_weight="balanced"``;
-    unknown or invalid ``params`` raise :class:`UserError` (a message, not a traceback).
-
-    Parameters
-    ----------
-    n_jobs : int or None
-        Extraction jobs.
-    cache : str or None
-        Feature cache directory.
-    seed : int
-        ``random_state`` of the classifier.
-    max_epochs : int or None
-        Training epochs (None: the classifier's default).
-    verbose : int
-        Progress output.
-    params : dict
-        Extra ``set_params`` of the pipeline (keys like ``maec__latent_dim``).
-
-    Returns
-    -------
-    pipeline : sklearn.pipeline.Pipeline
+    ``params`` holds ``segment__<name>`` and ``maec__<name>`` keys (from
+    ``--param``); anything the builder refuses is a :class:`UserError`.
     """
     from .pipeline import make_maec_pipeline
 
     maec_params = {"random_state": seed, "class_weight": "balanced"}
     if max_epochs is not None:
         maec_params["max_epochs"] = max_epochs
-    pipe = make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose, **maec_params)
-    params = dict(params)
-    valid = pipe.get_params()
-    unknown = sorted(k for k in params if k not in valid and not k.startswith(
-        ("maec__optimizer", "maec__module__", "maec__iterator", "maec__callbacks")))
-    if unknown:
-        maec_keys = sorted(k[6:] for k in valid if k.startswith("maec__") and "__" not in k[6:])
-        raise UserError(f"unknown parameter(s) {unknown}; classifier parameters are "
-                        f"{maec_keys}, segmenter ones segment__<name>")
+    segmenter_params = {}
+    for key, value in dict(params).items():
+        step, _, name = key.partition("__")
+        if step == "segment" and name:
+            segmenter_params[name] = value
+        elif step == "maec" and name:
+            maec_params[name] = value
+        else:
+            raise UserError(f"unknown parameter {key!r}: use a classifier parameter "
+                            "(latent_dim=32) or segment__<name> for the segmenter")
     try:
-        pipe.set_params(**params)
+        return make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose,
+                                  segmenter_params=segmenter_params, **maec_params)
     except (ValueError, TypeError) as exc:
         raise UserError(str(exc)) from None
-    return pipe
 
 
 def _load_corpora(args, need_meld=False):
@@ -236,19 +218,20 @@ def _load_corpora(args, need_meld=False):
     return X, y
 
 
-def save(model, path):
+def _save(model, path):
     """Save with the pickle-free format for ``.maec`` names, joblib otherwise."""
     import joblib
 
-    from .persistence import _atomic_write, save_model
+    from ._files import atomic_write
+    from .persistence import save_model
 
     if str(path).endswith(SAFE_SUFFIXES):
         save_model(model, path)
     else:  # never a half-written file, nor a good one clobbered by a failed save
-        _atomic_write(path, lambda tmp: joblib.dump(model, tmp))
+        atomic_write(path, lambda tmp: joblib.dump(model, tmp))
 
 
-def load(path):
+def _load(path):
     """Load a model file; pickles only after a warning on stderr."""
     import joblib
 
@@ -291,7 +274,7 @@ def run_demo(args):
         # a few hundred utterances: lr=1e-3 (the default, for corpora of thousands)
         # hardly moves in 20 epochs, and a validation split of ~5 dialogues is too
         # small to stop early on
-        maec = make_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose,
+        maec = _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose,
                              params=SMALL_CORPUS_PARAMS)
         baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs)
         results = {}
@@ -304,7 +287,7 @@ def run_demo(args):
     labels, counts = np.unique(y_train, return_counts=True)
     results["majority class"] = _scores(y_test, np.full(len(y_test), labels[counts.argmax()]))
     _print_table(results)
-    save(maec, args.out)
+    _save(maec, args.out)
     print(f"\nsaved the fitted MAEC pipeline to {args.out} "
           f"({time.perf_counter() - t0:.0f} s in all)")
     return 0
@@ -318,14 +301,14 @@ def _print_table(results):
 
 def run_fit(args):
     """Train on the given corpora and save the pipeline."""
-    pipe = make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, args.verbose,
+    pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, args.verbose,
                          _parse_params(args.param))
     X, y = _load_corpora(args)
     t = time.perf_counter()
     pipe.fit(X, y)
     print(f"trained on {len(X)} utterances in {time.perf_counter() - t:.0f} s; classes "
           f"{list(pipe.classes_)}")
-    save(pipe, args.out)
+    _save(pipe, args.out)
     print(f"saved to {args.out}")
     return 0
 
@@ -340,7 +323,7 @@ def run_evaluate(args):
     from .pipeline import make_baseline_pipeline
 
     params = _parse_params(args.param)
-    models = {"MAEC": make_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
+    models = {"MAEC": _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
                                     args.verbose, params)}
     X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
     if args.baseline:  # the same features: the segmenter's --param settings reach it too
@@ -356,7 +339,7 @@ def run_evaluate(args):
         splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
         names = ["iemocap->meld"]
     rows = []
-    for (train, test), fold in zip(splits, names):
+    for (train, test), fold in zip(splits, names, strict=True):
         for model_name, model in models.items():
             t = time.perf_counter()
             est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
@@ -429,7 +412,7 @@ def run_predict(args):
 
     from .exceptions import AudioWarning
 
-    model = load(args.model)
+    model = _load(args.model)
     files = _audio_files(args.inputs)
     X = pd.DataFrame({"audio": files, "dialogue": files, "speaker": "unknown", "start": 0.0,
                       "utterance_id": files})
@@ -451,12 +434,12 @@ def run_predict(args):
     out.insert(0, "file", files)
     ok = out[[not f for f in failed]]
     if args.out:  # complete or absent, never truncated
-        from .persistence import _atomic_write
+        from ._files import atomic_write
 
-        _atomic_write(args.out, lambda tmp: ok.to_csv(tmp, index=False, float_format="%.4f"))
+        atomic_write(args.out, lambda tmp: ok.to_csv(tmp, index=False, float_format="%.4f"))
     else:
         ok.to_csv(sys.stdout, index=False, float_format="%.4f")
-    for path, bad in zip(files, failed):
+    for path, bad in zip(files, failed, strict=True):
         if bad:
             print(f"error: {path}: {_failure_reason(model.named_steps['segment'], path)}",
                   file=sys.stderr)
@@ -469,9 +452,11 @@ def run_predict(args):
 
 def _failure_reason(segmenter, path):
     """Why extracting one file fails (run again alone, only for the files that failed)."""
-    from ._extraction import extract_row
+    from .features._extraction import extract_row
+    from .features._opensmile import resolve_feature_set
 
-    result = extract_row(path, None, segmenter._spec, segmenter.sampling_rate)
+    spec = resolve_feature_set(segmenter.feature_set, segmenter.feature_level)
+    result = extract_row(path, None, spec, segmenter.sampling_rate)
     return result.error or "no frames"
 
 

@@ -18,10 +18,12 @@ from sklearn.utils.validation import check_is_fitted
 from ._validation import check_dataframe, describe_rows
 from .exceptions import MAECWarning
 
-__all__ = ["ContextTripleBuilder"]
+__all__ = ["ContextTripleBuilder", "context_positions"]
 
 _REQUIRED = ("dialogue", "speaker", "start")
 _OUTPUT = ("previous", "interlocutor")
+#: Columns naming each row's true context turns by utterance id (the corpus loaders').
+ID_COLUMNS = ("previous_id", "interlocutor_id")
 _MAX_NAMED = 10  # dialogues named in a message before "and N more"
 
 
@@ -321,24 +323,53 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         )
 
     def _transform(self, X, keys):
-        previous, interlocutor, tied = _context_positions(
-            keys.dialogue_codes, keys.speaker_codes, keys.start
-        )
-        if len(tied):
-            names = [keys.dialogues[c] for c in tied]
-            shown = ", ".join(repr(d) for d in names[:_MAX_NAMED])
-            more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
-            warnings.warn(
-                f"{type(self).__name__}: turns with equal 'start' in {len(names)} dialogue(s): "
-                f"{shown}{more}. They are ordered by row order (the earlier row is the earlier "
-                "turn); give them distinct start times to make the order explicit.",
-                MAECWarning,
-                stacklevel=3,
-            )
+        if all(column in X.columns for column in ID_COLUMNS):
+            previous, interlocutor = _positions_of_ids(X, type(self).__name__)
+        else:
+            previous, interlocutor, tied = _positions(
+                keys.dialogue_codes, keys.speaker_codes, keys.start)
+            self._warn_ties(keys, tied)
         out = X.copy(deep=False)
         out["previous"] = previous
         out["interlocutor"] = interlocutor
         return out
+
+    def _warn_ties(self, keys, tied):
+        if not len(tied):
+            return
+        names = [keys.dialogues[c] for c in tied]
+        shown = ", ".join(repr(d) for d in names[:_MAX_NAMED])
+        more = f" and {len(names) - _MAX_NAMED} more" if len(names) > _MAX_NAMED else ""
+        warnings.warn(
+            f"{type(self).__name__}: turns with equal 'start' in {len(names)} dialogue(s): "
+            f"{shown}{more}. They are ordered by row order (the earlier row is the earlier "
+            "turn); give them distinct start times to make the order explicit.",
+            MAECWarning,
+            stacklevel=4,
+        )
+
+
+def _positions_of_ids(X, name):
+    """The rows whose ``utterance_id`` the ``previous_id`` / ``interlocutor_id`` columns name.
+
+    -1 where a row has no such turn, or where the turn is not a row of ``X``
+    (a turn the loader dropped for its label): the classifier then reads that
+    turn's bag from the ``previous_segments`` / ``interlocutor_segments``
+    column the segmenter extracts from ``previous_audio`` / ``interlocutor_audio``.
+    """
+    if "utterance_id" not in X.columns:
+        raise ValueError(f"{name}: X has {list(ID_COLUMNS)} (the context turns by utterance "
+                         "id) but no 'utterance_id' column to find them by")
+    ids = X["utterance_id"].to_numpy(dtype=object)
+    duplicated = pd.Series(ids).duplicated(keep=False).to_numpy()
+    if duplicated.any():
+        raise ValueError(f"{name}: 'utterance_id' must be unique to find the context turns by "
+                         f"id; repeated at row(s) {describe_rows(X, np.flatnonzero(duplicated))}")
+    where = {uid: k for k, uid in enumerate(ids)}
+    return tuple(np.fromiter((where.get(uid, -1) if isinstance(uid, str) else -1
+                              for uid in X[column].to_numpy(dtype=object)),
+                             dtype=np.int64, count=len(X))
+                 for column in ID_COLUMNS)
 
 
 class _Keys:
@@ -363,7 +394,7 @@ def _start_seconds(X, name):
         and not pd.api.types.is_bool_dtype(dtype)
         and not pd.api.types.is_complex_dtype(dtype)
     )
-    if not numeric and dtype == object:
+    if not numeric and pd.api.types.is_object_dtype(dtype):
         kind = pd.api.types.infer_dtype(column, skipna=True)
         numeric = kind in ("empty", "integer", "floating", "mixed-integer-float", "decimal")
     if not numeric:
@@ -413,8 +444,41 @@ def _fingerprints(keys):
     )
 
 
-def _context_positions(d, s, t):
-    """Vectorised ``previous`` / ``interlocutor`` positions.
+def context_positions(dialogue, speaker, start):
+    """Row positions of each turn's previous turn and interlocutor turn: the context rule.
+
+    Within a dialogue, turns are ordered by ``start`` (ties by row order).  For
+    a turn *t* of speaker *A*, ``previous`` is *A*'s latest turn before *t* and
+    ``interlocutor`` the latest turn before *t* by another speaker (consecutive
+    turns of *A* share it).  :class:`ContextTripleBuilder` applies it to the
+    rows of ``X``, the corpus loaders to every turn of a recording.
+
+    Parameters
+    ----------
+    dialogue, speaker : array-like of shape (n_turns,)
+        Dialogue and speaker of every turn (hashable values, no missing ones).
+    start : array-like of float, shape (n_turns,)
+        Start of every turn in seconds.
+
+    Returns
+    -------
+    previous, interlocutor : ndarray of int64, shape (n_turns,)
+        Row positions (0-based), -1 where there is no such turn.
+
+    Examples
+    --------
+    >>> from sklearn_maec.context import context_positions
+    >>> context_positions(["d", "d", "d"], ["A", "B", "A"], [0.0, 1.0, 2.0])
+    (array([-1, -1,  0]), array([-1,  0,  1]))
+    """
+    d = pd.factorize(np.asarray(dialogue, dtype=object))[0].astype(np.int64)
+    s = pd.factorize(np.asarray(speaker, dtype=object))[0].astype(np.int64)
+    previous, interlocutor, _ = _positions(d, s, np.asarray(start, dtype=np.float64))
+    return previous, interlocutor
+
+
+def _positions(d, s, t):
+    """The context rule on integer codes; also the dialogues where two turns share a start.
 
     Parameters
     ----------

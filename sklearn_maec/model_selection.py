@@ -43,7 +43,7 @@ class DialogueValidSplit:
                 f"random_state={self.random_state})")
 
     def __call__(self, dataset, y=None, **fit_params):
-        """Split a :class:`~sklearn_maec._bags.BagDataset` into training and validation parts.
+        """Split a :class:`~sklearn_maec.model._data.BagDataset` into training and validation parts.
 
         Parameters
         ----------
@@ -64,7 +64,7 @@ class DialogueValidSplit:
         if not (isinstance(frac, numbers.Real) and 0 < frac < 1):
             raise ValueError(f"validation_fraction must be in (0, 1), got {frac!r}")
         n = len(dataset)
-        groups = None if dataset.groups is None else np.asarray(dataset.groups)[dataset.rows]
+        groups = dataset.groups
         n_groups = n if groups is None else len(np.unique(groups))
         if n_groups < 2 or n < 2:
             warnings.warn(

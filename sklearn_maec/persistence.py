@@ -20,17 +20,17 @@ import os
 import warnings
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import check_is_fitted
 
-from ._files import atomic_write as _atomic_write
-from .classifier import MAECClassifier, _json_safe
+from ._files import atomic_write
+from ._state import encode_fitted, json_safe, restore_fitted
 from .context import ContextTripleBuilder
-from .functionals import FrameFunctionals
-from .segmenter import OpenSmileSegmenter
+from .features import FrameFunctionals, OpenSmileSegmenter
+from .model import MAECClassifier
 
 __all__ = ["save_model", "load_model", "FORMAT"]
 
@@ -69,15 +69,16 @@ def save_model(model, path):
             raise TypeError(f"cannot save step {name!r} of type {cls} in the pickle-free format "
                             f"(allowed: {sorted(_ALLOWED)}); use joblib.dump for it")
         if isinstance(est, MAECClassifier):
-            meta, step_tensors = est._export_state()
+            meta, step_tensors = _classifier_state(est)
         else:
-            meta, step_tensors = _export_attributes(est)
-            meta = {"params": _safe_params(est), "fitted": meta}
+            fitted, arrays = encode_fitted(est)
+            meta, step_tensors = {"params": _safe_params(est), "fitted": fitted}, \
+                _to_tensors(arrays)
         entries.append({"name": name, "class": cls, **meta})
         tensors[str(k)] = step_tensors
     state = {"format": FORMAT, "pipeline": isinstance(model, Pipeline),
              "meta": json.dumps(entries), "tensors": tensors}
-    _atomic_write(path, lambda tmp: torch.save(state, tmp))
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 
 def load_model(path, device="cpu"):
@@ -117,74 +118,59 @@ def load_model(path, device="cpu"):
                              f"{entry['class']!r}")
         tensors = state["tensors"][str(k)]
         if cls is MAECClassifier:
-            est = MAECClassifier._from_state(entry, tensors, device)
+            est = _classifier_from_state(entry, tensors, device)
         else:
-            est = cls(**entry["params"])
-            _import_attributes(est, entry["fitted"], tensors)
+            est = restore_fitted(cls(**entry["params"]), entry["fitted"],
+                                 _from_tensors(tensors))
         steps.append((entry["name"], est))
     return Pipeline(steps) if state["pipeline"] else steps[0][1]
 
 
 def _safe_params(est):
-    return {k: v for k, v in est.get_params(deep=False).items() if _json_safe(v)}
+    return {k: v for k, v in est.get_params(deep=False).items() if json_safe(v)}
 
 
-def _export_attributes(est):
-    """Fitted attributes as (JSON metadata, tensors)."""
-    meta, tensors = {}, {}
-    for name, value in vars(est).items():
-        if not name.endswith("_") or name.startswith("_"):
-            continue
-        meta[name] = _encode(value, name, tensors)
-    return meta, tensors
+def _to_tensors(arrays):
+    # torch has no unsigned 64-bit tensors: such arrays travel as int64 (decode views them back)
+    return {name: torch.from_numpy(np.require(a.view(np.int64) if a.dtype == np.uint64 else a,
+                                              requirements=["C", "W"]))
+            for name, a in arrays.items()}
 
 
-def _encode(value, name, tensors):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return {"kind": "json", "value": value}
-    if isinstance(value, (np.integer, np.floating, np.bool_)):
-        return {"kind": "json", "value": value.item()}
-    if isinstance(value, np.ndarray):
-        if value.dtype.kind in "biuf":
-            arr = value.view(np.int64) if value.dtype == np.uint64 else value
-            tensors[name] = torch.from_numpy(np.require(arr, requirements=["C", "W"]))
-            return {"kind": "array", "dtype": value.dtype.str}
-        items = [v.item() if isinstance(v, np.generic) else v for v in value.ravel()]
-        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
-            raise TypeError(f"cannot store attribute {name}: an array of non-scalar objects")
-        return {"kind": "objects", "value": items, "shape": list(value.shape)}
-    if isinstance(value, pd.DataFrame):
-        columns = {}
-        for col in value.columns:
-            columns[str(col)] = _encode(value[col].to_numpy(), f"{name}.{col}", tensors)
-        return {"kind": "frame", "index": _encode(value.index.to_numpy(), f"{name}.index", tensors),
-                "index_name": value.index.name, "columns": columns}
-    if isinstance(value, (list, tuple)) and _json_safe(list(value)):
-        return {"kind": "json", "value": list(value)}
-    raise TypeError(f"cannot store attribute {name} of type {type(value).__name__}")
+def _from_tensors(tensors):
+    return {name: t.numpy() for name, t in tensors.items()}
 
 
-def _decode(spec, name, tensors):
-    kind = spec["kind"]
-    if kind == "json":
-        return spec["value"]
-    if kind == "array":
-        arr = tensors[name].numpy()
-        dtype = np.dtype(spec["dtype"])
-        return arr.view(dtype) if dtype == np.uint64 else arr.astype(dtype, copy=False)
-    if kind == "objects":
-        arr = np.empty(len(spec["value"]), dtype=object)
-        arr[:] = spec["value"]
-        return arr.reshape(spec["shape"])
-    if kind == "frame":
-        data = {col: _decode(s, f"{name}.{col}", tensors) for col, s in spec["columns"].items()}
-        index = _decode(spec["index"], f"{name}.index", tensors)
-        return pd.DataFrame(data, index=pd.Index(index, name=spec["index_name"]))
-    raise ValueError(f"unknown attribute kind {kind!r}")
+def _classifier_state(clf):
+    """A fitted classifier's parameters, fitted metadata and weights: (JSON-safe dict, tensors)."""
+    check_is_fitted(clf)
+    params = _safe_params(clf)
+    fitted = {
+        "classes": clf.classes_.tolist(),
+        "n_lld": int(clf.n_features_in_),
+        "window_frames": int(clf.window_frames_),
+        "has_gender": bool(clf.has_gender_),
+        "class_counts": clf.class_counts_.tolist(),
+    }
+    tensors = {f"module.{k}": v.detach().cpu() for k, v in clf.module_.state_dict().items()}
+    tensors.update({f"discriminator.{k}": v.detach().cpu()
+                    for k, v in clf.discriminator_.state_dict().items()})
+    return {"params": params, "fitted": fitted}, tensors
 
-
-def _import_attributes(est, meta, tensors):
-    for name, spec in meta.items():
-        setattr(est, name, _decode(spec, name, tensors))
-    if isinstance(est, OpenSmileSegmenter):
-        est._spec = est._check_params()
+def _classifier_from_state(meta, tensors, device="cpu"):
+    """Rebuild a fitted classifier from :func:`_classifier_state`'s output."""
+    model = MAECClassifier(**dict(meta["params"], device=device))
+    fitted = meta["fitted"]
+    classes = np.asarray(fitted["classes"])
+    model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
+    model.n_features_in_ = fitted["n_lld"]
+    model.window_frames_ = fitted["window_frames"]
+    model.has_gender_ = fitted["has_gender"]
+    model.class_counts_ = np.asarray(fitted["class_counts"])
+    model.random_seed_ = 0
+    model.initialize()
+    for prefix, module in (("module.", model.module_),
+                           ("discriminator.", model.discriminator_)):
+        module.load_state_dict({k[len(prefix):]: v.to(device) for k, v in tensors.items()
+                                if k.startswith(prefix)})
+    return model

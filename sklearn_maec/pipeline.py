@@ -17,7 +17,7 @@ __all__ = ["make_maec_pipeline", "make_baseline_pipeline"]
 
 
 def _segmenter(memory, n_jobs, verbose, segmenter_params):
-    from .segmenter import OpenSmileSegmenter
+    from .features import OpenSmileSegmenter
 
     params = dict(segmenter_params or {})
     clash = sorted({"memory", "n_jobs", "verbose"} & set(params))
@@ -71,8 +71,8 @@ def make_maec_pipeline(*, memory=None, n_jobs=None, verbose=0, segmenter_params=
     """
     from sklearn.pipeline import Pipeline
 
-    from .classifier import MAECClassifier
     from .context import ContextTripleBuilder
+    from .model import MAECClassifier
 
     segment = _segmenter(memory, n_jobs, verbose, segmenter_params)
     maec = MAECClassifier(verbose=verbose, **maec_params)
@@ -81,7 +81,7 @@ def make_maec_pipeline(*, memory=None, n_jobs=None, verbose=0, segmenter_params=
     unknown = sorted(k for k in maec_params
                      if k not in named and k.split("__")[0] not in maec.prefixes_)
     if unknown:
-        raise TypeError(f"MAECClassifier has no parameter(s) {unknown}; its parameters are "
+        raise TypeError(f"unknown parameter(s) {unknown} of MAECClassifier; its parameters are "
                         f"{sorted(named)}, or <prefix>__<name> for a prefix in "
                         f"{sorted(maec.prefixes_)}")
     return Pipeline([("segment", segment), ("context", ContextTripleBuilder()), ("maec", maec)])
@@ -119,7 +119,7 @@ def make_baseline_pipeline(*, classifier=None, memory=None, n_jobs=None, verbose
     See Also
     --------
     make_maec_pipeline : The model this baseline is compared with.
-    sklearn_maec.functionals.FrameFunctionals : The utterance statistics it uses.
+    sklearn_maec.features.FrameFunctionals : The utterance statistics it uses.
 
     Examples
     --------
@@ -133,7 +133,7 @@ def make_baseline_pipeline(*, classifier=None, memory=None, n_jobs=None, verbose
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .functionals import FrameFunctionals
+    from .features import FrameFunctionals
 
     if classifier is None:
         classifier = LogisticRegression(max_iter=3000, class_weight="balanced")

@@ -41,3 +41,31 @@ def tone():
     x = sum(np.sin(2 * np.pi * 150 * k * t) / k for k in range(1, 8))
     x = 0.2 * x * (1 + 0.5 * np.sin(2 * np.pi * 3 * t)) + 0.01 * rng.standard_normal(t.size)
     return x.astype(np.float32)
+
+
+def network_batch(bags, current, previous=None, interlocutor=None, n_frames=None, padded=False):
+    """Tensors of the one batch layout (``_batching.pack_bags``) for explicit bag references.
+
+    ``bags`` are ``(n_segments, W, L)`` arrays; ``current``/``previous``/
+    ``interlocutor`` give each sample's bag (-1: none); ``n_frames`` the true
+    frames of each bag's utterance (default: whole windows).  With ``padded``,
+    the exported network's inputs in their order.
+    """
+    import torch
+
+    from sklearn_maec._batching import BagTable, pack_bags
+    from sklearn_maec.deployment._format import INPUT_NAMES
+
+    bag_array = np.empty(len(bags), dtype=object)
+    bag_array[:] = [np.asarray(b, dtype=np.float32) for b in bags]
+    W, L = bag_array[0].shape[1:]
+    frames = [W if n_frames is None else n for n in (n_frames or [None] * len(bags))]
+    table = BagTable(bag_array, frames, W, L)
+    refs = {"current": current}
+    for role, ref in (("previous", previous), ("interlocutor", interlocutor)):
+        if ref is not None:
+            refs[role] = ref
+    batch = {k: torch.from_numpy(v) for k, v in pack_bags(table, refs, padded=padded).items()}
+    if padded:
+        return tuple(batch[name] for name in INPUT_NAMES)
+    return batch

@@ -10,9 +10,9 @@ import joblib
 import numpy as np
 import pytest
 
-from sklearn_maec._cache import FrameCache, as_cache
-from sklearn_maec._extraction import EXTRACTION_LOG_ENV
-from sklearn_maec.segmenter import OpenSmileSegmenter
+from sklearn_maec.features import OpenSmileSegmenter
+from sklearn_maec.features._cache import FrameCache, as_cache
+from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
 
 
 def test_round_trip_and_miss(tmp_path):
@@ -75,7 +75,7 @@ def test_two_processes_filling_one_cache_at_once(wav_corpus, tmp_path):
     paths = list(X["audio"])
     script = textwrap.dedent(f"""
         import sys, numpy as np, pandas as pd
-        from sklearn_maec.segmenter import OpenSmileSegmenter
+        from sklearn_maec.features import OpenSmileSegmenter
         X = pd.DataFrame({{"audio": {paths!r}}})
         out = OpenSmileSegmenter(memory={str(tmp_path / 'shared')!r}, standardize=False,
                                  n_jobs=2).fit_transform(X)

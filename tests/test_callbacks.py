@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sklearn_maec import MAECClassifier
-from sklearn_maec.callbacks import EveryNEpochs, resumable_checkpoint
+from sklearn_maec.model.callbacks import EveryNEpochs, resumable_checkpoint
 
 
 @pytest.fixture(scope="module")

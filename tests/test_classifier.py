@@ -1,4 +1,4 @@
-"""Tests of sklearn_maec.classifier.MAECClassifier (skorch) in the pipeline and on arrays."""
+"""Tests of sklearn_maec.model.MAECClassifier (skorch) in the pipeline and on arrays."""
 
 import subprocess
 import sys
@@ -20,6 +20,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
 from sklearn_maec.exceptions import MAECWarning, TrainingDivergedError
 from sklearn_maec.model_selection import DialogueValidSplit
+from sklearn_maec.persistence import load_model, save_model
 
 LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
 TINY = dict(latent_dim=8, conv_channels=8, disc_hidden=16, random_state=0)
@@ -217,7 +218,7 @@ def test_missing_gender_is_masked(triples):
     # ... and are left out of the gender loss
     clf.module_.eval()
     with torch.no_grad():
-        out = clf._losses(batch_x.to("cpu"), batch_y, training=False)
+        out = clf._losses(batch_x.to("cpu"), batch_y)
         _, gender_logits, _ = clf.infer(batch_x)
     expected = torch.nn.functional.cross_entropy(gender_logits[known], batch_y[known, 1])
     torch.testing.assert_close(out["gender_loss"], expected)
@@ -320,7 +321,7 @@ def test_clone_is_unfitted_with_the_same_params(fitted, triples):
     X, _ = triples
     c = clone(fitted)
     assert not c.initialized_
-    assert not hasattr(c, "n_lld_")
+    assert not hasattr(c, "n_features_in_")
     with pytest.raises(NotFittedError):
         c.predict(X)
     params, cloned = fitted.get_params(deep=False), c.get_params(deep=False)
@@ -527,11 +528,11 @@ def test_validation_split_holds_out_whole_dialogues(fitted, triples):
 def test_save_and_load_give_identical_predictions(fitted, triples, tmp_path):
     X, _ = triples
     path = tmp_path / "maec.pt"
-    fitted.save(path)
+    save_model(fitted, path)
     state = torch.load(path, weights_only=True)  # plain tensors and strings: no pickle needed
     assert state["format"] == "sklearn-maec-model/1"
     assert any(k.startswith("module.") for k in state["tensors"]["0"])
-    loaded = MAECClassifier.load(path)
+    loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(loaded.classes_, fitted.classes_)
     np.testing.assert_array_equal(loaded.predict_gender(X), fitted.predict_gender(X))
@@ -619,23 +620,24 @@ def test_explicit_context_columns_reach_the_model(tmp_path):
 
     make_iemocap_layout(tmp_path, n_sessions=1, dialogues_per_session=2, random_state=0)
     X, y = load_iemocap(tmp_path)
-    Xt = OpenSmileSegmenter().fit_transform(X)
+    # the builder finds the true turns by their ids; the segmenter extracts the dropped ones
+    Xt = ContextTripleBuilder().fit_transform(OpenSmileSegmenter().fit_transform(X))
     clf = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1, random_state=0,
                          validation_fraction=None)
-    ds = clf.fit(Xt, y).get_dataset(Xt)
+    table = clf.fit(Xt, y).get_dataset(Xt).table
     n = len(Xt)
     ids = list(X["utterance_id"])
     for role in ("previous", "interlocutor"):
-        ref = getattr(ds, role)
+        ref = getattr(table, role)
         for i, other in enumerate(X[f"{role}_id"]):
             if other is None:
                 assert ref[i] == -1
             elif other in ids:  # a labelled turn: the row's own bag, not a copy
-                assert ref[i] == ids.index(other)
+                assert ref[i] == ids.index(other) == Xt[role].iloc[i]
             else:  # a dropped turn: an extra bag after the rows
-                assert ref[i] >= n
-                assert ds.bags[ref[i]] is Xt[f"{role}_segments"].iloc[i]
-    assert len(ds) == n and len(ds.bags) > n  # the layout has dropped turns used as context
+                assert ref[i] >= n and Xt[role].iloc[i] == -1
+                assert table.bags[ref[i]] is Xt[f"{role}_segments"].iloc[i]
+    assert table.n_rows == n and len(table.bags) > n  # dropped turns are used as context
     proba = clf.predict_proba(Xt)
     assert proba.shape == (n, len(clf.classes_)) and np.isfinite(proba).all()
     # the context matters to the model: dropping the explicit columns changes Z
@@ -656,12 +658,14 @@ def test_a_model_trained_with_early_stopping_pickles(triples):
 
 
 def test_memory_freed_by_each_batch_is_handed_back(triples, monkeypatch):
-    """Every training, validation and prediction batch ends with a heap trim (``_memory.py``)."""
-    import sklearn_maec.classifier as classifier_module
-    from sklearn_maec import _memory
+    """Every training, validation and prediction batch ends with a heap trim (``_memory``)."""
+    import sklearn_maec.model._classifier as classifier_module
+    import sklearn_maec.model._predict as predict_module
+    from sklearn_maec.model import _memory
 
     calls = []
-    monkeypatch.setattr(classifier_module, "release_freed_memory", lambda: calls.append(1))
+    for module in (classifier_module, predict_module):  # training hooks, prediction loop
+        monkeypatch.setattr(module, "release_freed_memory", lambda: calls.append(1))
     X, y = triples
     clf = fit_quiet(make_clf(max_epochs=1, batch_size=8, validation_fraction=0.3), X, y)
     history = clf.history_[-1, "batches"]

@@ -18,7 +18,7 @@ Which of our estimators run the checks, and why:
 * :class:`~sklearn_maec.ContextTripleBuilder`: **excluded**.  It needs the
   ``dialogue``, ``speaker`` and ``start`` columns of an utterance DataFrame
   and returns a DataFrame, not a numeric array.
-* :class:`~sklearn_maec.functionals.FrameFunctionals`: **excluded**.  It reads
+* :class:`~sklearn_maec.features.FrameFunctionals`: **excluded**.  It reads
   the ``frames`` column (one frame matrix per row) of the segmenter's output.
 * :class:`~sklearn_maec.model_selection.DialogueValidSplit` and the other
   splitters are not estimators.
@@ -60,7 +60,7 @@ def _check_instance():
 
 
 # Every entry says why the check cannot pass.  Checks fixed in the estimator are
-# not listed (see the comments in sklearn_maec/classifier.py).
+# not listed (see the comments in sklearn_maec/model/_classifier.py).
 EXPECTED_FAILED_CHECKS = {
     "MAECClassifier": {
         "check_no_attributes_set_in_init": (
@@ -99,7 +99,7 @@ def test_three_d_input():
     centers, y = make_blobs(n_samples=90, n_features=3, centers=3, random_state=0)
     X = centers[:, None, :] + 0.3 * rng.standard_normal((90, 5, 3))  # 5 frames per segment
     clf = clone(_check_instance()).fit(X, y)
-    assert (clf.n_features_in_, clf.n_lld_, clf.window_frames_) == (3, 3, 5)
+    assert (clf.n_features_in_, clf.window_frames_) == (3, 5)
     assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.score(X, y) > 0.8
     proba = clf.predict_proba(X)
@@ -147,3 +147,67 @@ def test_partial_fit_continues_training():
         clf.partial_fit(X, np.where(y == 0, 7, y))
     with pytest.raises(TypeError, match="sample_weight"):
         clf.partial_fit(X, y, sample_weight=np.ones(len(y)))
+
+
+# --------------------------------------------------------------------------- DataFrame steps
+# The package's own checks for the steps that take and return the utterance DataFrame (the
+# way imbalanced-learn adds its samplers' checks beside scikit-learn's): every such transformer
+# keeps the index and the row order, only appends columns (or refreshes its own), clones and
+# pickles, and fit_transform gives what fit().transform gives.
+def _dataframe_transformers():
+    from sklearn_maec import ContextTripleBuilder, OpenSmileSegmenter
+
+    return [OpenSmileSegmenter(window=0.3), OpenSmileSegmenter(standardize="speaker"),
+            ContextTripleBuilder()]
+
+
+def _frames_equal(a, b):
+    import pandas as pd
+
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_index_equal(a.index, b.index)
+    for column in a.columns:
+        left, right = a[column].to_numpy(), b[column].to_numpy()
+        if left.dtype == object:
+            for x, z in zip(left, right, strict=True):
+                if isinstance(x, np.ndarray):
+                    assert_allclose(x, z, rtol=1e-6, atol=1e-6, err_msg=column)
+                else:
+                    assert (x == z) or (x is None and z is None), column
+        else:
+            assert_array_equal(left, right, err_msg=column)
+
+
+@pytest.fixture(scope="module")
+def utterances(tiny_corpus):
+    """The tiny corpus with a shuffled, non-default index (rows out of turn order)."""
+    X, _ = tiny_corpus
+    order = np.random.default_rng(0).permutation(len(X))
+    X = X.iloc[order].copy()
+    X.index = [f"u{k}" for k in range(len(X))][::-1]
+    return X
+
+
+@pytest.mark.filterwarnings("ignore::sklearn_maec.AudioWarning")
+@pytest.mark.parametrize("transformer", _dataframe_transformers(), ids=repr)
+def test_dataframe_transformer_contract(transformer, utterances):
+    import pickle
+
+    X = utterances
+    before = X.copy()
+    out = clone(transformer).fit_transform(X)
+    pd_out = clone(transformer).fit(X).transform(X)
+    _frames_equal(out, pd_out)  # fit_transform == fit().transform
+    assert list(out.index) == list(X.index)  # index and row order kept
+    assert list(out.columns[:len(X.columns)]) == list(X.columns)  # columns appended
+    for column in X.columns:
+        assert out[column].equals(X[column]), column  # the input's columns untouched
+    _frames_equal(X, before)  # the input itself is not modified
+    fitted = clone(transformer).fit(X)
+    again = pickle.loads(pickle.dumps(fitted)).transform(X)
+    _frames_equal(again, out)
+    assert clone(fitted).get_params() == fitted.get_params()
+    assert not [k for k in vars(clone(fitted)) if k.endswith("_") and not k.startswith("_")]
+    # the transformer's own output columns on its input are refreshed, not duplicated
+    twice = fitted.transform(out)
+    assert list(twice.columns) == list(out.columns)

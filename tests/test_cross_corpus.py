@@ -203,7 +203,7 @@ def test_with_the_loaders_outputs(tmp_path):
 @pytest.mark.slow
 def test_frame_functionals_pipeline_in_grid_search(two_domains):
     from sklearn_maec import OpenSmileSegmenter
-    from sklearn_maec.functionals import FrameFunctionals
+    from sklearn_maec.features import FrameFunctionals
 
     X, y = two_domains
     frames = OpenSmileSegmenter().fit_transform(X)

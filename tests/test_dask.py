@@ -20,8 +20,8 @@ from sklearn.model_selection import GridSearchCV, GroupKFold
 from sklearn.pipeline import Pipeline
 
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-from sklearn_maec._extraction import EXTRACTION_LOG_ENV
 from sklearn_maec.exceptions import MAECWarning
+from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
 
 distributed = pytest.importorskip(
     "distributed", reason="the Dask backend needs dask[distributed] (in the test extra)")

@@ -18,22 +18,16 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import network_batch
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-from sklearn_maec._export import ExportNetwork
-from sklearn_maec.deployment import (
-    EXPORT_FORMAT,
-    METADATA_KEY,
-    ExportedModel,
-    export_pipeline,
-    load_exported,
-    predict_from_export,
-)
+from sklearn_maec.deployment import EXPORT_FORMAT, METADATA_KEY, ExportedModel, export_pipeline
 from sklearn_maec.exceptions import MAECWarning
-from sklearn_maec.nn import MAECNetwork
+from sklearn_maec.model._inference import ExportNetwork
+from sklearn_maec.model.nn import MAECNetwork
 
 TOL = 1e-5  # max abs difference of probabilities allowed between export and estimator
 TINY = dict(latent_dim=8, conv_channels=8, disc_hidden=16, random_state=0, max_epochs=2,
@@ -98,20 +92,8 @@ def _layouts(lengths, current, previous, interlocutor, n_frames, seed=0, w=12, n
     """The same batch as MAECNetwork.encode's input and as ExportNetwork's."""
     rng = np.random.default_rng(seed)
     bags = [rng.standard_normal((n, w, n_lld)).astype(np.float32) for n in lengths]
-    packed = MAECNetwork.pack(bags, current, previous, interlocutor, n_frames=n_frames)
-    S = max(max(lengths), 1)
-    bag_index = np.full((len(lengths), S), -1, np.int64)
-    start = 0
-    for k, n in enumerate(lengths):
-        bag_index[k, :n] = np.arange(start, start + n)
-        start += n
-    segments = packed["segments"]
-    frames = packed["segment_frames"]
-    if not len(segments):  # the deployment runtime always sends one (unused) segment
-        segments, frames = torch.zeros(1, w, n_lld), torch.tensor([w])
-    export = (segments, frames, torch.from_numpy(bag_index), packed["current"],
-              packed["previous"], packed["interlocutor"])
-    return packed, export
+    refs = (bags, current, previous, interlocutor, n_frames)
+    return network_batch(*refs), network_batch(*refs, padded=True)
 
 
 @pytest.mark.parametrize("config", [
@@ -145,8 +127,8 @@ def _onnx_round_trip(net, tmp_path, batches):
     """Export ``ExportNetwork(net)`` to ONNX; run it on the layouts of ``batches``."""
     pytest.importorskip("onnx", reason="ONNX export needs the export extra (onnx)")
     ort = pytest.importorskip("onnxruntime", reason="running ONNX needs onnxruntime")
-    from sklearn_maec._export import INPUT_NAMES, OUTPUT_NAMES
-    from sklearn_maec.deployment import _example_inputs, _export_onnx
+    from sklearn_maec.deployment._format import INPUT_NAMES, OUTPUT_NAMES
+    from sklearn_maec.deployment._writer import _example_inputs, _export_onnx
 
     exported = ExportNetwork(net)
     static = {d for p in exported.state_dict().values() for d in p.shape}
@@ -227,7 +209,7 @@ def test_torchscript_export_predicts_as_the_estimator(fitted_pipe, tiny_corpus, 
     X, _ = tiny_corpus
     path = tmp_path / "maec.pt"
     assert export_pipeline(fitted_pipe, path) == os.fspath(path)
-    model = load_exported(path)
+    model = ExportedModel(path)
     assert isinstance(model, ExportedModel) and model.format_ == "torchscript"
     np.testing.assert_array_equal(model.classes_, fitted_pipe.classes_)
     assert model.classes_.dtype == fitted_pipe.classes_.dtype
@@ -238,11 +220,8 @@ def test_torchscript_export_predicts_as_the_estimator(fitted_pipe, tiny_corpus, 
 def test_exported_model_predicts_audio_files_it_never_saw(fitted_pipe, wav_corpus, tmp_path):
     """Audio given as paths (the training data was arrays), several dialogues."""
     X = unseen(wav_corpus)
-    path = fitted_pipe.named_steps["maec"].export(
-        tmp_path / "maec.pt", segmenter=fitted_pipe.named_steps["segment"])
-    check_same_predictions(load_exported(path), fitted_pipe, X)
-    labels = quiet(predict_from_export, path, X)
-    np.testing.assert_array_equal(labels, quiet(fitted_pipe.predict, X))
+    path = export_pipeline(fitted_pipe, tmp_path / "maec.pt")
+    check_same_predictions(ExportedModel(path), fitted_pipe, X)
 
 
 def test_metadata_holds_what_prediction_needs(fitted_pipe, tmp_path):
@@ -254,16 +233,17 @@ def test_metadata_holds_what_prediction_needs(fitted_pipe, tmp_path):
     seg = fitted_pipe.named_steps["segment"]
     clf = fitted_pipe.named_steps["maec"]
     assert meta["format"] == EXPORT_FORMAT
-    assert meta["classes"]["array"] == clf.classes_.tolist()
+    assert meta["classes"]["spec"]["value"] == clf.classes_.tolist()  # str labels: plain JSON
     assert (meta["window_frames"], meta["n_lld"]) == (50, 45)
     assert meta["use_context"] and meta["context_builder"]
     assert meta["batch_size"] == 5 and meta["batching"] == "dialogue"
     fitted = meta["segmenter"]["fitted"]
-    assert fitted["window_frames_"] == seg.window_frames_
-    assert fitted["stride_frames_"] == seg.stride_frames_
+    assert fitted["segmentation_"]["fields"] == seg.segmentation_.to_dict()
+    assert fitted["feature_spec_"]["value"] == seg.feature_spec_
+    assert "/" not in json.dumps(fitted["feature_spec_"])  # no path of this machine
     assert meta["segmenter"]["params"]["feature_set"] == "maec45"
     assert not {"n_jobs", "memory", "verbose", "on_error"} & set(meta["segmenter"]["params"])
-    model = load_exported(path)
+    model = ExportedModel(path)
     rebuilt = model.segmenter_
     for name in ("mean_", "scale_"):  # float32 statistics survive JSON exactly
         np.testing.assert_array_equal(getattr(rebuilt, name), getattr(seg, name))
@@ -283,11 +263,11 @@ def test_failed_audio_rows_give_the_estimator_prediction(fitted_pipe, tiny_corpu
     pipe = Pipeline(fitted_pipe.steps)  # same fitted steps
     pipe.named_steps["segment"].set_params(on_error="warn")
     try:
-        check_same_predictions(load_exported(path, on_error="warn"), pipe, X)
+        check_same_predictions(ExportedModel(path, on_error="warn"), pipe, X)
     finally:
         pipe.named_steps["segment"].set_params(on_error="raise")
     with pytest.raises(Exception, match="silent"):
-        quiet(load_exported(path).predict, X)
+        quiet(ExportedModel(path).predict, X)
 
 
 def test_bare_classifier_export_predicts_from_segmented_frames(fitted_pipe, tiny_corpus,
@@ -295,15 +275,14 @@ def test_bare_classifier_export_predicts_from_segmented_frames(fitted_pipe, tiny
     X, _ = tiny_corpus
     clf = fitted_pipe.named_steps["maec"]
     Xt = quiet(fitted_pipe[:-1].transform, X)
-    path = clf.export(tmp_path / "clf.pt")
-    model = load_exported(path)
+    path = export_pipeline(clf, tmp_path / "clf.pt")
+    model = ExportedModel(path)
     assert model.segmenter_ is None
     np.testing.assert_allclose(model.predict_proba(Xt), clf.predict_proba(Xt), atol=TOL)
     np.testing.assert_array_equal(model.predict(Xt), clf.predict(Xt))
-    # the context positions are found when the DataFrame has none
-    no_positions = Xt.drop(columns=["previous", "interlocutor"])
-    np.testing.assert_allclose(model.predict_proba(no_positions), clf.predict_proba(Xt),
-                               atol=TOL)
+    # a bare classifier's file takes the rows as the classifier does: with their context
+    with pytest.raises(ValueError, match="ContextTripleBuilder"):
+        model.predict(Xt.drop(columns=["previous", "interlocutor"]))
     with pytest.raises(ValueError, match="segments"):
         model.predict(X)  # audio, but nothing stored to segment it with
 
@@ -320,7 +299,7 @@ def test_explicit_context_columns_are_used_by_the_export(tmp_path):
                      ("maec", MAECClassifier(**{**TINY, "max_epochs": 1}))])
     quiet(pipe.fit, X, y)
     path = export_pipeline(pipe, tmp_path / "maec.pt")
-    check_same_predictions(load_exported(path), pipe, X)
+    check_same_predictions(ExportedModel(path), pipe, X)
 
 
 def test_single_utterance_model_without_context_builder(tiny_corpus, tmp_path):
@@ -330,7 +309,7 @@ def test_single_utterance_model_without_context_builder(tiny_corpus, tmp_path):
                                                 "batching": "length", "max_epochs": 1}))])
     quiet(pipe.fit, X, y)
     path = export_pipeline(pipe, tmp_path / "single.pt")
-    model = load_exported(path, batch_size=3)
+    model = ExportedModel(path, batch_size=3)
     assert not model.metadata_["use_context"] and not model.metadata_["context_builder"]
     check_same_predictions(model, pipe, X.drop(columns=["dialogue", "speaker", "start"]))
 
@@ -343,7 +322,7 @@ def test_per_group_standardisation_travels_with_the_export(tiny_corpus, tmp_path
                      ("context", ContextTripleBuilder()),
                      ("maec", MAECClassifier(**{**TINY, "max_epochs": 1}))])
     quiet(pipe.fit, X[first], y[first])
-    model = load_exported(export_pipeline(pipe, tmp_path / "grouped.pt"))
+    model = ExportedModel(export_pipeline(pipe, tmp_path / "grouped.pt"))
     np.testing.assert_array_equal(model.segmenter_.groups_, pipe[0].groups_)
     np.testing.assert_array_equal(model.segmenter_.group_scale_, pipe[0].group_scale_)
     check_same_predictions(model, pipe, X)  # speakers of both sessions, seen and new
@@ -354,7 +333,7 @@ def test_onnx_export_predicts_as_the_estimator(fitted_pipe, tiny_corpus, wav_cor
     import onnx
 
     X, _ = tiny_corpus
-    model = load_exported(onnx_file)
+    model = ExportedModel(onnx_file)
     assert model.format_ == "onnx"
     diff = check_same_predictions(model, fitted_pipe, X)
     check_same_predictions(model, fitted_pipe, unseen(wav_corpus))
@@ -389,14 +368,14 @@ def test_runtime_needs_no_skorch_and_onnx_needs_no_torch(fitted_pipe, wav_corpus
         block = Block()
         sys.meta_path.insert(0, block)
         import pandas as pd
-        from sklearn_maec.deployment import predict_from_export
+        from sklearn_maec.deployment import ExportedModel
         X = pd.read_csv({os.fspath(tmp_path / "utterances.csv")!r})
         warnings.simplefilter("ignore")
-        print(" ".join(map(str, predict_from_export({os.fspath(onnx_file)!r}, X))))
+        print(" ".join(map(str, ExportedModel({os.fspath(onnx_file)!r}).predict(X))))
         assert "torch" not in sys.modules and "skorch" not in sys.modules
         block.blocked = {{"skorch"}}  # TorchScript needs torch, still not skorch
-        print(" ".join(map(str, predict_from_export({pt_file!r}, X))))
-        assert "skorch" not in sys.modules and "sklearn_maec.classifier" not in sys.modules
+        print(" ".join(map(str, ExportedModel({pt_file!r}).predict(X))))
+        assert "skorch" not in sys.modules and "sklearn_maec.model" not in sys.modules
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -409,11 +388,11 @@ def test_runtime_needs_no_skorch_and_onnx_needs_no_torch(fitted_pipe, wav_corpus
 def test_export_errors(fitted_pipe, tmp_path):
     clf = fitted_pipe.named_steps["maec"]
     with pytest.raises(ValueError, match=r"\.pt.*\.onnx"):
-        clf.export(tmp_path / "model.bin")
+        export_pipeline(clf, tmp_path / "model.bin")
     with pytest.raises(ValueError, match="format must be"):
-        clf.export(tmp_path / "model.pt", format="tflite")
+        export_pipeline(clf, tmp_path / "model.pt", format="tflite")
     with pytest.raises(NotFittedError):
-        MAECClassifier().export(tmp_path / "model.pt")
+        export_pipeline(MAECClassifier(), tmp_path / "model.pt")
     with pytest.raises(TypeError, match="cannot export step"):
         export_pipeline(Pipeline([("segment", fitted_pipe.named_steps["segment"]),
                                   ("scale", StandardScaler()), ("maec", clf)]),
@@ -426,24 +405,24 @@ def test_export_errors(fitted_pipe, tmp_path):
     quiet(other.fit, pd.DataFrame({"audio": [np.sin(np.arange(16000) / 5).astype(np.float32)],
                                    "sampling_rate": [16000]}))
     with pytest.raises(ValueError, match="segments of 30 frames"):
-        clf.export(tmp_path / "model.pt", segmenter=other)
+        export_pipeline(Pipeline([("segment", other), ("maec", clf)]), tmp_path / "model.pt")
 
 
 def test_load_errors(tmp_path):
     with pytest.raises(FileNotFoundError):
-        load_exported(tmp_path / "missing.pt")
+        ExportedModel(tmp_path / "missing.pt")
     bogus = tmp_path / "bogus.pt"
     with zipfile.ZipFile(bogus, "w") as archive:
         archive.writestr("x/data.pkl", b"")
     with pytest.raises(ValueError, match="not a model exported by sklearn_maec"):
-        load_exported(bogus)
+        ExportedModel(bogus)
     junk = tmp_path / "junk.onnx"
     junk.write_bytes(b"not a model")
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match="onnxruntime"):
-            load_exported(junk)
+            ExportedModel(junk)
     else:
         with pytest.raises(ValueError, match="neither a TorchScript nor an ONNX"):
-            load_exported(junk)
+            ExportedModel(junk)

@@ -22,10 +22,14 @@ from sklearn_maec.display import (  # noqa: E402
     SegmentAttentionDisplay,
     TrainingCurvesDisplay,
 )
-from sklearn_maec.nn import class_mixture_means  # noqa: E402
+from sklearn_maec.features import Segmentation  # noqa: E402
+from sklearn_maec.model import ClassMixturePrior, GaussianPrior  # noqa: E402
+from sklearn_maec.model._prior import class_mixture_means  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_maec.AudioWarning")
 
+SEG_50_10 = Segmentation(frame_step=0.01, window_frames=50, stride_frames=10)
+SEG_5_1 = Segmentation(frame_step=0.01, window_frames=5, stride_frames=1)
 ALL_PANELS = ["emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc",
               "scores", "loss"]
 
@@ -102,6 +106,7 @@ def test_latent_space_class_mixture(fitted):
     n_classes = len(clf.classes_)
     assert len(disp.contours_) == 3 * n_classes
     means = class_mixture_means(n_classes, clf.latent_dim, 3.0).numpy()
+    np.testing.assert_allclose(clf.prior_.means, means, rtol=1e-6)  # the fit's own prior
     centres = disp.projection.transform(means)
     np.testing.assert_allclose(disp.centres_.get_offsets(), centres, atol=1e-5)
     for k, label in enumerate(clf.classes_):
@@ -118,7 +123,7 @@ def test_latent_space_from_latent_identity_and_labels():
     rng = np.random.default_rng(0)
     Z = rng.normal(size=(30, 4))
     y = np.repeat(["a", "b", "c"], 10)
-    disp = LatentSpaceDisplay.from_latent(Z, y, prior_mu=1.0, prior_sigma=2.0,
+    disp = LatentSpaceDisplay.from_latent(Z, y, prior=GaussianPrior(4, mu=1.0, sigma=2.0),
                                           projection=None, display_labels=["A", "B", "C"])
     np.testing.assert_array_equal(disp.embedding, Z[:, :2])
     assert disp.contours_[0].center == pytest.approx((1.0, 1.0))
@@ -144,9 +149,11 @@ def test_latent_space_errors(fitted):
         LatentSpaceDisplay.from_latent(Z, list("ababa"), projection="tsne")
     with pytest.raises(ValueError, match="at least 3 classes"):
         LatentSpaceDisplay.from_latent(Z, list("ababa"), projection="lda")
-    with pytest.raises(ValueError, match="class_means must have shape"):
-        LatentSpaceDisplay.from_latent(Z, list("ababa"), prior="class_mixture",
-                                       class_means=np.zeros((3, 8)))
+    with pytest.raises(ValueError, match=r"means have shape \(3, 8\); expected \(2, 8\)"):
+        LatentSpaceDisplay.from_latent(Z, list("ababa"),
+                                       prior=ClassMixturePrior(8, 3.0, 1.0, n_classes=3))
+    with pytest.raises(ValueError, match=r"means have shape \(1, 4\); expected \(1, 8\)"):
+        LatentSpaceDisplay.from_latent(Z, list("ababa"), prior=GaussianPrior(4, 0.0, 1.0))
     with pytest.raises(ValueError, match="embedding has 5 rows but y has 4"):
         LatentSpaceDisplay(np.zeros((5, 2)), list("abab")).plot()
     unfitted = make_pipeline(OpenSmileSegmenter(), ContextTripleBuilder(),
@@ -234,6 +241,7 @@ def test_segment_attention_from_estimator(fitted):
     assert heights.sum() == pytest.approx(1.0, abs=1e-5)
     n = len(expected)
     assert n == Xt["segments"].iloc[index].shape[0]
+    assert disp.segmentation == seg.segmentation_  # the fitted segmenter's
     step, window, stride = seg.frame_step_, seg.window_frames_, seg.stride_frames_
     starts = np.arange(n) * stride * step
     np.testing.assert_allclose(disp.segment_times_, np.column_stack([starts,
@@ -309,15 +317,15 @@ def test_segment_attention_spectrogram(fitted):
     np.testing.assert_allclose(heights, pipe[-1].segment_attention(Xt)[index], rtol=1e-5)
     assert f"true: {y[index]}" in disp.signal_ax_.get_title()
     # the constructor: max_frequency None goes up to half the sampling rate
-    disp = SegmentAttentionDisplay([0.5, 0.5], window_frames=50, stride_frames=10,
+    disp = SegmentAttentionDisplay([0.5, 0.5], segmentation=SEG_50_10,
                                    audio=audio, sampling_rate=rate).plot(
         signal="spectrogram", max_frequency=None)
     assert disp.signal_ax_.get_ylim() == pytest.approx((0, rate / 2000))
     with pytest.raises(ValueError, match="signal='spectrogram' needs audio"):
-        SegmentAttentionDisplay([1.0], window_frames=5, stride_frames=1).plot(
+        SegmentAttentionDisplay([1.0], segmentation=SEG_5_1).plot(
             signal="spectrogram")
     with pytest.raises(ValueError, match="dynamic_range must be > 0"):
-        SegmentAttentionDisplay([1.0], window_frames=5, stride_frames=1, audio=audio,
+        SegmentAttentionDisplay([1.0], segmentation=SEG_5_1, audio=audio,
                                 sampling_rate=rate).plot(signal="spectrogram", dynamic_range=0)
 
 
@@ -325,7 +333,8 @@ def test_segment_attention_bare_classifier_and_axes(fitted):
     pipe, X, y, Xt = fitted
     # a bare classifier on transformed data: the stride is read off the segments' view
     disp = SegmentAttentionDisplay.from_estimator(pipe[-1], Xt, 2)
-    assert (disp.stride_frames, disp.window_frames) == (10, 50)
+    seg = disp.segmentation
+    assert (seg.stride_frames, seg.window_frames, seg.frame_step) == (10, 50, 0.01)
     assert disp.signal_ is not None  # the audio column survives the transformers
     # one Axes of a grid is split into signal + attention
     fig, axes = plt.subplots(2, 2)
@@ -340,14 +349,14 @@ def test_segment_attention_bare_classifier_and_axes(fitted):
 
 def test_segment_attention_constructor():
     attention = np.array([0.1, 0.2, 0.4, 0.2, 0.1])
-    disp = SegmentAttentionDisplay(attention, window_frames=50, stride_frames=10,
+    disp = SegmentAttentionDisplay(attention, segmentation=SEG_50_10,
                                    y_true="ang", y_pred="sad").plot()
     assert disp.signal_ax_ is None
     assert disp.ax_.get_xlim() == pytest.approx((0, 0.9))
     assert disp.ax_.get_title().startswith("true: ang, predicted: sad")
     rate = 8000
     audio = np.sin(np.arange(rate) / 10.0)
-    disp = SegmentAttentionDisplay(attention, window_frames=50, stride_frames=10, audio=audio,
+    disp = SegmentAttentionDisplay(attention, segmentation=SEG_50_10, audio=audio,
                                    sampling_rate=rate, title="mine").plot()
     assert disp.ax_.get_xlim() == pytest.approx((0, 1.0))  # the audio is longer
     assert disp.signal_ax_.get_title() == "mine"
@@ -368,11 +377,11 @@ def test_segment_attention_errors(fitted):
     with pytest.raises(NotFittedError):
         SegmentAttentionDisplay.from_estimator(unfitted, X, 0)
     with pytest.raises(ValueError, match="needs audio"):
-        SegmentAttentionDisplay([1.0], window_frames=5, stride_frames=1).plot(signal="waveform")
+        SegmentAttentionDisplay([1.0], segmentation=SEG_5_1).plot(signal="waveform")
     with pytest.raises(ValueError, match="attention is empty"):
-        SegmentAttentionDisplay([], window_frames=5, stride_frames=1).plot()
+        SegmentAttentionDisplay([], segmentation=SEG_5_1).plot()
     with pytest.raises(ValueError, match="stride_frames must be an int"):
-        SegmentAttentionDisplay([1.0], window_frames=5, stride_frames=0.5).plot()
+        SegmentAttentionDisplay([1.0], segmentation=Segmentation(0.01, 5, 0.5)).plot()
 
 
 # --------------------------------------------------------------------------- misc
@@ -384,6 +393,10 @@ def test_missing_matplotlib_message(monkeypatch):
         LatentSpaceDisplay.from_latent(np.zeros((2, 2)), [0, 1])
 
 
-def test_doctests():
-    result = doctest.testmod(display_module, optionflags=doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("name", ["_latent_space", "_training_curves", "_segment_attention"])
+def test_doctests(name):
+    import importlib
+
+    module = importlib.import_module(f"{display_module.__name__}.{name}")
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0

@@ -36,13 +36,15 @@ docscrape = pytest.importorskip(
 
 PUBLIC_MODULES = [
     "sklearn_maec",
+    "sklearn_maec.features",
+    "sklearn_maec.context",
+    "sklearn_maec.model",
+    "sklearn_maec.model.nn",
+    "sklearn_maec.model.callbacks",
     "sklearn_maec.datasets",
     "sklearn_maec.model_selection",
-    "sklearn_maec.functionals",
-    "sklearn_maec.nn",
     "sklearn_maec.exceptions",
     "sklearn_maec.persistence",
-    "sklearn_maec.callbacks",
     "sklearn_maec.display",
     "sklearn_maec.deployment",
     "sklearn_maec.metrics",

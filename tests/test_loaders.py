@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import soundfile as sf
 
-from sklearn_maec.context import ContextTripleBuilder
+from sklearn_maec.context import ContextTripleBuilder, context_positions
 from sklearn_maec.datasets import (
     LoaderWarning,
     load_iemocap,
@@ -20,7 +20,6 @@ from sklearn_maec.datasets import (
     make_meld_layout,
 )
 from sklearn_maec.datasets import _meld as meld_module
-from sklearn_maec.datasets._context import context_positions
 from sklearn_maec.datasets._meld import parse_time
 from sklearn_maec.exceptions import MAECWarning
 

@@ -1,4 +1,4 @@
-"""Tests of sklearn_maec.nn: the MAEC network as plain torch modules (no skorch)."""
+"""Tests of sklearn_maec.model.nn: the MAEC network as plain torch modules (no skorch)."""
 
 import itertools
 import math
@@ -6,16 +6,17 @@ import math
 import numpy as np
 import pytest
 import torch
+from conftest import network_batch
 
-from sklearn_maec.nn import (
+from sklearn_maec.model import ClassMixturePrior, GaussianPrior
+from sklearn_maec.model._prior import class_mixture_means
+from sklearn_maec.model.nn import (
     BagEncoder,
     Discriminator,
     MAECNetwork,
     _fuse,
-    class_mixture_means,
     current_code,
     length_groups,
-    sample_prior,
 )
 
 W, L = 12, 5  # frames per segment, descriptors per frame
@@ -188,7 +189,7 @@ def test_bag_encoder_rejects_odd_hf_dim_and_bad_pooling():
                                                      (False, 16)])
 def test_latent_code_width(use_context, latent_dim):
     net = network(latent_dim=latent_dim, use_context=use_context)
-    batch = MAECNetwork.pack(np_bags([3, 5, 2]), current=[0, 1, 2], previous=[-1, 0, 1],
+    batch = network_batch(np_bags([3, 5, 2]), current=[0, 1, 2], previous=[-1, 0, 1],
                              interlocutor=[-1, -1, 0])
     with torch.no_grad():
         z = net.encode(**batch)
@@ -219,7 +220,7 @@ def test_unknown_fusion_is_refused():
 def test_released_fusion_appends_the_context_codes():
     paper, released = network(), network(fusion="released")
     assert paper.encoders[0].hf_dim == 8 and released.encoders[0].hf_dim == 4
-    batch = MAECNetwork.pack(np_bags([3, 4, 5]), current=[0, 1], previous=[1, -1],
+    batch = network_batch(np_bags([3, 4, 5]), current=[0, 1], previous=[1, -1],
                              interlocutor=[2, 0])
     with torch.no_grad():
         z = released.encode(**batch)
@@ -245,7 +246,7 @@ def test_number_of_encoders(use_context, share, n_encoders):
 
 def test_separate_encoders_each_read_their_own_input():
     net = network(share_encoder=False)
-    batch = MAECNetwork.pack(np_bags([3, 4, 5]), current=[0], previous=[1], interlocutor=[2])
+    batch = network_batch(np_bags([3, 4, 5]), current=[0], previous=[1], interlocutor=[2])
     with torch.no_grad():
         ref = net.encode(**batch)
         for role in range(3):
@@ -262,8 +263,8 @@ def test_previous_bag_changes_z_only_with_context():
     cur, prev_a, prev_b, inter = np_bags([4, 3, 6, 5], seed=5)
     for use_context in (True, False):
         net = network(use_context=use_context)
-        za = net.encode(**MAECNetwork.pack([cur, prev_a, inter], [0], [1], [2]))
-        zb = net.encode(**MAECNetwork.pack([cur, prev_b, inter], [0], [1], [2]))
+        za = net.encode(**network_batch([cur, prev_a, inter], [0], [1], [2]))
+        zb = net.encode(**network_batch([cur, prev_b, inter], [0], [1], [2]))
         if use_context:
             assert not torch.allclose(za, zb, atol=1e-6)
         else:
@@ -273,7 +274,7 @@ def test_previous_bag_changes_z_only_with_context():
 def test_missing_context_turns_are_empty_bags():
     net = network()
     bags = np_bags([4, 3], seed=6)
-    batch = MAECNetwork.pack(bags, current=[0, 1, 1], previous=[-1, 0, -1],
+    batch = network_batch(bags, current=[0, 1, 1], previous=[-1, 0, -1],
                              interlocutor=[-1, -1, 0])
     with torch.no_grad():
         z = net.encode(**batch)
@@ -287,13 +288,13 @@ def test_missing_context_turns_are_empty_bags():
     # packing an explicitly empty bag gives the same as -1
     empty = np.zeros((0, W, L), np.float32)
     with torch.no_grad():
-        z_empty = net.encode(**MAECNetwork.pack([bags[0], empty], [0], [1], [1]))
+        z_empty = net.encode(**network_batch([bags[0], empty], [0], [1], [1]))
     torch.testing.assert_close(z_empty[0], z[0])
 
 
 def test_pack_builds_a_batch_encode_accepts():
     bags = np_bags([2, 5, 1], seed=7)
-    batch = MAECNetwork.pack(bags, current=[0, 2], previous=[1, -1], interlocutor=[-1, 0],
+    batch = network_batch(bags, current=[0, 2], previous=[1, -1], interlocutor=[-1, 0],
                              n_frames=[30, 80, 7])
     assert batch["segments"].shape == (8, W, L)
     assert batch["segments"].dtype == torch.float32
@@ -316,22 +317,22 @@ def test_distinct_bags_encoded_once_give_the_same_codes(share):
     net = network(share_encoder=share)
     a, b, c = np_bags([4, 6, 3], seed=8)
     # together: bags a, b, c once; sample 1 = (a, -, c), sample 2 = (b, a, c)
-    together = net.encode(**MAECNetwork.pack([a, b, c], current=[0, 1], previous=[-1, 0],
+    together = net.encode(**network_batch([a, b, c], current=[0, 1], previous=[-1, 0],
                                              interlocutor=[2, 2]))
-    first = net.encode(**MAECNetwork.pack([a, c], current=[0], previous=[-1], interlocutor=[1]))
-    second = net.encode(**MAECNetwork.pack([b, a, c], current=[0], previous=[1],
+    first = net.encode(**network_batch([a, c], current=[0], previous=[-1], interlocutor=[1]))
+    second = net.encode(**network_batch([b, a, c], current=[0], previous=[1],
                                            interlocutor=[2]))
     torch.testing.assert_close(together[0], first[0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(together[1], second[0], atol=1e-5, rtol=1e-5)
     # the same bag repeated in the batch (no deduplication) gives the same too
-    repeated = net.encode(**MAECNetwork.pack([a, c, b, a, c], current=[0, 2], previous=[-1, 3],
+    repeated = net.encode(**network_batch([a, c, b, a, c], current=[0, 2], previous=[-1, 3],
                                              interlocutor=[1, 4]))
     torch.testing.assert_close(repeated, together, atol=1e-5, rtol=1e-5)
 
 
 def test_encode_returns_attention_over_current_bags():
     net = network()
-    batch = MAECNetwork.pack(np_bags([3, 6, 2], seed=9), current=[2, 0], previous=[1, -1],
+    batch = network_batch(np_bags([3, 6, 2], seed=9), current=[2, 0], previous=[1, -1],
                              interlocutor=[0, 1])
     with torch.no_grad():
         z, attention = net.encode(**batch, return_attention=True)
@@ -389,10 +390,10 @@ def test_class_mixture_means_more_classes_than_dimensions():
 
 
 @pytest.mark.parametrize("mu, sigma", [(0.0, 1.0), (2.0, 0.5), (-1.0, 3.0)])
-def test_sample_prior_gaussian_moments(mu, sigma):
+def test_gaussian_prior_moments(mu, sigma):
     g = torch.Generator().manual_seed(0)
     n, d = 100_000, 4
-    x = sample_prior(n, d, mu=mu, sigma=sigma, generator=g)
+    x = GaussianPrior(d, mu, sigma).sample(n, generator=g)
     assert x.shape == (n, d)
     assert x.dtype == torch.float32
     # standard errors: sigma / sqrt(n) for the mean, about sigma / sqrt(2n) for the std
@@ -401,16 +402,19 @@ def test_sample_prior_gaussian_moments(mu, sigma):
     assert (x.mean(dim=0) - mu).abs().max() < tol_mean
     assert (x.std(dim=0) - sigma).abs().max() < tol_std
     # seeded: the same generator seed gives the same sample
-    again = sample_prior(n, d, mu=mu, sigma=sigma, generator=torch.Generator().manual_seed(0))
+    again = GaussianPrior(d, mu, sigma).sample(n, generator=torch.Generator().manual_seed(0))
     assert torch.equal(x, again)
 
 
-def test_sample_prior_mixture_is_centred_on_each_labels_mean():
+def test_class_mixture_prior_is_centred_on_each_labels_mean():
     g = torch.Generator().manual_seed(1)
     n_classes, d, sigma = 3, 6, 0.4
+    prior = ClassMixturePrior(d, 4.0, sigma, n_classes)
     means = class_mixture_means(n_classes, d, 4.0)
+    np.testing.assert_allclose(prior.means, means.numpy(), rtol=1e-6)
+    assert prior.n_conditions == n_classes and prior.condition(means) is means
     labels = torch.arange(n_classes).repeat_interleave(30_000)
-    x = sample_prior(len(labels), d, sigma=sigma, means=means, labels=labels, generator=g)
+    x = prior.sample(len(labels), labels, generator=g)
     assert x.shape == (len(labels), d)
     tol = 5 * sigma / math.sqrt(30_000)
     for k in range(n_classes):

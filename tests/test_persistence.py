@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-from sklearn_maec.functionals import FrameFunctionals
+from sklearn_maec.features import FrameFunctionals
 from sklearn_maec.persistence import FORMAT, load_model, save_model
 
 

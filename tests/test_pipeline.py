@@ -12,7 +12,7 @@ from sklearn.svm import SVC
 
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
 from sklearn_maec import pipeline as pipeline_module
-from sklearn_maec.functionals import FrameFunctionals
+from sklearn_maec.features import FrameFunctionals
 from sklearn_maec.pipeline import make_baseline_pipeline, make_maec_pipeline
 
 

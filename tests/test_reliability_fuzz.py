@@ -23,9 +23,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sklearn_maec import ContextTripleBuilder, OpenSmileSegmenter
-from sklearn_maec._segments import n_segments
 from sklearn_maec.datasets import load_iemocap, load_meld, make_iemocap_layout, make_meld_layout
 from sklearn_maec.exceptions import AudioWarning, ExtractionError, MAECWarning
+from sklearn_maec.features._segments import n_segments
 
 pytestmark = pytest.mark.reliability
 

@@ -23,13 +23,13 @@ import pytest
 import soundfile
 import torch
 
-import sklearn_maec._cache as cache_module
+import sklearn_maec.features._cache as cache_module
 from sklearn_maec import MAECClassifier, OpenSmileSegmenter
-from sklearn_maec._cache import FrameCache
-from sklearn_maec._extraction import EXTRACTION_LOG_ENV
-from sklearn_maec.callbacks import recover_checkpoint, resumable_checkpoint
 from sklearn_maec.datasets import load_meld, make_meld_layout
 from sklearn_maec.exceptions import AudioWarning
+from sklearn_maec.features._cache import FrameCache
+from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
+from sklearn_maec.model.callbacks import recover_checkpoint, resumable_checkpoint
 
 pytestmark = pytest.mark.reliability
 
@@ -76,7 +76,7 @@ def test_extraction_killed_half_way_resumes_without_recomputing(tmp_path, monkey
     # the child extracts slowly (0.2 s a file), so it is surely killed half way
     script = textwrap.dedent(f"""
         import time
-        import sklearn_maec._extraction as ex
+        import sklearn_maec.features._extraction as ex
         from sklearn_maec import OpenSmileSegmenter
         original = ex._check_and_extract
         def slow(*args, **kwargs):
@@ -175,7 +175,7 @@ def test_training_killed_between_epochs_resumes_like_an_uninterrupted_run(tmp_pa
         import torch
         from skorch.callbacks import Callback
         from sklearn_maec import MAECClassifier
-        from sklearn_maec.callbacks import recover_checkpoint, resumable_checkpoint
+        from sklearn_maec.model.callbacks import recover_checkpoint, resumable_checkpoint
         torch.set_num_threads(1)
         rng = np.random.default_rng(0)
         X = rng.standard_normal((64, 12, 6)).astype(np.float32)
@@ -293,7 +293,7 @@ def test_training_killed_while_saving_a_checkpoint_resumes_consistently(tmp_path
     """Killed half way through saving the 3rd checkpoint: after writing its weights (was:
     those weights resumed with the history and optimizer of epoch 2, a silently different
     model) or half way through moving its files into place."""
-    import sklearn_maec.callbacks as callbacks_module
+    import sklearn_maec.model.callbacks as callbacks_module
 
     X, y = _training_data()
     ckpt = tmp_path / "ckpt"

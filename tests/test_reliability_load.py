@@ -15,11 +15,11 @@ import pytest
 import soundfile
 from sklearn.pipeline import Pipeline
 
-import sklearn_maec._bags as bags_module
+import sklearn_maec.model._data as bags_module
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
-from sklearn_maec._segments import cut_segments
 from sklearn_maec.cli import main
 from sklearn_maec.exceptions import MAECWarning
+from sklearn_maec.features._segments import cut_segments
 from sklearn_maec.persistence import save_model
 
 pytestmark = pytest.mark.reliability

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-import sklearn_maec._extraction as extraction_module
+import sklearn_maec.features._extraction as extraction_module
 from sklearn_maec import AudioWarning, ExtractionError
-from sklearn_maec.segmenter import OpenSmileSegmenter
+from sklearn_maec.features import OpenSmileSegmenter
 
 
 def _raw(seg, X):
@@ -79,7 +79,7 @@ def test_maec45_delta_deltas_follow_opensmile_regression(wav_corpus):
 
 def test_exactly_the_papers_45_descriptors():
     seg = OpenSmileSegmenter()
-    from sklearn_maec._opensmile import feature_names, resolve_feature_set
+    from sklearn_maec.features._opensmile import feature_names, resolve_feature_set
 
     names = feature_names(resolve_feature_set(seg.feature_set))
     assert len(names) == 45 and len(set(names)) == 45
@@ -98,7 +98,7 @@ def test_builtin_widths(tone, name, width):
 
 
 def test_conf_path_equals_builtin_maec45(tone):
-    from sklearn_maec._opensmile import MAEC45_CONFIG
+    from sklearn_maec.features._opensmile import MAEC45_CONFIG
 
     X = pd.DataFrame({"audio": [tone], "sampling_rate": [16000]})
     a = OpenSmileSegmenter(standardize=False).fit_transform(X)["frames"].iloc[0]
@@ -434,7 +434,7 @@ def test_transform_before_fit_raises(tone):
 
 
 def test_extraction_log_counts_across_worker_processes(wav_corpus, tmp_path, monkeypatch):
-    from sklearn_maec._extraction import EXTRACTION_LOG_ENV
+    from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
 
     X, _ = wav_corpus
     log = tmp_path / "extractions.log"
@@ -448,7 +448,7 @@ def test_extraction_log_counts_across_worker_processes(wav_corpus, tmp_path, mon
 
 
 def test_explicit_context_audio_is_extracted_once_and_shared(wav_corpus, tmp_path, monkeypatch):
-    from sklearn_maec._extraction import EXTRACTION_LOG_ENV
+    from sklearn_maec.features._extraction import EXTRACTION_LOG_ENV
 
     X, _ = wav_corpus
     X = X.copy()

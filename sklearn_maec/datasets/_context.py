@@ -29,6 +29,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from ..context import context_positions
 from ..exceptions import MAECWarning
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "LoaderWarning",
     "LoadSummary",
     "OUTPUT_COLUMNS",
-    "context_positions",
     "resolve_context",
 ]
 
@@ -163,53 +163,6 @@ def resolve_label_map(classes, label_map, presets, corpus):
 # --------------------------------------------------------------------------- #
 # context
 # --------------------------------------------------------------------------- #
-def context_positions(dialogue, speaker, start):
-    """Positions of each turn's previous and interlocutor turns (vectorised).
-
-    Parameters
-    ----------
-    dialogue, speaker : array-like
-        Dialogue and speaker of every turn (hashable values, no missing ones).
-    start : array-like of float
-        Start of every turn; ties are broken by row order.
-
-    Returns
-    -------
-    previous, interlocutor : ndarray of int64
-        Row positions (0-based), -1 where there is no such turn.
-    """
-    d = pd.factorize(np.asarray(dialogue, dtype=object))[0].astype(np.int64)
-    s = pd.factorize(np.asarray(speaker, dtype=object))[0].astype(np.int64)
-    t = np.asarray(start, dtype=np.float64)
-    n = len(d)
-    pos = np.arange(n, dtype=np.int64)
-    previous = np.full(n, -1, dtype=np.int64)
-    interlocutor = np.full(n, -1, dtype=np.int64)
-    if n == 0:
-        return previous, interlocutor
-    order = np.lexsort((pos, t, d))  # turn order: dialogue, start, row
-    ds, ss = d[order], s[order]
-    rank = np.arange(n, dtype=np.int64)
-
-    # previous: the preceding turn of the same (dialogue, speaker), in turn order
-    by_speaker = np.lexsort((rank, ss, ds))
-    same = (ds[by_speaker][1:] == ds[by_speaker][:-1]) & (ss[by_speaker][1:] == ss[by_speaker][:-1])
-    prev_rank = np.full(n, -1, dtype=np.int64)
-    prev_rank[by_speaker[1:][same]] = by_speaker[:-1][same]
-
-    # interlocutor: the turn just before the current run of same-speaker turns
-    run_start = np.ones(n, dtype=bool)
-    run_start[1:] = (ds[1:] != ds[:-1]) | (ss[1:] != ss[:-1])
-    first_of_run = np.maximum.accumulate(np.where(run_start, rank, 0))
-    before = first_of_run - 1
-    has_other = (before >= 0) & (ds[np.maximum(before, 0)] == ds)
-    inter_rank = np.where(has_other, before, -1)
-
-    previous[order] = np.where(prev_rank >= 0, order[np.maximum(prev_rank, 0)], -1)
-    interlocutor[order] = np.where(inter_rank >= 0, order[np.maximum(inter_rank, 0)], -1)
-    return previous, interlocutor
-
-
 def resolve_context(turns):
     """Context columns of every turn, computed over all the turns given.
 

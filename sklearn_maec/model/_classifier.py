@@ -1,6 +1,5 @@
 """MAECClassifier: the paper's model as a skorch / scikit-learn estimator."""
 
-import inspect
 import numbers
 import warnings
 
@@ -9,45 +8,38 @@ import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
 from sklearn.utils import check_random_state
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, column_or_1d
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import Callback, EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
-from skorch.dataset import Dataset, unpack_data
-from skorch.utils import is_dataset, to_tensor
+from sklearn.utils.validation import column_or_1d
+from skorch import NeuralNetClassifier
+from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import Dataset
+from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
-from ._bags import BagCollator, BagDataset, BatchSampler, evaluation_order
+from .._batching import array_to_bags, evaluation_order, table_to_bags
+from ..exceptions import MAECWarning, TrainingCollapsedError
+from ..model_selection import DialogueValidSplit
+from ._data import BagCollator, BagDataset, BatchSampler
 from ._memory import release_freed_memory
-from ._rows import encode_gender as _encode_gender  # noqa: F401 (old name)
-from ._rows import explicit_context as _explicit_context  # noqa: F401
-from ._rows import frame_to_bags
-from ._validation import describe_rows
-from .exceptions import MAECWarning, TrainingCollapsedError, TrainingDivergedError
-from .model_selection import DialogueValidSplit
-from .nn import (
-    Discriminator,
-    MAECNetwork,
-    check_latent_dim,
-    class_mixture_means,
-    current_code,
-    sample_prior,
-)
+from ._params import signature_with_skorch_params
+from ._predict import BagPrediction
+from ._prior import check_prior, make_prior
+from ._training import LOSS_KEYS, AdversarialTraining, class_weight_tensor
+from .callbacks import CollapseMonitor, ValidationScores
+from .nn import Discriminator, MAECNetwork, check_latent_dim
 
 __all__ = ["MAECClassifier"]
 
-GENDERS = np.array(["F", "M"], dtype=object)
 
 # Parameters that shape the networks: changing one re-initialises them.
 _ARCHITECTURE_PARAMS = frozenset({
-    "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size", "dilation",
+    "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size",
+    "dilation",
     "dropout", "pooling", "disc_hidden", "prior",
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
-_CONTEXT_ROLES = ("previous", "interlocutor")
+_PRIOR_PARAMS = frozenset({"prior_mu", "prior_sigma"})
 # skorch parameters with a fixed value here: (name, the only value accepted, why).
 _FIXED_SKORCH_PARAMS = (
     ("iterator_train", DataLoader, "batches are built by a torch DataLoader with the package's "
@@ -59,31 +51,6 @@ _FIXED_SKORCH_PARAMS = (
     ("predict_nonlinearity", "auto", "predict_proba always applies the softmax"),
     ("compile", False, "torch.compile of the bag encoder is not supported (variable bag lengths)"),
 )
-# Losses recorded per batch and averaged per epoch, for training and validation.
-LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
-
-
-class _ValidationScores(Callback):
-    """Records UA (balanced accuracy) and WA (accuracy) on the validation set each epoch."""
-
-    def on_epoch_begin(self, net, **kwargs):
-        self.y_true_, self.y_pred_ = [], []
-
-    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
-        if training or y_pred is None:
-            return
-        _, y = unpack_data(batch)
-        self.y_true_.append(y[:, 0].cpu().numpy())
-        self.y_pred_.append(y_pred.argmax(dim=1).cpu().numpy())
-
-    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
-        if not self.y_true_:
-            return
-        y_true, y_pred = np.concatenate(self.y_true_), np.concatenate(self.y_pred_)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # a class absent from a small validation set
-            net.history.record("valid_ua", float(balanced_accuracy_score(y_true, y_pred)))
-        net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
 
 
 #: Fresh fits whose training collapses start over from new initial weights this many times.
@@ -94,7 +61,8 @@ COLLAPSE_RESTARTS = 2
 # transforms): ``transform`` returns the latent codes, so scikit-learn treats the estimator as a
 # transformer and expects ``fit_transform`` and the transformer tags.  No output wrapping
 # (``set_output``): the codes have no feature names.
-class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_keys=None):
+class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, NeuralNetClassifier,
+                     auto_wrap_output_keys=None):
     """MAEC: multi-instance learning with an adversarial auto-encoder-based classifier.
 
     The model of Fu et al., "MAEC: Multi-Instance Learning with an Adversarial
@@ -220,8 +188,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         Print a line per epoch (skorch's log) when greater than 0.
     warm_start : bool, default=False
         Continue training from the current weights on ``fit``.
-    num_workers : int, default=0
-        DataLoader worker processes that collate batches.
     iterator_train : type, default=torch.utils.data.DataLoader
         skorch's training loader class. Batches are always built by a
         :class:`~torch.utils.data.DataLoader` with the package's length
@@ -255,14 +221,16 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         The emotion labels, as found in ``y``.
     n_features_in_ : int
         Descriptors per frame seen in :meth:`fit`.
-    n_lld_ : int
-        Same as ``n_features_in_``.
     window_frames_ : int
         Frames per segment, learned from the bags in :meth:`fit`.
     module_ : MAECNetwork
         The encoder and heads.
     discriminator_ : Discriminator
         The adversarial discriminator.
+    prior_ : GaussianPrior or ClassMixturePrior
+        The prior the regulariser pulls ``Z`` towards (built from ``prior``,
+        ``prior_mu`` and ``prior_sigma``): its ``means`` (one row per component,
+        in ``classes_`` order for the class mixture), ``sigma`` and ``sample``.
     optimizer_, optimizer_disc_ : torch.optim.Optimizer
         The optimizers of the encoder and heads, and of the discriminator.
     criterion_, criterion_gender_, criterion_disc_ : torch.nn.Module
@@ -365,7 +333,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         device="cpu",
         verbose=0,
         warm_start=False,
-        num_workers=0,
         **kwargs,
     ):
         super().__init__(
@@ -405,7 +372,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self.patience = patience
         self.batching = batching
         self.random_state = random_state
-        self.num_workers = num_workers
 
     def _get_param_names(self):
         # skorch keeps its private bookkeeping (``_params_to_validate``) in
@@ -433,7 +399,8 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
                 name=f"train_{key}", on_train=True, lower_is_better=None if not better else True)))
             cbs.append((f"valid_{key}", PassthroughScoring(
                 name=f"valid_{key}", lower_is_better=None if not better else True)))
-        cbs.append(("valid_scores", _ValidationScores()))
+        cbs.append(("valid_scores", ValidationScores()))
+        cbs.append(("collapse_monitor", CollapseMonitor()))
         if self.patience is not None and self._has_validation():
             cbs.append(("early_stopping", EarlyStopping(
                 monitor="valid_loss", patience=self.patience, load_best=True,
@@ -450,13 +417,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
     # ------------------------------------------------------------------ validation
     def _check_params(self):
         check_latent_dim(self.latent_dim, self.use_context, self.fusion)
-        if self.prior not in ("gaussian", "class_mixture"):
-            raise ValueError(f"prior must be 'gaussian' or 'class_mixture', got {self.prior!r}")
-        if self.prior == "class_mixture" and not self.prior_mu > 0:
-            raise ValueError("prior='class_mixture' puts the class means on a sphere of radius "
-                             f"prior_mu, which must be > 0 (e.g. 3.0); got {self.prior_mu!r}")
-        if not (isinstance(self.prior_sigma, numbers.Real) and self.prior_sigma > 0):
-            raise ValueError(f"prior_sigma must be > 0, got {self.prior_sigma!r}")
+        check_prior(self.prior, self.prior_mu, self.prior_sigma)
         for name in ("adversarial_weight", "gender_weight"):
             value = getattr(self, name)
             if not (isinstance(value, numbers.Real) and value >= 0):
@@ -488,27 +449,27 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         """Validate ``X`` (and ``y``) and wrap them as a :class:`BagDataset`."""
         if is_dataset(X):
             return X
+        name = type(self).__name__
         # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
         # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
-        # always has object columns and keeps the helpful error of ``_frame_to_bags``.
+        # always has object columns and keeps the helpful error of ``table_to_bags``.
         if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not _all_numeric(X)):
-            data = self._frame_to_bags(X, fitting)
+            table = table_to_bags(X, self.use_context, name)
         else:
-            data = self._array_to_bags(X, fitting)
+            table = array_to_bags(X, None if fitting else self.n_features_in_, name)
         if fitting:
-            self.n_lld_ = self.n_features_in_ = data["n_lld"]
-            self.window_frames_ = data["window_frames"]
-        elif (data["window_frames"], data["n_lld"]) != (self.window_frames_, self.n_lld_):
+            self.n_features_in_ = table.n_lld
+            self.window_frames_ = table.window_frames
+        elif (table.window_frames, table.n_lld) != (self.window_frames_, self.n_features_in_):
             raise ValueError(
-                f"X has segments of {data['window_frames']} frames x {data['n_lld']} features, "
-                f"but {type(self).__name__} was fitted on {self.window_frames_} x {self.n_lld_}"
+                f"X has segments of {table.window_frames} frames x {table.n_lld} features, "
+                f"but {name} was fitted on {self.window_frames_} x {self.n_features_in_}"
             )
         codes = None
         if y is not None:
             y = column_or_1d(y, warn=True)
-            if len(y) != data.get("n_rows", len(data["bags"])):
-                raise ValueError(f"X has {data.get('n_rows', len(data['bags']))} rows but y has "
-                                 f"{len(y)}")
+            if len(y) != table.n_rows:
+                raise ValueError(f"X has {table.n_rows} rows but y has {len(y)}")
             check_classification_targets(y)
             if fitting and self.classes is None:
                 self.classes_inferred_ = np.unique(y if classes is None else classes)
@@ -519,37 +480,11 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             if unknown.any():
                 raise ValueError(f"y has labels not in classes_ {list(classes)}: "
                                  f"{sorted(set(np.asarray(y)[unknown].tolist()))}")
-        n_rows = data.get("n_rows", len(data["bags"]))
-        return BagDataset(data["bags"], data["n_frames"], data.get("previous"),
-                          data.get("interlocutor"), data.get("gender"), codes, data.get("groups"),
-                          rows=np.arange(n_rows))
-
-    def _frame_to_bags(self, X, fitting):
-        return frame_to_bags(X, self.use_context, type(self).__name__)
-
-    def _array_to_bags(self, X, fitting):
-        X = check_array(X, allow_nd=True, dtype=np.float32, ensure_min_samples=1,
-                        input_name="X")
-        if X.ndim == 2:
-            X = X[:, None, None, :]
-        elif X.ndim == 3:
-            X = X[:, None, :, :]
-        elif X.ndim != 4:
-            raise ValueError(f"X must be a DataFrame or a 2-D, 3-D or 4-D array, got {X.ndim}-D")
-        if not fitting and X.shape[-1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[-1]} features, but {type(self).__name__} is "
-                             f"expecting {self.n_features_in_} features as input")
-        n, _, window_frames, n_lld = X.shape
-        bags = np.empty(n, dtype=object)
-        for i in range(n):
-            bags[i] = X[i]
-        return {"bags": bags, "n_frames": np.full(n, window_frames, np.int64),
-                "previous": np.full(n, -1, np.int64), "interlocutor": np.full(n, -1, np.int64),
-                "window_frames": window_frames, "n_lld": n_lld}
+        return BagDataset(table, codes)
 
     # ------------------------------------------------------------------ initialisation
     def _require_shapes(self):
-        if not hasattr(self, "n_lld_"):
+        if not hasattr(self, "n_features_in_"):
             raise NotFittedError(
                 f"{type(self).__name__} learns its input shape from the data: call fit(X, y) "
                 "instead of initialize()")
@@ -558,7 +493,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         """Build ``module_`` (encoder + heads) and ``discriminator_``, seeded by random_state."""
         self._require_shapes()
         self._check_params()
-        kwargs = dict(n_lld=self.n_lld_, n_classes=len(self.classes_),
+        kwargs = dict(n_lld=self.n_features_in_, n_classes=len(self.classes_),
                       latent_dim=self.latent_dim, use_context=self.use_context,
                       share_encoder=self.share_encoder, fusion=self.fusion,
                       channels=self.conv_channels,
@@ -569,16 +504,22 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             torch.manual_seed(self._seed())
             module = self.module if isinstance(self.module, torch.nn.Module) \
                 else self.module(**kwargs)
-            n_cond = len(self.classes_) if self.prior == "class_mixture" else 0
-            discriminator = Discriminator(self.latent_dim, self.disc_hidden, n_cond)
+            prior = self._make_prior()
+            discriminator = Discriminator(self.latent_dim, self.disc_hidden, prior.n_conditions)
         self.module_ = module
         self.discriminator_ = discriminator
+        self.prior_ = prior
         return self
+
+    def _make_prior(self):
+        return make_prior(self.prior, self.latent_dim, self.prior_mu, self.prior_sigma,
+                          len(self.classes_))
 
     def initialize_criterion(self):
         """Build the emotion, gender and discriminator losses."""
         self._require_shapes()
-        weight = self._class_weights()
+        weight = class_weight_tensor(self.class_weight, self.classes_,
+                                     getattr(self, "class_counts_", None))
         kwargs = {"label_smoothing": self.label_smoothing}
         if weight is not None:
             kwargs["weight"] = weight
@@ -606,27 +547,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             "optimizer_disc", self.discriminator_.named_parameters())
         self.optimizer_disc_ = self.optimizer(*args, **kwargs)
         return self
-
-    def _class_weights(self):
-        cw = self.class_weight
-        if cw is None:
-            return None
-        counts = getattr(self, "class_counts_", None)
-        if counts is None:
-            return None
-        classes = np.arange(len(self.classes_))
-        if isinstance(cw, str):
-            if cw != "balanced":
-                raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
-            present = counts > 0
-            w = np.ones(len(classes))
-            y = np.repeat(classes, counts)
-            w[present] = compute_class_weight("balanced", classes=classes[present], y=y)
-        elif isinstance(cw, dict):
-            w = np.array([float(cw.get(c, 1.0)) for c in self.classes_])
-        else:
-            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got {cw!r}")
-        return torch.as_tensor(w, dtype=torch.float32)
 
     def _seed(self):
         seed = getattr(self, "random_seed_", None)
@@ -664,7 +584,9 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             # (``initialize`` builds them).  Fitted nets keep skorch's behaviour.
             vars(self)["callbacks"] = params.pop("callbacks")
         super().set_params(**params)
-        if self.initialized_ and hasattr(self, "n_lld_"):
+        if self.initialized_ and hasattr(self, "n_features_in_"):
+            if _PRIOR_PARAMS.intersection(params):
+                self.prior_ = self._make_prior()
             if _ARCHITECTURE_PARAMS.intersection(params):
                 self._initialize_module()
                 self._initialize_criterion()
@@ -704,11 +626,11 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         else:
             train, valid = self.train_split(X, **fit_params)
         if valid is not None:
-            valid = valid.subset(evaluation_order(valid, self.batching))
+            valid = valid.subset(evaluation_order(valid.groups, valid.lengths, self.batching))
         return train, valid
 
     def get_dataset(self, X, y=None):
-        """Wrap ``X`` as a :class:`~sklearn_maec._bags.BagDataset` (validated).
+        """Wrap ``X`` as a :class:`~sklearn_maec.model._data.BagDataset` (validated).
 
         Parameters
         ----------
@@ -749,11 +671,10 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         seed = self.random_seed_ if training else 0
         sampler = BatchSampler(dataset, batch_size, shuffle=training, batching=self.batching,
                                seed=seed, epoch_counter=self.history_ if training else None)
-        kwargs.setdefault("num_workers", self.num_workers)
         # the loader draws its workers' base seed from this generator, not the global RNG
         kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
         kwargs.setdefault("pin_memory", str(self.device).startswith("cuda"))
-        collate = BagCollator(dataset, self.window_frames_, self.n_lld_, self.use_context)
+        collate = BagCollator(dataset, self.use_context)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, **kwargs)
 
     def infer(self, x, **fit_params):
@@ -792,29 +713,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         super().on_epoch_begin(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
                                **kwargs)
         torch.manual_seed((self.random_seed_ * 1_000_003 + len(self.history_)) % 2**63)
-        self._code_range = None
-
-    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
-        """End an epoch: record ``train_hf_alive`` and stop a collapsed training.
-
-        Parameters
-        ----------
-        net : MAECClassifier
-            This estimator (skorch's callback signature).
-        dataset_train, dataset_valid : BagDataset or None
-            The epoch's data.
-        **kwargs : dict
-            Unused.
-
-        Raises
-        ------
-        TrainingCollapsedError
-            When the encoder stopped telling the training utterances apart
-            (see the exception); a fresh ``fit`` catches it and starts over.
-        """
-        super().on_epoch_end(net, dataset_train=dataset_train, dataset_valid=dataset_valid,
-                             **kwargs)
-        self._check_collapse()
 
     def fit_loop(self, X, y=None, epochs=None, **fit_params):
         """skorch's training loop; after a checkpoint restore, only the remaining epochs run.
@@ -854,143 +752,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             Unused.
         """
 
-    # ------------------------------------------------------------------ training
-    def _prior_sample(self, z, labels):
-        if self.prior == "class_mixture":
-            means = class_mixture_means(len(self.classes_), self.latent_dim, self.prior_mu)
-            return sample_prior(len(z), self.latent_dim, sigma=self.prior_sigma,
-                                means=means.to(z.device), labels=labels, device=z.device)
-        return sample_prior(len(z), self.latent_dim, self.prior_mu, self.prior_sigma,
-                            device=z.device)
-
-    def _losses(self, x, y, training):
-        """Forward pass and every loss of one batch (no optimizer step)."""
-        emotion_y, gender_y = y[:, 0], y[:, 1]
-        z = self.module_.encode(**x)
-        emotion_logits, gender_logits = self.module_.heads(z)
-        out = {"z": z, "y_pred": emotion_logits,
-               "emotion_loss": self.criterion_(emotion_logits, emotion_y)}
-        if self.has_gender_ and self.gender_weight > 0 and bool((gender_y >= 0).any()):
-            out["gender_loss"] = self.criterion_gender_(gender_logits, gender_y)
-        else:
-            out["gender_loss"] = z.new_zeros(())
-        return out
-
-    def _disc_terms(self, z, labels):
-        """Discriminator loss on prior vs (detached) codes, and its accuracy."""
-        labels = labels if self.prior == "class_mixture" else None
-        real = self.discriminator_(self._prior_sample(z, labels), labels)
-        fake = self.discriminator_(z.detach(), labels)
-        loss = self.criterion_disc_(real, torch.ones_like(real)) + \
-            self.criterion_disc_(fake, torch.zeros_like(fake))
-        acc = 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean())
-        return loss, acc
-
-    def _adversarial_term(self, z, labels):
-        """The encoder's adversarial loss; its gradient reaches the encoder through ``z``."""
-        labels = labels if self.prior == "class_mixture" else None
-        logit = self.discriminator_(z, labels)
-        if self.generator_loss == "minimax":  # E[log(1 - D(z))], minimised
-            return -torch.nn.functional.softplus(logit).mean()
-        return torch.nn.functional.softplus(-logit).mean()  # -E[log D(z)]
-
-    def _check_finite(self, values, phase):
-        for key, value in values.items():
-            if not torch.isfinite(value).all():
-                epoch = len(self.history_)
-                batch = len(self.history_[-1, "batches"]) if len(self.history_) else 0
-                raise TrainingDivergedError(
-                    f"training diverged in epoch {epoch}, {phase} batch {batch}: {key} is "
-                    f"{float(value.detach().cpu())}; lower lr (now {self.lr}), set grad_clip, "
-                    "or check the inputs for extreme values")
-
-    def train_step(self, batch, **fit_params):
-        """One batch in the paper's order: discriminator, then encoder + heads (Eq. 8).
-
-        Parameters
-        ----------
-        batch : tuple
-            ``(x, y)`` from :meth:`get_iterator`.
-        **fit_params : dict
-            Unused.
-
-        Returns
-        -------
-        step : dict
-            ``loss`` (the encoder's total loss) and ``y_pred`` (emotion logits).
-        """
-        self._set_training(True)
-        x, y = unpack_data(batch)
-        x, y = x.to(self.device), to_tensor(y, device=self.device)
-        out = self._losses(x, y, training=True)
-        z = out["z"]
-        adversarial = self.adversarial_weight > 0
-        if adversarial:
-            # 1. regularisation phase: the discriminator learns prior (real) vs codes (fake)
-            disc_loss, disc_acc = self._disc_terms(z, y[:, 0])
-            self._check_finite({"disc_loss": disc_loss}, "training")
-            self.optimizer_disc_.zero_grad()
-            disc_loss.backward()
-            self._clip(self.discriminator_)
-            self.optimizer_disc_.step()
-            # the encoder is trained to fool the updated discriminator
-            adv_loss = self._adversarial_term(z, y[:, 0])
-        else:
-            disc_loss = disc_acc = adv_loss = z.new_zeros(())
-        # 2. classification phase (+ the adversarial term): encoder and heads
-        loss = out["emotion_loss"] + self.gender_weight * out["gender_loss"] + \
-            self.adversarial_weight * adv_loss
-        self._check_finite({"emotion_loss": out["emotion_loss"],
-                            "gender_loss": out["gender_loss"],
-                            "adversarial_loss": adv_loss, "train_loss": loss}, "training")
-        self.optimizer_.zero_grad()
-        loss.backward()
-        self._clip(self.module_)
-        self.optimizer_.step()
-        self._record("train", out, adv_loss, disc_loss, disc_acc)
-        self._track_codes(z.detach())
-        return {"loss": loss.detach(), "y_pred": out["y_pred"].detach()}
-
-    def _track_codes(self, z):
-        """Widen the epoch's per-unit range of the current utterances' codes ``HF_cur``."""
-        hf = current_code(z, self.use_context, self.fusion)
-        lo, hi = hf.amin(dim=0), hf.amax(dim=0)
-        seen = getattr(self, "_code_range", None)  # reset at every epoch's start
-        if seen is not None:
-            lo, hi = torch.minimum(seen[0], lo), torch.maximum(seen[1], hi)
-        self._code_range = (lo, hi)
-
-    def _check_collapse(self):
-        """Record ``train_hf_alive``; raise when this epoch's encoder has collapsed.
-
-        Collapsed: at most a quarter of ``HF_cur``'s units vary by more than
-        0.01 across the epoch's training utterances although more than half did
-        in an earlier epoch, and the training emotion loss is still at least
-        95 % of the first epoch's.
-        """
-        seen, self._code_range = getattr(self, "_code_range", None), None
-        if seen is None:
-            return
-        alive = float(((seen[1] - seen[0]) > 0.01).float().mean())
-        self.history_.record("train_hf_alive", alive)
-        if len(self.history_) < 2 or alive > 0.25:
-            return
-        earlier = [row.get("train_hf_alive", 0.0) for row in self.history_[:-1]]
-        # this epoch's emotion loss is not yet recorded (skorch's scoring callbacks run later)
-        first, now = (np.mean([b["train_emotion_loss"] for b in row["batches"]
-                               if "train_emotion_loss" in b] or [np.nan])
-                      for row in (self.history_[0], self.history_[-1]))
-        if max(earlier) <= 0.5 or not now >= 0.95 * first:
-            return
-        epoch = len(self.history_)
-        raise TrainingCollapsedError(
-            f"training collapsed in epoch {epoch}: only {alive:.0%} of the units of the "
-            f"current utterance's code HF_cur still vary across the training utterances (up "
-            f"to {max(earlier):.0%} in earlier epochs) and the emotion loss is stuck at "
-            f"{now:.3f} (epoch 1: {first:.3f}), so the model predicts almost one class "
-            f"whatever the input. Lower lr (now {self.lr}) or adversarial_weight (now "
-            f"{self.adversarial_weight}), or use another random_state")
-
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
         """Hand the memory the batch freed back to the system (skorch hook, after every batch).
 
@@ -1006,44 +767,6 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             Other values skorch passes to the hook.
         """
         release_freed_memory()
-
-    def validation_step(self, batch, **fit_params):
-        """Every loss on a validation batch, without updates; ``loss`` is the emotion loss.
-
-        Parameters
-        ----------
-        batch : tuple
-            ``(x, y)`` from :meth:`get_iterator`.
-        **fit_params : dict
-            Unused.
-
-        Returns
-        -------
-        step : dict
-            ``loss`` and ``y_pred``.
-        """
-        self._set_training(False)
-        x, y = unpack_data(batch)
-        x, y = x.to(self.device), to_tensor(y, device=self.device)
-        with torch.no_grad():
-            out = self._losses(x, y, training=False)
-            if self.adversarial_weight > 0:
-                disc_loss, disc_acc = self._disc_terms(out["z"], y[:, 0])
-                adv_loss = self._adversarial_term(out["z"], y[:, 0])
-            else:
-                disc_loss = disc_acc = adv_loss = out["z"].new_zeros(())
-        self._record("valid", out, adv_loss, disc_loss, disc_acc)
-        return {"loss": out["emotion_loss"], "y_pred": out["y_pred"]}
-
-    def _record(self, prefix, out, adv_loss, disc_loss, disc_acc):
-        values = {"emotion_loss": out["emotion_loss"], "gender_loss": out["gender_loss"],
-                  "adversarial_loss": adv_loss, "disc_loss": disc_loss, "disc_acc": disc_acc}
-        for key, value in values.items():
-            self.history_.record_batch(f"{prefix}_{key}", float(value.detach()))
-
-    def _clip(self, module):
-        if self.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
 
     def fit(self, X, y, **fit_params):
         """Train on the bags of ``X`` and the emotion labels ``y``.
@@ -1079,13 +802,14 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
     def _fit(self, X, y, fit_params, classes=None):
         self._check_fit_input(y, fit_params)
         if self.warm_start and self.initialized_:
-            old = (self.n_lld_, self.window_frames_)
+            old = (self.n_features_in_, self.window_frames_)
         dataset = self._to_dataset(X, y, fitting=True, classes=classes)
-        if self.warm_start and self.initialized_ and old != (self.n_lld_, self.window_frames_):
+        if self.warm_start and self.initialized_ and \
+                old != (self.n_features_in_, self.window_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
         dataset = self._training_rows(dataset, X)
-        self.class_counts_ = np.bincount(dataset.y[dataset.rows], minlength=len(self.classes_))
-        self.has_gender_ = bool((dataset.gender[dataset.rows] >= 0).any())
+        self.class_counts_ = np.bincount(dataset.labels, minlength=len(self.classes_))
+        self.has_gender_ = bool((dataset.gender >= 0).any())
         if not self.has_gender_ and self.gender_weight > 0 and isinstance(X, pd.DataFrame) \
                 and "segments" in X.columns:  # not for the numeric DataFrame form
             warnings.warn("no row of the training data has a known gender: the gender head is "
@@ -1146,7 +870,7 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
             return self
         # skorch's own ``partial_fit`` would hand the raw X to the training loop unvalidated
         # (and could not build the networks, whose shapes are learned from X)
-        if not (self.initialized_ and hasattr(self, "n_lld_")):
+        if not self.__sklearn_is_fitted__():
             return self._fit(X, y, fit_params, classes=classes)
         self._check_fit_input(y, fit_params)
         self.fresh_fit_ = False  # max_epochs more epochs, whatever the history holds
@@ -1159,350 +883,17 @@ class MAECClassifier(TransformerMixin, NeuralNetClassifier, auto_wrap_output_key
         self._check_trained_weights(dataset)
         return self
 
-    def _check_trained_weights(self, dataset):
-        """Raise when the trained weights give non-finite outputs.
-
-        Each loss is checked before its step; the weights left by the last
-        step of training are checked here, by their values and by one forward
-        pass over a batch of the training rows (a step can leave finite but
-        huge weights whose outputs overflow).
-
-        Parameters
-        ----------
-        dataset : BagDataset
-            The training rows.
-
-        Raises
-        ------
-        TrainingDivergedError
-            Naming the last epoch and the non-finite parameters or outputs.
-        """
-        if not len(self.history_) or not len(dataset):
-            return
-        bad = [name for name, p in self.module_.named_parameters()
-               if not bool(torch.isfinite(p).all())]
-        if not bad:
-            self._set_training(False)
-            with torch.no_grad():
-                for x, _ in self.get_iterator(dataset, training=False):
-                    logits, _, z = self.module_(**x.to(self.device))
-                    bad = [name for name, t in (("emotion logits", logits), ("Z", z))
-                           if not bool(torch.isfinite(t).all())]
-                    break
-        if bad:
-            raise TrainingDivergedError(
-                f"training diverged in the last step of epoch {len(self.history_)}: the weights "
-                f"it left give non-finite values in {', '.join(bad[:5])}; lower lr (now "
-                f"{self.lr}), set grad_clip, or check the inputs for extreme values")
-
-    def _training_rows(self, dataset, X):
-        empty = np.flatnonzero(dataset.lengths == 0)
-        if len(empty) == len(dataset):
-            raise ValueError("every row of X has an empty bag: nothing to train on")
-        if len(empty):
-            label = describe_rows(X, empty) if isinstance(X, pd.DataFrame) else list(empty[:5])
-            warnings.warn(f"{len(empty)} row(s) with an empty bag (failed extraction) are left "
-                          f"out of training: {label}", MAECWarning, stacklevel=3)
-            return dataset.subset(np.flatnonzero(dataset.lengths > 0))
-        return dataset
-
     def __repr__(self, N_CHAR_MAX=700):
         """scikit-learn's form, the parameters that were set: ``MAECClassifier(latent_dim=32)``."""
         return BaseEstimator.__repr__(self, N_CHAR_MAX)
 
-    # ------------------------------------------------------------------ inference
-    def _check_fitted(self):
-        if not (self.initialized_ and hasattr(self, "n_lld_")):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. "
-                                 "Call 'fit' with appropriate arguments before using it.")
 
-    def _run(self, X, fn):
-        """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort."""
-        self._check_fitted()
-        dataset = self.get_dataset(X)
-        order = evaluation_order(dataset, self.batching)
-        self._set_training(False)
-        outputs, bad, done = [], [], 0
-        with torch.no_grad():
-            for x, _ in self.get_iterator(dataset.subset(order), training=False):
-                out = fn(x.to(self.device))
-                finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
-                if not bool(finite.all()):
-                    bad.extend(order[done + np.flatnonzero(~finite.cpu().numpy())])
-                done += len(out)
-                outputs.append(out)
-                release_freed_memory()
-        if bad:  # never hand back NaN probabilities
-            bad = np.sort(np.asarray(bad))
-            rows = describe_rows(X, bad) if isinstance(X, pd.DataFrame) else \
-                f"positions {bad[:5].tolist()}"
-            raise TrainingDivergedError(
-                f"{type(self).__name__} gives non-finite outputs (NaN/inf) for {len(bad)} "
-                f"row(s): {rows}; the fitted weights are unusable (training diverged: fit "
-                "again with a lower lr or grad_clip) or those rows hold extreme feature values")
-        return outputs, order
-
-    def _unsort(self, outputs, order):
-        out = torch.cat(outputs).cpu().numpy()
-        result = np.empty_like(out)
-        result[order] = out
-        return result
-
-    def predict_proba(self, X):
-        """Probability of each emotion class.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Rows sum to one; columns follow ``classes_``.
-        """
-        outputs, order = self._run(
-            X, lambda x: torch.softmax(self.module_(**x)[0].float(), dim=1))
-        return self._unsort(outputs, order)
-
-    def predict(self, X):
-        """Predicted emotion labels (from ``classes_``).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        labels : ndarray of shape (n_samples,)
-        """
-        proba = self.predict_proba(X)  # first: raises NotFittedError before classes_ is read
-        return self.classes_[proba.argmax(axis=1)]
-
-    def decision_function(self, X):
-        """Emotion logits (before the softmax).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        logits : ndarray of shape (n_samples, n_classes) or (n_samples,)
-            One column per class of ``classes_``.  With two classes, the
-            scikit-learn convention: one score per row, the logit of
-            ``classes_[1]`` minus that of ``classes_[0]`` (> 0 predicts
-            ``classes_[1]``), as ``roc_auc_score`` and the scorers expect.
-        """
-        outputs, order = self._run(X, lambda x: self.module_(**x)[0].float())
-        logits = self._unsort(outputs, order)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
-
-    def transform(self, X):
-        """Latent codes ``Z`` (for plots and downstream models).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, latent_dim)
-        """
-        outputs, order = self._run(X, lambda x: self.module_.encode(**x).float())
-        return self._unsort(outputs, order)
-
-    def predict_gender(self, X):
-        """Predicted speaker gender ("F" or "M") from the multi-task head.
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        gender : ndarray of shape (n_samples,)
-        """
-        self._check_fitted()
-        if not self.has_gender_:
-            raise ValueError("the gender head was not trained: the training data had no gender")
-        outputs, order = self._run(X, lambda x: self.module_(**x)[1].float())
-        return GENDERS[self._unsort(outputs, order).argmax(axis=1)]
-
-    def segment_attention(self, X):
-        """Attention each segment of the current utterance receives (the salient moments).
-
-        Parameters
-        ----------
-        X : pandas.DataFrame or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        attention : list of ndarray
-            One array per row, of length ``n_segments`` of that row's bag,
-            summing to 1 (empty for an empty bag).
-        """
-        dataset = self.get_dataset(X)
-        outputs, order = self._run(
-            dataset, lambda x: self.module_.encode(**x, return_attention=True)[1].float())
-        rows = [row for batch in outputs for row in batch.cpu().numpy()]
-        result = [None] * len(rows)
-        for pos, row in zip(order, rows):
-            result[pos] = row[: dataset.lengths[pos]]
-        return result
-
-    # ------------------------------------------------------------------ persistence
-    def _export_state(self):
-        """Parameters, fitted metadata and weights as (JSON-safe dict, tensors)."""
-        self._check_fitted()
-        params = {k: v for k, v in self.get_params(deep=False).items() if _json_safe(v)}
-        fitted = {
-            "classes": self.classes_.tolist(),
-            "n_lld": int(self.n_lld_),
-            "window_frames": int(self.window_frames_),
-            "has_gender": bool(self.has_gender_),
-            "class_counts": self.class_counts_.tolist(),
-        }
-        tensors = {f"module.{k}": v.detach().cpu() for k, v in self.module_.state_dict().items()}
-        tensors.update({f"discriminator.{k}": v.detach().cpu()
-                        for k, v in self.discriminator_.state_dict().items()})
-        return {"params": params, "fitted": fitted}, tensors
-
-    @classmethod
-    def _from_state(cls, meta, tensors, device="cpu"):
-        """Rebuild a fitted classifier from :meth:`_export_state`'s output."""
-        model = cls(**dict(meta["params"], device=device))
-        fitted = meta["fitted"]
-        classes = np.asarray(fitted["classes"])
-        model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
-        model.n_lld_ = model.n_features_in_ = fitted["n_lld"]
-        model.window_frames_ = fitted["window_frames"]
-        model.has_gender_ = fitted["has_gender"]
-        model.class_counts_ = np.asarray(fitted["class_counts"])
-        model.random_seed_ = 0
-        model.initialize()
-        for prefix, module in (("module.", model.module_), ("discriminator.", model.discriminator_)):
-            module.load_state_dict({k[len(prefix):]: v.to(device) for k, v in tensors.items()
-                                    if k.startswith(prefix)})
-        return model
-
-    def save(self, path):
-        """Save the fitted model as weights and plain metadata (no pickle).
-
-        The file holds tensors, numbers and strings only and is read back with
-        ``torch.load(weights_only=True)``, so loading a file from someone else
-        cannot run code, unlike ``joblib.load`` / ``pickle``.  To save a whole
-        pipeline this way use :func:`sklearn_maec.persistence.save_model`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file (conventionally ``.maec``).
-        """
-        from .persistence import save_model
-
-        save_model(self, path)
-
-    def export(self, path, *, format=None, segmenter=None):
-        """Export the inference network (encoder + emotion head) for deployment.
-
-        The file holds the network in an export-friendly form (computing the
-        same probabilities as :meth:`predict_proba`) and, as JSON metadata,
-        ``classes_``, the bag shape, the context and batching settings and,
-        with ``segmenter``, the segmenter's settings and fitted statistics.
-        :func:`sklearn_maec.deployment.load_exported` predicts from it
-        without skorch or pickle.  To export a whole fitted pipeline use
-        :func:`sklearn_maec.deployment.export_pipeline`.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file.
-        format : {"torchscript", "onnx"} or None, default=None
-            None infers it from the suffix of ``path`` (``.pt``: TorchScript,
-            ``.onnx``: ONNX, which needs the ``export`` extra).
-        segmenter : OpenSmileSegmenter or None, default=None
-            The fitted segmenter that made the training bags: stored so the
-            exported file predicts from audio.  Without it, the file predicts
-            from segmented DataFrames only.
-
-        Returns
-        -------
-        path : str
-            The file written.
-        """
-        from .deployment import _export_classifier
-
-        return _export_classifier(self, path, format=format, segmenter=segmenter)
-
-    @classmethod
-    def load(cls, path, device="cpu"):
-        """Load a model written by :meth:`save`, without unpickling any code.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File written by :meth:`save`.
-        device : str, default="cpu"
-            Where to put the weights.
-
-        Returns
-        -------
-        model : MAECClassifier
-            Ready for ``predict``/``transform`` (and further training).
-        """
-        from .persistence import load_model
-
-        model = load_model(path, device=device)
-        if not isinstance(model, cls):
-            raise ValueError(f"{path!r} holds a {type(model).__name__}, not a {cls.__name__}")
-        return model
+MAECClassifier.__init__.__signature__ = signature_with_skorch_params(MAECClassifier)
 
 
-
-def _signature_with_skorch_params():
-    """``MAECClassifier.__init__``'s signature plus the skorch parameters it takes by ``**kwargs``.
-
-    skorch's ``get_params`` reports every constructor argument, including those
-    that only pass through ``**kwargs``; scikit-learn prints a parameter as
-    changed when the signature does not name it, so ``repr`` and
-    ``print(pipeline)`` listed eight skorch internals.  Naming them (with
-    skorch's own defaults, read from the installed version) makes ``repr`` show
-    only what was set, and ``help`` and ``inspect.signature`` show them.
-    """
-    own = inspect.signature(MAECClassifier.__init__)
-    params = [p for p in own.parameters.values() if p.kind is not p.VAR_KEYWORD]
-    names = {p.name for p in params}
-    for base in (NeuralNet, NeuralNetClassifier):
-        for p in inspect.signature(base.__init__).parameters.values():
-            if p.name not in names and p.default is not p.empty \
-                    and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-                params.append(p.replace(kind=p.KEYWORD_ONLY))
-                names.add(p.name)
-    return own.replace(parameters=params + [own.parameters["kwargs"]])
-
-
-MAECClassifier.__init__.__signature__ = _signature_with_skorch_params()
 def _all_numeric(frame):
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
 def _silent(*args, **kwargs):
     """A callback sink that prints nothing (module-level, so the estimator pickles)."""
-
-
-def _json_safe(value):
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _json_safe(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(_json_safe(v) for v in value)
-    return False

@@ -54,6 +54,16 @@ class FeatureSpec:
     level: str
     digest: str = ""
 
+    @property
+    def identity(self):
+        """What the spec computes, by content (JSON-safe): no file path, so it travels.
+
+        Two specs with the same identity give the same features: the kind, the
+        level, the configuration's digest, and the name of a built-in set.
+        """
+        return {"kind": self.kind, "name": self.name if self.kind == "builtin" else "",
+                "level": self.level, "digest": self.digest}
+
     def make_smile(self, sampling_rate):
         """Return an ``opensmile.Smile`` for this spec (resampling to ``sampling_rate``)."""
         import opensmile
@@ -106,7 +116,8 @@ def resolve_feature_set(feature_set, feature_level=None):
 
     if isinstance(feature_set, str) and feature_set == "maec45":
         if feature_level not in (None, "maec45"):
-            raise ValueError(f"feature_set='maec45' has a single level; got feature_level={feature_level!r}")
+            raise ValueError("feature_set='maec45' has a single level; got "
+                             f"feature_level={feature_level!r}")
         return FeatureSpec("maec45", MAEC45_CONFIG, "maec45", _file_digest(MAEC45_CONFIG))
 
     if isinstance(feature_set, str) and feature_set in opensmile.FeatureSet.__members__:

@@ -4,7 +4,7 @@ Each row is one job.  A job never raises for bad input: it returns a
 :class:`RowResult` whose ``error`` says what went wrong, so the caller can
 keep every other row (and report warnings, which joblib's worker processes
 would otherwise swallow).  Successful extractions are cached (see
-:mod:`sklearn_maec._cache`) keyed by the file's path, size and modification
+:mod:`sklearn_maec.features._cache`) keyed by the file's path, size and modification
 time (or the array's content) plus the feature parameters.
 """
 
@@ -89,8 +89,9 @@ def _spec_key(spec, target_rate):
     # not the config's absolute path: the same features from another install hit the cache
     import opensmile
 
-    name = spec.name if spec.kind == "builtin" else ""
-    return (spec.kind, name, spec.level, spec.digest, opensmile.__version__, target_rate)
+    identity = spec.identity
+    return (identity["kind"], identity["name"], identity["level"], identity["digest"],
+            opensmile.__version__, target_rate)
 
 
 def extract_row(audio, sampling_rate, spec, target_rate, cache=None, log_path=None):

@@ -1,6 +1,6 @@
 """The inference network in an export-friendly form (TorchScript and ONNX).
 
-:class:`~sklearn_maec.nn.MAECNetwork` computes exactly what the estimator
+:class:`~sklearn_maec.model.nn.MAECNetwork` computes exactly what the estimator
 needs, but some of its steps do not survive an export: the bag encoder packs
 each batch's sequences for the GRU (``pack_padded_sequence``), sizes its
 tensors from the data (``int(bag_lengths.max())``) and scatters segment
@@ -26,12 +26,10 @@ packed GRU's outputs on every real segment.  The outputs are the emotion
 logits, their softmax and the latent codes ``Z``.
 """
 
-import math
-
 import torch
 from torch import nn
 
-from .nn import _fuse, _gather, _masked_max, _masked_mean
+from .nn import _fuse, _gather, attention_pool
 
 __all__ = ["ExportNetwork", "INPUT_NAMES", "OUTPUT_NAMES"]
 
@@ -49,42 +47,25 @@ def _unidirectional(gru, suffix):
 
 
 class ExportBagEncoder(nn.Module):
-    """A trained :class:`~sklearn_maec.nn.BagEncoder` on the padded bag layout (inference only)."""
+    """A trained :class:`~sklearn_maec.model.nn.BagEncoder` on the padded bag layout (inference).
+
+    The segment encoder and the attention pooling are the trained encoder's
+    own (shared modules and functions); only the bidirectional GRU runs on the
+    padded layout instead of packed sequences.
+    """
 
     def __init__(self, encoder):
         super().__init__()
-        seg = encoder.segment
-        self.conv1, self.conv2, self.dilated, self.shortcut = (
-            seg.conv1, seg.conv2, seg.dilated, seg.shortcut)
-        self.bottleneck = seg.bottleneck
+        self.segment = encoder.segment
         self.gru_forward = _unidirectional(encoder.gru, "")
         self.gru_backward = _unidirectional(encoder.gru, "_reverse")
-        self.hf_dim = int(encoder.hf_dim)
         self.max_pooling = encoder.pooling == "max"
-
-    def _pool(self, x, mask):
-        if self.max_pooling:
-            return _masked_max(x, mask)
-        return _masked_mean(x, mask, 1)
-
-    def _segments(self, x, n_valid_frames):
-        """The segment encoder (SegmentEncoder.forward with the frame mask, dropout off)."""
-        x = x.transpose(1, 2)  # (N, L, W)
-        frame_mask = torch.arange(x.shape[2], device=x.device)[None, :] < n_valid_frames[:, None]
-        pad = ~frame_mask.unsqueeze(1)
-        x = x.masked_fill(pad, 0.0)
-        y = torch.relu(self.conv1(x)).masked_fill(pad, 0.0)
-        y = torch.relu(self.conv2(y)).masked_fill(pad, 0.0)
-        y = self.dilated(y)
-        y = torch.relu(y + self.shortcut(x)).transpose(1, 2)  # (N, W, C)
-        h = _masked_mean(y, frame_mask, 1)
-        return h, self.bottleneck(h)
 
     def forward(self, segments, segment_frames, bag_index):
         """``HF`` of each distinct bag, shape (U, hf_dim)."""
         mask = bag_index >= 0  # (U, S)
         maskf = mask.to(segments.dtype).unsqueeze(-1)
-        h, bt = self._segments(segments, segment_frames)
+        h, bt = self.segment(segments, segment_frames)
         index = bag_index.clamp(min=0)
         H = h[index] * maskf  # (U, S, C)
         BT = bt[index] * maskf
@@ -97,19 +78,12 @@ class ExportBagEncoder(nn.Module):
         key_b, _ = self.gru_backward(rev_in)
         key_b = torch.gather(key_b, 1, reverse.unsqueeze(-1).expand(-1, -1, key_b.shape[2]))
         key = torch.cat([key_f, key_b], dim=-1) * maskf  # (U, S, hf_dim)
-
-        scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(self.hf_dim)
-        scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
-        weights = torch.softmax(scores, dim=-1)
-        # an empty bag has no key to attend to: weight 0 (the softmax of -inf only is NaN)
-        weights = torch.where(mask.any(dim=1)[:, None, None], weights,
-                              torch.zeros_like(weights))
-        A = torch.bmm(weights, key)
-        return self._pool(A, mask) * self._pool(key, mask)
+        hf, _ = attention_pool(BT, key, mask, self.max_pooling)
+        return hf
 
 
 class ExportNetwork(nn.Module):
-    """A trained :class:`~sklearn_maec.nn.MAECNetwork` for inference on the padded bag layout.
+    """A trained :class:`~sklearn_maec.model.nn.MAECNetwork` for inference on the padded bag layout.
 
     Parameters
     ----------

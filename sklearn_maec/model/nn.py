@@ -5,8 +5,9 @@ batch needs (the samples' utterances and their context turns, each once),
 ``N`` for all their segments, ``S`` for the longest bag, ``W`` for frames per
 segment and ``L`` for low-level descriptors per frame.  Bags travel as their
 segments concatenated (``(N, W, L)``) with their lengths, so no padding ever
-goes through the convolutions; :meth:`MAECNetwork.pack` builds such a batch
-from numpy bags.
+goes through the convolutions; :func:`sklearn_maec._batching.collate` builds
+such a batch from the pipeline's table (its arrays, as tensors, are the
+keyword arguments of :meth:`MAECNetwork.encode`).
 
 * :class:`SegmentEncoder`: per segment, a dilated convolution block (two
   ordinary convolutions and one dilated convolution) plus a convolutional
@@ -23,7 +24,6 @@ from numpy bags.
   emotion and gender heads.
 * :class:`Discriminator`: two fully connected layers telling prior samples
   from latent codes (optionally conditioned on the class).
-* :func:`sample_prior`: draws from the Gaussian prior or the class mixture.
 """
 
 import math
@@ -33,14 +33,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-__all__ = [
-    "SegmentEncoder",
-    "BagEncoder",
-    "MAECNetwork",
-    "Discriminator",
-    "sample_prior",
-    "class_mixture_means",
-]
+__all__ = ["SegmentEncoder", "BagEncoder", "MAECNetwork", "Discriminator", "length_groups"]
 
 ROLES = ("current", "previous", "interlocutor")
 
@@ -93,7 +86,7 @@ class SegmentEncoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.bottleneck = nn.Sequential(nn.Linear(channels, bottleneck_dim), nn.Tanh())
 
-    def forward(self, x, n_valid_frames=None):
+    def forward(self, x, n_valid_frames: torch.Tensor | None = None):
         """Encode segments.
 
         Parameters
@@ -109,24 +102,20 @@ class SegmentEncoder(nn.Module):
         """
         x = x.transpose(1, 2)  # (N, L, W)
         if n_valid_frames is None:
-            def keep(t):
-                return t
+            y = self.act(self.conv1(x))
+            y = self.act(self.conv2(y))
+            y = self.act(self.dilated(y) + self.shortcut(x))  # (N, C, W)
+            h = y.mean(dim=2)
         else:
             # zero every layer's input beyond the true frames, so the padding
             # never reaches a true frame through the kernels' receptive field
-            frame_mask = torch.arange(x.shape[2], device=x.device)[None, :] < n_valid_frames[:, None]
+            steps = torch.arange(x.shape[2], device=x.device)
+            frame_mask = steps[None, :] < n_valid_frames[:, None]
             pad = ~frame_mask.unsqueeze(1)  # (N, 1, W)
-
-            def keep(t):
-                return t.masked_fill(pad, 0.0)
-        x = keep(x)
-        y = keep(self.act(self.conv1(x)))
-        y = keep(self.act(self.conv2(y)))
-        y = self.dilated(y)
-        y = self.act(y + self.shortcut(x))  # (N, C, W)
-        if n_valid_frames is None:
-            h = y.mean(dim=2)
-        else:
+            x = x.masked_fill(pad, 0.0)
+            y = self.act(self.conv1(x)).masked_fill(pad, 0.0)
+            y = self.act(self.conv2(y)).masked_fill(pad, 0.0)
+            y = self.act(self.dilated(y) + self.shortcut(x))  # (N, C, W)
             h = _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
         h = self.dropout(h)
         return h, self.bottleneck(h)
@@ -206,11 +195,6 @@ class BagEncoder(nn.Module):
         self.segment = SegmentEncoder(n_lld, channels, hf_dim, kernel_size, dilation, dropout)
         self.gru = nn.GRU(channels, hf_dim // 2, batch_first=True, bidirectional=True)
 
-    def _pool(self, x, mask):
-        if self.pooling == "mean":
-            return _masked_mean(x, mask, dim=1)
-        return _masked_max(x, mask)
-
     def forward(self, segments, bag_lengths, segment_frames=None, return_attention=False):
         """Encode bags given as their segments, concatenated.
 
@@ -277,17 +261,45 @@ class BagEncoder(nn.Module):
 
     def _attend(self, BT, key, mask, return_attention):
         """Scaled dot-product self-attention of padded bags, pooled into ``HF``."""
-        scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(self.hf_dim)  # (U, S_q, S_k)
-        scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
-        weights = torch.nan_to_num(torch.softmax(scores, dim=-1), nan=0.0)  # empty bags
-        A = torch.bmm(weights, key)
-        hf = self._pool(A, mask) * self._pool(key, mask)  # HF = KQ * V
+        hf, weights = attention_pool(BT, key, mask, self.pooling == "max")
         if not return_attention:
             return hf, None
         # attention each segment (key) receives, averaged over the real queries
         received = (weights * mask.unsqueeze(-1).to(weights.dtype)).sum(dim=1)
         n = mask.sum(dim=1).clamp(min=1).unsqueeze(-1).to(weights.dtype)
         return hf, received / n
+
+
+def attention_pool(BT: torch.Tensor, key: torch.Tensor, mask: torch.Tensor,
+                   max_pooling: bool):
+    """``HF = pool(Attention(BT, key)) * pool(key)`` of padded bags, and the attention weights.
+
+    Parameters
+    ----------
+    BT : Tensor of shape (U, S, D)
+        The queries (bottleneck outputs).
+    key : Tensor of shape (U, S, D)
+        The keys (BiGRU outputs), zero on padding.
+    mask : BoolTensor of shape (U, S)
+        The real segments.
+    max_pooling : bool
+        Global max pooling instead of the mean.
+
+    Returns
+    -------
+    hf : Tensor of shape (U, D)
+    weights : Tensor of shape (U, S, S)
+        Each query's attention over the keys (0 for an empty bag).
+    """
+    scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(key.shape[-1])  # (U, S_q, S_k)
+    scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
+    weights = torch.softmax(scores, dim=-1)
+    # an empty bag has no key to attend to: weight 0 (the softmax of -inf only is NaN)
+    weights = torch.where(mask.any(dim=1)[:, None, None], weights, torch.zeros_like(weights))
+    A = torch.bmm(weights, key)
+    if max_pooling:
+        return _masked_max(A, mask) * _masked_max(key, mask), weights
+    return _masked_mean(A, mask, 1) * _masked_mean(key, mask, 1), weights
 
 
 def _gather(hf: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
@@ -378,42 +390,6 @@ class MAECNetwork(nn.Module):
     def _encoder(self, role):
         return self.encoders[ROLES.index(role) if len(self.encoders) == 3 else 0]
 
-    @staticmethod
-    def pack(bags, current, previous=None, interlocutor=None, n_frames=None):
-        """Build the keyword arguments of :meth:`encode` from numpy bags (for use without skorch).
-
-        Parameters
-        ----------
-        bags : sequence of ndarray of shape (n_segments_i, W, L)
-            Distinct bags.
-        current, previous, interlocutor : sequence of int
-            Per sample, the position of its bags in ``bags`` (-1: none).
-        n_frames : sequence of int or None
-            True frames of each bag's utterance (only matters when shorter than W).
-
-        Returns
-        -------
-        batch : dict of Tensor
-        """
-        import numpy as np
-
-        lengths = np.array([b.shape[0] for b in bags], dtype=np.int64)
-        W = bags[0].shape[1]
-        segs = np.concatenate([np.asarray(b, dtype=np.float32) for b in bags], axis=0)
-        frames = np.full(len(segs), W, dtype=np.int64)
-        if n_frames is not None:
-            starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-            for k, n in enumerate(n_frames):
-                if lengths[k] and n < W:
-                    frames[starts[k]] = max(int(n), 1)
-
-        def idx(v):
-            return None if v is None else torch.as_tensor(np.asarray(v, dtype=np.int64))
-
-        return {"segments": torch.from_numpy(segs), "bag_lengths": torch.from_numpy(lengths),
-                "segment_frames": torch.from_numpy(frames), "current": idx(current),
-                "previous": idx(previous), "interlocutor": idx(interlocutor)}
-
     def encode(self, segments, bag_lengths, current, previous=None, interlocutor=None,
                segment_frames=None, return_attention=False):
         """Latent codes ``Z`` of a batch (and the attention over the current bags if asked).
@@ -487,7 +463,7 @@ class MAECNetwork(nn.Module):
         ----------
         **batch : dict of Tensor
             The keyword arguments of :meth:`encode` (``segments``,
-            ``bag_lengths``, ``current``, ...), e.g. from :meth:`pack`.
+            ``bag_lengths``, ``current``, ...), as tensors.
 
         Returns
         -------
@@ -571,70 +547,3 @@ class Discriminator(nn.Module):
         if self.n_conditions:
             z = torch.cat([z, nn.functional.one_hot(labels, self.n_conditions).to(z.dtype)], -1)
         return self.net(z).squeeze(-1)
-
-
-def class_mixture_means(n_classes, latent_dim, radius, seed=0):
-    """Fixed, well separated class means on a sphere of the given radius.
-
-    Orthogonal directions when ``n_classes <= latent_dim`` (from a QR
-    decomposition of a seeded Gaussian matrix), so every pair of means is
-    ``radius * sqrt(2)`` apart.
-
-    Parameters
-    ----------
-    n_classes : int
-        Number of means.
-    latent_dim : int
-        Their dimension.
-    radius : float
-        Norm of every mean.
-    seed : int, default=0
-        Seed of the Gaussian matrix the directions come from (the same seed
-        gives the same means).
-
-    Returns
-    -------
-    means : Tensor of shape (n_classes, latent_dim)
-    """
-    g = torch.Generator().manual_seed(seed)
-    a = torch.randn(latent_dim, max(n_classes, 1), generator=g)
-    if n_classes <= latent_dim:
-        q, _ = torch.linalg.qr(a)
-        directions = q.T[:n_classes]
-    else:
-        directions = torch.nn.functional.normalize(a.T, dim=1)
-    return radius * directions
-
-
-def sample_prior(n, latent_dim, mu=0.0, sigma=1.0, means=None, labels=None, generator=None,
-                 device=None, dtype=torch.float32):
-    """Draw ``n`` samples of the prior.
-
-    Parameters
-    ----------
-    n, latent_dim : int
-        Shape of the sample.
-    mu, sigma : float
-        Gaussian prior ``N(mu, sigma^2 I)``; with ``means``, ``sigma`` is the
-        spread of every class's Gaussian and ``mu`` is unused.
-    means : Tensor of shape (n_classes, latent_dim) or None
-        Class means of the mixture prior.
-    labels : LongTensor of shape (n,) or None
-        Class of each sample (required with ``means``).
-    generator : torch.Generator or None
-        Source of randomness.
-    device : str, torch.device or None, default=None
-        Device of the returned tensor.
-    dtype : torch.dtype, default=torch.float32
-        Its dtype.
-
-    Returns
-    -------
-    sample : Tensor of shape (n, latent_dim)
-    """
-    noise = torch.randn(n, latent_dim, generator=generator, dtype=dtype,
-                        device=device if generator is None else generator.device)
-    noise = noise.to(device)
-    if means is None:
-        return mu + sigma * noise
-    return means[labels] + sigma * noise

@@ -23,7 +23,7 @@ import zipfile
 
 import numpy as np
 
-from ._files import atomic_write
+from .._files import atomic_write
 
 __all__ = ["FrameCache", "as_cache"]
 

@@ -2,22 +2,12 @@
 
 Every batch allocates tensors of a different size (bags of different lengths),
 several megabytes each, freed after the step.  glibc's malloc serves them from
-its heap and rarely returns freed heap memory to the system: the free pieces
-left between live ones are reused only by requests that fit, so resident
-memory climbs over the epochs (measured: 500 utterances, 6 epochs, 2.13 GB
-instead of 1.01 GB).
-
-Two remedies were measured on that run (one thread, 2-core machine):
-
-* pinning malloc's mmap threshold at 1 MB, so large buffers are mmapped and
-  unmapped: 0.86 GB, but every large tensor then costs a system call and fresh
-  zeroed pages, 41 s of system time out of 91 s of wall time;
-* :func:`release_freed_memory` after every batch (``malloc_trim(0)``, which
-  also hands back free pages inside the heap): 1.01 GB, 15 s of system time,
-  62 s of wall time (49 s with no remedy at all).
-
-The trim is used.  It runs only on Linux with glibc; set the environment
-variable ``SKLEARN_MAEC_KEEP_MALLOC=1`` to leave malloc alone.
+its heap and rarely returns freed heap memory to the system, so resident memory
+climbs over the epochs.  :func:`release_freed_memory` after every batch
+(``malloc_trim(0)``) hands the free pages back; the measurements behind the
+choice are in ``benchmarks/RESULTS.md`` (Training).  It runs only on Linux with
+glibc; set the environment variable ``SKLEARN_MAEC_KEEP_MALLOC=1`` to leave
+malloc alone.
 """
 
 import ctypes

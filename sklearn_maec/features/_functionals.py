@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_dataframe
+from .._validation import check_dataframe
 
 __all__ = ["FrameFunctionals"]
 
@@ -41,7 +41,7 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> from sklearn_maec.functionals import FrameFunctionals
+    >>> from sklearn_maec.features import FrameFunctionals
     >>> X = pd.DataFrame({"frames": [np.arange(6, dtype=np.float32).reshape(3, 2)]})
     >>> FrameFunctionals(statistics=("mean", "max")).fit_transform(X)
     array([[2., 3., 4., 5.]], dtype=float32)

@@ -1,15 +1,207 @@
-"""skorch callbacks for MAECClassifier: checkpoints that training can resume from."""
+"""skorch callbacks of MAECClassifier: validation scores, the collapse watch, resumable checkpoints.
+
+:class:`ValidationScores` and :class:`CollapseMonitor` are among the
+classifier's default callbacks; :func:`resumable_checkpoint` gives the
+callbacks that save the whole training state and resume from it.
+"""
 
 import json
 import os
 import uuid
 import warnings
 
-from skorch.callbacks import Checkpoint, LoadInitState
+import numpy as np
+import torch
+from skorch.callbacks import Callback, Checkpoint, LoadInitState
+from skorch.dataset import unpack_data
 
-from .exceptions import MAECWarning
+from ..exceptions import MAECWarning, TrainingCollapsedError
+from .nn import current_code
 
-__all__ = ["EveryNEpochs", "resumable_checkpoint", "recover_checkpoint"]
+__all__ = ["ValidationScores", "CollapseMonitor", "EveryNEpochs", "resumable_checkpoint",
+           "recover_checkpoint"]
+
+
+class ValidationScores(Callback):
+    """Records UA (balanced accuracy) and WA (accuracy) on the validation set each epoch.
+
+    As ``valid_ua`` and ``valid_wa`` in the history.
+
+    Examples
+    --------
+    >>> from sklearn_maec.model.callbacks import ValidationScores
+    >>> ValidationScores()
+    <ValidationScores>
+    """
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Forget the previous epoch's predictions.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+        """
+        self.y_true_, self.y_pred_ = [], []
+
+    def on_batch_end(self, net, batch=None, training=False, y_pred=None, **kwargs):
+        """Keep a validation batch's labels and predictions.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        batch : tuple or None, default=None
+            The batch, ``(x, targets)``.
+        training : bool, default=False
+            Whether it was a training batch (those are ignored).
+        y_pred : Tensor or None, default=None
+            The emotion logits.
+        **kwargs : dict
+            Unused.
+        """
+        if training or y_pred is None:
+            return
+        _, y = unpack_data(batch)
+        self.y_true_.append(y[:, 0].cpu().numpy())
+        self.y_pred_.append(y_pred.argmax(dim=1).cpu().numpy())
+
+    def on_epoch_end(self, net, **kwargs):
+        """Record ``valid_ua`` and ``valid_wa``.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+        """
+        from sklearn.metrics import accuracy_score, balanced_accuracy_score
+
+        if not self.y_true_:
+            return
+        y_true, y_pred = np.concatenate(self.y_true_), np.concatenate(self.y_pred_)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a class absent from a small validation set
+            net.history.record("valid_ua", float(balanced_accuracy_score(y_true, y_pred)))
+        net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
+
+
+class CollapseMonitor(Callback):
+    """Stop a training whose encoder collapsed: ``train_hf_alive`` in the history.
+
+    Each epoch it records ``train_hf_alive``, the fraction of the units of the
+    current utterance's code ``HF_cur`` that vary by more than ``tolerance``
+    across the epoch's training utterances.  The encoder has collapsed when
+    at most ``alive_below`` of them still vary although more than
+    ``alive_before`` did in an earlier epoch, while the training emotion loss
+    is still at least ``stuck`` times the first epoch's: the model then
+    predicts almost one class whatever the input, with finite losses.  It
+    raises :class:`~sklearn_maec.exceptions.TrainingCollapsedError`, which a
+    fresh ``fit`` catches to start over from new weights.
+
+    Parameters
+    ----------
+    tolerance : float, default=0.01
+        Range below which a unit counts as constant.
+    alive_below : float, default=0.25
+        Fraction of varying units at or below which an epoch may be collapsed.
+    alive_before : float, default=0.5
+        Fraction some earlier epoch must have exceeded.
+    stuck : float, default=0.95
+        The emotion loss must be at least this fraction of the first epoch's.
+
+    Examples
+    --------
+    >>> from sklearn_maec.model.callbacks import CollapseMonitor
+    >>> CollapseMonitor(alive_below=0.2).alive_below
+    0.2
+    """
+
+    def __init__(self, tolerance=0.01, alive_below=0.25, alive_before=0.5, stuck=0.95):
+        self.tolerance = tolerance
+        self.alive_below = alive_below
+        self.alive_before = alive_before
+        self.stuck = stuck
+
+    def on_epoch_begin(self, net, **kwargs):
+        """Start the epoch's range of the codes afresh.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+        """
+        self.range_ = None
+
+    def on_batch_end(self, net, batch=None, training=False, z=None, **kwargs):
+        """Widen the epoch's per-unit range of ``HF_cur`` with a training batch's codes.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        batch : tuple or None, default=None
+            The batch (unused).
+        training : bool, default=False
+            Whether it was a training batch (others are ignored).
+        z : Tensor or None, default=None
+            The batch's latent codes (the training step returns them).
+        **kwargs : dict
+            Unused.
+        """
+        if not training or z is None:
+            return
+        hf = current_code(z, net.use_context, net.fusion)
+        lo, hi = hf.amin(dim=0), hf.amax(dim=0)
+        if getattr(self, "range_", None) is not None:
+            lo, hi = torch.minimum(self.range_[0], lo), torch.maximum(self.range_[1], hi)
+        self.range_ = (lo, hi)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Record ``train_hf_alive``; raise when this epoch's encoder has collapsed.
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+
+        Raises
+        ------
+        TrainingCollapsedError
+            When the encoder stopped telling the training utterances apart.
+        """
+        seen, self.range_ = getattr(self, "range_", None), None
+        if seen is None:
+            return
+        history = net.history
+        alive = float(((seen[1] - seen[0]) > self.tolerance).float().mean())
+        history.record("train_hf_alive", alive)
+        if len(history) < 2 or alive > self.alive_below:
+            return
+        earlier = [row.get("train_hf_alive", 0.0) for row in history[:-1]]
+        # this epoch's emotion loss is not yet recorded (skorch's scoring callbacks run later)
+        first, now = (np.mean([b["train_emotion_loss"] for b in row["batches"]
+                               if "train_emotion_loss" in b] or [np.nan])
+                      for row in (history[0], history[-1]))
+        if max(earlier) <= self.alive_before or not now >= self.stuck * first:
+            return
+        raise TrainingCollapsedError(
+            f"training collapsed in epoch {len(history)}: only {alive:.0%} of the units of the "
+            f"current utterance's code HF_cur still vary across the training utterances (up "
+            f"to {max(earlier):.0%} in earlier epochs) and the emotion loss is stuck at "
+            f"{now:.3f} (epoch 1: {first:.3f}), so the model predicts almost one class "
+            f"whatever the input. Lower lr (now {net.lr}) or adversarial_weight (now "
+            f"{net.adversarial_weight}), or use another random_state")
 
 
 class EveryNEpochs:
@@ -23,7 +215,7 @@ class EveryNEpochs:
     Examples
     --------
     >>> from skorch.callbacks import Checkpoint
-    >>> from sklearn_maec.callbacks import EveryNEpochs
+    >>> from sklearn_maec.model.callbacks import EveryNEpochs
     >>> cp = Checkpoint(monitor=EveryNEpochs(5), dirname="checkpoints")
     """
 
@@ -73,7 +265,7 @@ def resumable_checkpoint(dirname, every=1):
     Examples
     --------
     >>> from sklearn_maec import MAECClassifier
-    >>> from sklearn_maec.callbacks import resumable_checkpoint
+    >>> from sklearn_maec.model.callbacks import resumable_checkpoint
     >>> clf = MAECClassifier(max_epochs=50, random_state=0,
     ...                      callbacks=resumable_checkpoint("ckpt", every=5))
     """

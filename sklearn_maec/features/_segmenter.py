@@ -10,12 +10,13 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from .._validation import check_dataframe, describe_rows, row_label
+from ..exceptions import AudioWarning, ExtractionError
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
-from ._segments import cut_segments
-from ._validation import check_dataframe, describe_rows, row_label
-from .exceptions import AudioWarning, ExtractionError
+from ._segments import Segmentation
+from ._standardize import fit_statistics, standardizers
 
 __all__ = ["OpenSmileSegmenter"]
 
@@ -110,12 +111,17 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Number of low-level descriptors per frame.
     lld_names_ : ndarray of str
         Their names, as openSMILE gives them.
-    frame_step_ : float
-        Seconds between frames (0.01 for openSMILE's sets).
-    window_frames_ : int
-        Frames per segment (``round(window / frame_step_)``).
-    stride_frames_ : int
-        Frames between segment starts (``round(stride / frame_step_)``).
+    segmentation_ : Segmentation
+        How the frames are cut: ``frame_step`` (seconds between frames, 0.01
+        for openSMILE's sets), ``window_frames`` (``round(window /
+        frame_step)``), ``stride_frames`` and ``max_segments``.  Every reader
+        of the bag shape takes it from here.
+    frame_step_, window_frames_, stride_frames_ : float, int, int
+        The same numbers as ``segmentation_``'s fields (read-only).
+    feature_spec_ : dict
+        What the features are, by content: the kind of feature set, its level,
+        the digest of its configuration file and a built-in set's name (no
+        file path, so a fitted segmenter moves to another machine or install).
     mean_ : ndarray of shape (`n_lld_`,)
         Per-LLD mean of the training frames (zeros when ``standardize=False``;
         pooled over the groups when it names a column).
@@ -347,79 +353,52 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             names = [f"lld_{j}" for j in range(n_lld)]
         steps = [r.frame_step for r in ok if r.frame_step is not None]
         frame_step = float(steps[0]) if steps else _DEFAULT_FRAME_STEP
-
-        window_frames = int(round(self.window / frame_step))
-        stride_frames = int(round(self.stride / frame_step))
-        if window_frames < 1 or stride_frames < 1:
-            raise ValueError(
-                f"window={self.window} s and stride={self.stride} s must each be at least one "
-                f"frame step ({frame_step} s)"
-            )
-
-        n_total = sum(r.frames.shape[0] for r in ok)
-        if self.standardize:
-            mean, scale = _moments([r.frames for r in ok], n_lld)
-        else:
-            mean, scale = np.zeros(n_lld), np.ones(n_lld)
-        names_, means, scales = [], np.empty((0, n_lld)), np.empty((0, n_lld))
-        if groups is not None:
-            names_ = sorted(set(groups), key=lambda g: (type(g).__name__, g))
-            stats = [_moments([r.frames for r, g in zip(results, groups, strict=True)
-                               if r.error is None and g == name], n_lld) for name in names_]
-            means = np.array([m for m, _ in stats]).reshape(-1, n_lld)
-            scales = np.array([s for _, s in stats]).reshape(-1, n_lld)
+        segmentation = Segmentation.from_seconds(self.window, self.stride, frame_step,
+                                                 self.max_segments)
+        frames = [None if r.error else r.frames for r in results]
+        statistics = fit_statistics(frames, groups, n_lld, self.standardize)
 
         self.n_lld_ = n_lld
         self.lld_names_ = np.asarray(names, dtype=object)
-        self.frame_step_ = frame_step
-        self.window_frames_ = window_frames
-        self.stride_frames_ = stride_frames
-        self.mean_ = mean.astype(np.float32)
-        self.scale_ = scale.astype(np.float32)
-        self.groups_ = np.empty(len(names_), dtype=object)
-        self.groups_[:] = names_
-        self.group_mean_ = means.astype(np.float32)
-        self.group_scale_ = scales.astype(np.float32)
-        self.n_frames_seen_ = int(n_total)
+        self.segmentation_ = segmentation
+        self.feature_spec_ = spec.identity
+        vars(self).update(statistics)
+        self.n_frames_seen_ = int(sum(f.shape[0] for f in frames if f is not None))
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self._spec = spec
         return self
 
-    def _standardizers(self, X, results, groups):
+    @property
+    def frame_step_(self):
+        """Seconds between frames (``segmentation_.frame_step``)."""
+        return self.segmentation_.frame_step
+
+    @property
+    def window_frames_(self):
+        """Frames per segment (``segmentation_.window_frames``)."""
+        return self.segmentation_.window_frames
+
+    @property
+    def stride_frames_(self):
+        """Frames between segment starts (``segmentation_.stride_frames``)."""
+        return self.segmentation_.stride_frames
+
+    def _standardizers(self, results, groups):
         """Per source, the ``(mean, scale)`` its frames are standardised with (None: as is)."""
-        if not self.standardize:
-            return [None] * len(results)
-        if groups is None:
-            return [(self.mean_, self.scale_)] * len(results)
-        known = {g: k for k, g in enumerate(self.groups_)}
-        stats, new = {}, {}
-        for k, g in enumerate(groups):
-            if g in known:
-                stats[g] = (self.group_mean_[known[g]], self.group_scale_[known[g]])
-            else:
-                new.setdefault(g, []).append(k)
-        lonely = []
-        for g, members in new.items():
-            frames = [results[k].frames for k in members if results[k].error is None]
-            if not frames:
-                continue  # every source of the group failed: nothing to standardise
-            mean, scale = _moments(frames, self.n_lld_)
-            stats[g] = (mean.astype(np.float32), scale.astype(np.float32))
-            if len(frames) == 1:
-                lonely.append(f"{self.standardize} {g!r}")
+        frames = [None if r.error else r.frames for r in results]
+        stats, lonely = standardizers(self, frames, groups, self.standardize)
         if lonely:
-            warnings.warn(_summarise(lonely, f"{self.standardize} group(s) unseen in fit hold a "
-                                             "single utterance, standardised with its own "
-                                             "statistics; transform a group's rows together"),
+            warnings.warn(_summarise([f"{self.standardize} {g!r}" for g in lonely],
+                                     f"{self.standardize} group(s) unseen in fit hold a "
+                                     "single utterance, standardised with its own "
+                                     "statistics; transform a group's rows together"),
                           AudioWarning, stacklevel=4)
-        return [stats.get(g) for g in groups]
+        return stats
 
     def _assemble(self, X, results, refs, groups=None):
         empty_frames = np.empty((0, self.n_lld_), dtype=np.float32)
-        empty = (empty_frames, cut_segments(empty_frames, self.window_frames_,
-                                            self.stride_frames_, self.max_segments))
+        empty = (empty_frames, self.segmentation_.cut(empty_frames))
         bags = []  # per source: (frames, segments), computed once even when shared
-        standardizers = self._standardizers(X, results, groups)
+        standardizers = self._standardizers(results, groups)
         for r, standardizer in zip(results, standardizers, strict=True):
             if r.error is not None:
                 bags.append(empty)
@@ -431,8 +410,7 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             if standardizer is not None:
                 frames = (frames - standardizer[0]) / standardizer[1]
             frames = frames.astype(np.float32, copy=False)
-            bags.append((frames, cut_segments(frames, self.window_frames_, self.stride_frames_,
-                                              self.max_segments)))
+            bags.append((frames, self.segmentation_.cut(frames)))
         out = X.copy(deep=False)
         for col, ref in refs.items():
             prefix = "" if col == "audio" else col[: -len("audio")]
@@ -516,15 +494,18 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         """
         check_is_fitted(self, "n_lld_")
         spec = self._check_params()
-        if spec != self._spec:
+        if spec.identity != self.feature_spec_:
             raise ValueError(
-                "feature_set/feature_level changed since fit; fit the segmenter again"
+                "feature_set/feature_level changed since fit (or the content of its openSMILE "
+                f"configuration did): {spec.identity} here, {self.feature_spec_} in fit; fit "
+                "the segmenter again"
             )
         X = self._as_frame(X)
-        window_frames = int(round(self.window / self.frame_step_))
-        stride_frames = int(round(self.stride / self.frame_step_))
-        if (window_frames, stride_frames) != (self.window_frames_, self.stride_frames_):
-            raise ValueError("window/stride changed since fit; fit the segmenter again")
+        segmentation = Segmentation.from_seconds(self.window, self.stride, self.frame_step_,
+                                                 self.max_segments)
+        if segmentation != self.segmentation_:
+            raise ValueError("window/stride/max_segments changed since fit; fit the segmenter "
+                             "again")
         if isinstance(self.standardize, str) != (len(self.groups_) > 0):
             raise ValueError("standardize changed between a column and True/False since fit; "
                              "fit the segmenter again")
@@ -561,7 +542,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self : OpenSmileSegmenter
         """
         if transform not in (None, "default", "pandas"):
-            raise ValueError(f"OpenSmileSegmenter always returns pandas; got transform={transform!r}")
+            raise ValueError("OpenSmileSegmenter always returns pandas; got "
+                             f"transform={transform!r}")
         return self
 
 
@@ -606,22 +588,6 @@ def _row_errors(X, results, refs):
             if r.error:
                 errors.setdefault(int(i), []).append(f"{describe_row(X, i, col)}: {r.error}")
     return {i: "; ".join(messages) for i, messages in sorted(errors.items())}
-
-
-def _moments(frames, n_lld):
-    """Per-LLD mean and standard deviation (1 where constant) of a list of frame matrices."""
-    s1 = np.zeros(n_lld)
-    s2 = np.zeros(n_lld)
-    n = 0
-    for f in frames:
-        f = f.astype(np.float64)
-        s1 += f.sum(axis=0)
-        s2 += np.square(f).sum(axis=0)
-        n += f.shape[0]
-    mean = s1 / max(n, 1)
-    scale = np.sqrt(np.maximum(s2 / max(n, 1) - mean**2, 0.0))
-    scale[scale < 1e-8 * np.maximum(1.0, np.abs(mean))] = 1.0
-    return mean, scale
 
 
 def _summarise(items, what, limit=5):

@@ -1,0 +1,364 @@
+"""The pipeline's table as bags, and the one batch layout and order (numpy only).
+
+Training, inference and the exported runtime read the rows the same way, here:
+
+* :func:`table_to_bags` validates the DataFrame the segmenter and the context
+  builder produce and gives a :class:`BagTable`: each row's bag and the bags of
+  its context turns, as indices into one list of bags;
+* :func:`evaluation_order` and :func:`training_batches` say which rows go
+  together in a batch;
+* :func:`collate` copies the bags one batch needs, each once, into the arrays
+  the network takes.
+
+No torch here: the deployment runtime runs on onnxruntime alone.
+"""
+
+import numpy as np
+import pandas as pd
+
+from ._validation import describe_rows
+
+__all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "encode_gender",
+           "evaluation_order", "training_batches", "collate", "pack_bags"]
+
+CONTEXT_ROLES = ("previous", "interlocutor")
+_GENDER_CODES = {"f": 0, "female": 0, "w": 0, "m": 1, "male": 1}
+
+
+class BagTable:
+    """Bags of the rows and of their context turns, with what the model needs of each row.
+
+    Attributes
+    ----------
+    bags : ndarray of object
+        The rows' bags (``(n_segments, W, L)`` arrays), then the bags of context
+        turns that are not rows.
+    n_frames : ndarray of int64
+        True frames of each bag's utterance (fewer than ``W`` for the single,
+        zero-padded segment of a short utterance).
+    n_segments : ndarray of int64
+        Segments of each bag.
+    previous, interlocutor : ndarray of int64 or None
+        Per row, the index in ``bags`` of its context turn (-1: none); None
+        without context.
+    gender : ndarray of int64
+        Per row 0 (F), 1 (M) or -1 (unknown).
+    groups : ndarray of int64 or None
+        Per row its dialogue's code (None when there is no ``dialogue`` column).
+    n_rows : int
+        Number of rows (the first ``n_rows`` bags are theirs).
+    window_frames, n_lld : int
+        The shape of every segment.
+    """
+
+    def __init__(self, bags, n_frames, window_frames, n_lld, previous=None, interlocutor=None,
+                 gender=None, groups=None, n_rows=None):
+        self.bags = bags
+        self.n_frames = np.asarray(n_frames, dtype=np.int64)
+        self.n_segments = np.fromiter((b.shape[0] for b in bags), np.int64, count=len(bags))
+        self.window_frames = int(window_frames)
+        self.n_lld = int(n_lld)
+        self.n_rows = len(bags) if n_rows is None else int(n_rows)
+        self.previous = previous
+        self.interlocutor = interlocutor
+        self.gender = np.full(self.n_rows, -1, np.int64) if gender is None else gender
+        self.groups = groups
+
+
+def table_to_bags(X, use_context, name):
+    """The :class:`BagTable` of the pipeline's DataFrame, validated.
+
+    ``X`` is the output of ``OpenSmileSegmenter`` (``segments``, optionally
+    ``frames``, ``gender``, ``dialogue``), with context the output of
+    ``ContextTripleBuilder`` too.  The context rule: the context turn of a row
+    for a role is the row at the position in the ``previous`` /
+    ``interlocutor`` column; where that is -1 (or the column is absent), the
+    bag in the ``previous_segments`` / ``interlocutor_segments`` column when
+    the segmenter extracted one (a true turn that is not a row, as the corpus
+    loaders give them), else none.  ``name`` names the caller in messages.
+    """
+    if "segments" not in X.columns:
+        raise ValueError(f"{name}: X has no 'segments' column; put an OpenSmileSegmenter "
+                         f"before the classifier (columns present: {list(X.columns)})")
+    bags = X["segments"].to_numpy(dtype=object)
+    window_frames, n_lld = _segment_shape(X, bags, name)
+    if "frames" in X.columns:
+        frames = X["frames"].to_numpy(dtype=object)
+        n_frames = np.fromiter((len(f) for f in frames), np.int64, len(frames))
+        finite_src = frames
+    else:
+        n_frames = np.fromiter((b.shape[0] and window_frames for b in bags), np.int64,
+                               len(bags))
+        finite_src = bags
+    bad = [i for i, f in enumerate(finite_src) if f.size and not np.isfinite(f).all()]
+    if bad:
+        raise ValueError(f"{name}: non-finite values (NaN/inf) in the features of "
+                         f"{len(bad)} row(s): {describe_rows(X, bad)}")
+    n = len(X)
+    refs = {}
+    if use_context:
+        extra_bags, extra_frames = [], []
+        for role in CONTEXT_ROLES:
+            refs[role] = _context_refs(X, role, (window_frames, n_lld), name, extra_bags,
+                                       extra_frames)
+        if extra_bags:
+            everything = np.empty(n + len(extra_bags), dtype=object)
+            everything[:n] = bags
+            everything[n:] = extra_bags
+            bags, n_frames = everything, np.concatenate([n_frames, extra_frames])
+    gender = encode_gender(X["gender"]) if "gender" in X.columns else None
+    groups = pd.factorize(X["dialogue"])[0] if "dialogue" in X.columns else None
+    return BagTable(bags, n_frames, window_frames, n_lld, refs.get("previous"),
+                    refs.get("interlocutor"), gender, groups, n_rows=n)
+
+
+def _segment_shape(X, bags, name):
+    shapes = set()
+    for i, b in enumerate(bags):
+        if not isinstance(b, np.ndarray) or b.ndim != 3:
+            raise ValueError(f"{name}: row {describe_rows(X, [i])}: 'segments' must hold a "
+                             f"3-D array (n_segments, window_frames, n_lld), got "
+                             f"{getattr(b, 'shape', type(b).__name__)}")
+        shapes.add(b.shape[1:])
+    if len(shapes) != 1:
+        raise ValueError(f"{name}: the bags have different segment shapes {sorted(shapes)}; "
+                         "they must all come from the same segmenter")
+    return shapes.pop()
+
+
+def _context_refs(X, role, shape, name, extra_bags, extra_frames):
+    """One role's context indices (see :func:`table_to_bags`); appends the turns not among rows."""
+    n = len(X)
+    explicit = f"{role}_segments" in X.columns
+    if role in X.columns:
+        ref = pd.to_numeric(X[role], errors="coerce").to_numpy()
+        bad = np.isnan(ref) | (ref < -1) | (ref >= n) | (ref != np.round(ref))
+        if bad.any():
+            raise ValueError(
+                f"{name}: column {role!r} must hold row positions in [-1, {n - 1}] "
+                f"(from ContextTripleBuilder on this very X); bad rows: "
+                f"{describe_rows(X, np.flatnonzero(bad))}")
+        ref = ref.astype(np.int64)
+    elif explicit:
+        ref = np.full(n, -1, dtype=np.int64)
+    else:
+        missing = [c for c in CONTEXT_ROLES if c not in X.columns]
+        raise ValueError(f"{name}: X has no {missing} column(s); put a ContextTripleBuilder "
+                         "before the classifier, or set use_context=False")
+    if not explicit:
+        return ref
+    frames_col = X[f"{role}_frames"] if f"{role}_frames" in X.columns else None
+    for i in np.flatnonzero(ref < 0):
+        bag = X[f"{role}_segments"].iloc[i]
+        if not isinstance(bag, np.ndarray) or bag.shape[0] == 0:
+            continue  # no such turn (or it failed): an empty context
+        if bag.ndim != 3 or bag.shape[1:] != shape:
+            expected = ", ".join(map(str, shape))
+            raise ValueError(f"{role}_segments of row {describe_rows(X, [i])} has shape "
+                             f"{bag.shape}; expected (n, {expected})")
+        ref[i] = n + len(extra_bags)  # after the rows and the extra bags found so far
+        extra_bags.append(bag)
+        extra_frames.append(len(frames_col.iloc[i]) if frames_col is not None else shape[0])
+    return ref
+
+
+def array_to_bags(X, n_features=None, name="MAECClassifier"):
+    """The :class:`BagTable` of a numeric array, each row a single utterance without context.
+
+    A 2-D array ``(n_samples, n_features)`` is a bag of one one-frame segment,
+    a 3-D array ``(n_samples, n_frames, n_features)`` a bag of one segment, a
+    4-D array ``(n_samples, n_segments, n_frames, n_features)`` a bag of
+    segments.  ``n_features`` (when given) is the number the model expects.
+    """
+    from sklearn.utils.validation import check_array
+
+    X = check_array(X, allow_nd=True, dtype=np.float32, ensure_min_samples=1, input_name="X")
+    if X.ndim == 2:
+        X = X[:, None, None, :]
+    elif X.ndim == 3:
+        X = X[:, None, :, :]
+    elif X.ndim != 4:
+        raise ValueError(f"X must be a DataFrame or a 2-D, 3-D or 4-D array, got {X.ndim}-D")
+    if n_features is not None and X.shape[-1] != n_features:
+        raise ValueError(f"X has {X.shape[-1]} features, but {name} is expecting "
+                         f"{n_features} features as input")
+    n, _, window_frames, n_lld = X.shape
+    bags = np.empty(n, dtype=object)
+    for i in range(n):
+        bags[i] = X[i]
+    none = np.full(n, -1, np.int64)
+    return BagTable(bags, np.full(n, window_frames, np.int64), window_frames, n_lld,
+                    previous=none, interlocutor=none.copy())
+
+
+def encode_gender(values):
+    """Map gender strings to 0 (F) / 1 (M) / -1 (unknown)."""
+    out = np.full(len(values), -1, np.int64)
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            out[i] = _GENDER_CODES.get(v.strip().lower(), -1)
+    return out
+
+
+def evaluation_order(groups, lengths, batching):
+    """Order of rows for batched inference: by dialogue, or by bag length.
+
+    Parameters
+    ----------
+    groups : ndarray or None
+        Each row's dialogue code.
+    lengths : ndarray of int
+        Each row's segments.
+    batching : {"dialogue", "length"}
+        ``"dialogue"`` keeps each dialogue's rows together (a batch encodes a
+        context turn once for all its uses); ``"length"`` sorts by bag length
+        (batches pad little).  Without groups, by length.
+
+    Returns
+    -------
+    order : ndarray of int
+        Positions of the rows, in batch order.
+    """
+    if batching == "dialogue" and groups is not None:
+        return np.lexsort((np.arange(len(groups)), np.asarray(groups)))
+    return np.argsort(lengths, kind="stable")
+
+
+def training_batches(lengths, groups, batch_size, batching, rng, pool_batches=50,
+                     run_length=4):
+    """One epoch's training batches (positions of rows), in a random order.
+
+    Parameters
+    ----------
+    lengths : ndarray of int
+        Each row's segments.
+    groups : ndarray or None
+        Each row's dialogue code.
+    batch_size : int
+        Rows per batch.
+    batching : {"dialogue", "length"}
+        ``"dialogue"``: each dialogue is cut into runs of ``run_length``
+        consecutive turns (at a random offset), the runs shuffled and the
+        sequence cut into batches: most context turns are in the batch anyway
+        (every distinct bag is encoded once per batch), while a batch mixes many
+        dialogues.  ``"length"``: shuffled, sorted within pools of
+        ``pool_batches`` batches by bag length and cut (little padding).
+        Batch order is shuffled in both.
+    rng : numpy.random.Generator
+        The epoch's source of randomness.
+    pool_batches : int, default=50
+        Pool size of the length bucketing.
+    run_length : int, default=4
+        Turns per run for ``"dialogue"`` batching.
+
+    Returns
+    -------
+    batches : list of ndarray of int
+    """
+    n, bs = len(lengths), batch_size
+    if batching == "dialogue" and groups is not None:
+        order = np.lexsort((np.arange(n), groups))
+        starts = np.flatnonzero(np.r_[True, groups[order][1:] != groups[order][:-1]])
+        sizes = np.diff(np.r_[starts, n])
+        position = np.arange(n) - np.repeat(starts, sizes)
+        offset = rng.integers(0, run_length, size=len(starts))
+        run_id = np.repeat(np.arange(len(starts)), sizes) * n + \
+            (position + np.repeat(offset, sizes)) // run_length
+        runs, run_of = np.unique(run_id, return_inverse=True)
+        rank = rng.permutation(len(runs))[run_of]
+        order = order[np.lexsort((np.arange(n), rank))]
+        batches = [order[i:i + bs] for i in range(0, n, bs)]
+    else:
+        perm = rng.permutation(n)
+        pool = bs * pool_batches
+        batches = []
+        for start in range(0, n, pool):
+            chunk = perm[start:start + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(chunk[i:i + bs] for i in range(0, len(chunk), bs))
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
+def collate(table, rows, use_context, *, padded=False):
+    """The network's input arrays for the rows ``rows`` of ``table``.
+
+    Parameters
+    ----------
+    table : BagTable
+        The bags.
+    rows : array-like of int
+        Positions of the batch's rows in ``table``.
+    use_context : bool
+        Whether the rows' context turns are part of the batch.
+    padded : bool, default=False
+        The exported graph's layout (see :func:`pack_bags`).
+
+    Returns
+    -------
+    batch : dict of ndarray
+        As :func:`pack_bags` gives it, for the samples ``rows``.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    refs = {"current": rows}
+    if use_context:
+        refs["previous"] = table.previous[rows]
+        refs["interlocutor"] = table.interlocutor[rows]
+    return pack_bags(table, refs, padded=padded)
+
+
+def pack_bags(table, refs, *, padded=False):
+    """The one batch layout: the bags the samples refer to, each once, and the references.
+
+    Every distinct bag the samples need is copied once, its segments
+    concatenated without padding, and each sample's inputs index into the
+    distinct bags.
+
+    Parameters
+    ----------
+    table : BagTable
+        The bags.
+    refs : dict of str to array-like of int
+        Per role (``"current"``, and optionally ``"previous"`` and
+        ``"interlocutor"``), each sample's bag in ``table.bags`` (-1: none).
+    padded : bool, default=False
+        Also give ``bag_index`` and always every role, with at least one
+        segment row (the exported graph's fixed inputs); False gives what
+        :meth:`~sklearn_maec.model.nn.MAECNetwork.encode` takes.
+
+    Returns
+    -------
+    batch : dict of ndarray
+        ``segments`` (N, W, L) float32; ``segment_frames`` (N,) int64, the
+        true frames of each segment (W except the zero-padded single segment of
+        a short utterance); ``bag_lengths`` (U,) int64; per role of ``refs``
+        (every role when ``padded``) its (B,) int64 indices into the distinct
+        bags (-1: none); with ``padded``, ``bag_index`` (U, S) int64, per
+        distinct bag and slot its row in ``segments`` (-1 for padding).
+    """
+    refs = {role: np.asarray(ref, dtype=np.int64) for role, ref in refs.items()}
+    n_samples = len(refs["current"])
+    distinct = np.unique(np.concatenate([r[r >= 0] for r in refs.values()]))
+    lengths = table.n_segments[distinct]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    W = table.window_frames
+    total = int(lengths.sum())
+    n_rows = max(total, 1) if padded else total
+    segments = (np.zeros if padded else np.empty)((n_rows, W, table.n_lld), dtype=np.float32)
+    frames = np.full(n_rows, W, dtype=np.int64)
+    for bag, start, n in zip(distinct, starts, lengths, strict=True):
+        if n:
+            segments[start:start + n] = table.bags[bag]
+            if table.n_frames[bag] < W:
+                frames[start] = max(int(table.n_frames[bag]), 1)
+    batch = {"segments": segments, "segment_frames": frames, "bag_lengths": lengths}
+    for role in ("current", "previous", "interlocutor"):
+        if role not in refs and not padded:
+            continue
+        ref = refs.get(role, np.full(n_samples, -1, np.int64))
+        batch[role] = np.where(ref >= 0, np.searchsorted(distinct, np.maximum(ref, 0)),
+                               -1).astype(np.int64)
+    if padded:
+        S = max(int(lengths.max(initial=0)), 1)
+        slots = np.arange(S)[None, :]
+        batch["bag_index"] = np.where(slots < lengths[:, None], starts[:, None] + slots, -1)
+    return batch

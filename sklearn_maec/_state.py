@@ -1,0 +1,120 @@
+"""The one codec of fitted state: estimators' attributes as JSON plus numeric arrays.
+
+A fitted transformer's state is its attributes ending in ``_`` (scikit-learn's
+convention).  :func:`encode_fitted` turns them into JSON-safe metadata plus a
+dict of numeric arrays, and :func:`restore_fitted` sets them back; the
+pickle-free model files (:mod:`sklearn_maec.persistence`, arrays stored as
+tensors) and the exported models (:mod:`sklearn_maec.deployment`, arrays as
+JSON through :func:`arrays_to_json`) both use it.  Nothing here constructs an
+object other than numbers, strings, arrays, tables and the few records listed
+in ``_RECORDS``, so reading a file never runs code.
+
+Numpy and pandas only: the deployment runtime reads it without torch.
+"""
+
+import numpy as np
+import pandas as pd
+
+from .features import Segmentation
+
+__all__ = ["json_safe", "encode_fitted", "restore_fitted", "encode", "decode",
+           "arrays_to_json", "arrays_from_json"]
+
+#: The record types a fitted attribute may hold (``to_dict`` / ``from_dict``).
+_RECORDS = {cls.__name__: cls for cls in (Segmentation,)}
+
+
+def json_safe(value):
+    """Whether ``value`` is JSON as it is: None, bool, int, float, str, lists, str-keyed dicts."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and json_safe(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(json_safe(v) for v in value)
+    return False
+
+
+def encode(value, name, arrays):
+    """A fitted value as JSON; numeric arrays go into ``arrays[name]`` (and ``name.*``).
+
+    Raises
+    ------
+    TypeError
+        For a value of a kind the codec does not store, naming the attribute.
+    """
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        value = value.item()
+    if json_safe(value):
+        return {"kind": "json", "value": list(value) if isinstance(value, tuple) else value}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "biuf":
+            arrays[name] = value
+            return {"kind": "array", "dtype": value.dtype.str}
+        items = [v.item() if isinstance(v, np.generic) else v for v in value.ravel()]
+        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in items):
+            raise TypeError(f"cannot store attribute {name}: an array of non-scalar objects")
+        return {"kind": "objects", "value": items, "shape": list(value.shape)}
+    if isinstance(value, pd.DataFrame):
+        columns = {str(col): encode(value[col].to_numpy(), f"{name}.{col}", arrays)
+                   for col in value.columns}
+        return {"kind": "frame", "index": encode(value.index.to_numpy(), f"{name}.index", arrays),
+                "index_name": value.index.name, "columns": columns}
+    if type(value).__name__ in _RECORDS and isinstance(value, _RECORDS[type(value).__name__]):
+        return {"kind": "record", "type": type(value).__name__, "fields": value.to_dict()}
+    raise TypeError(f"cannot store attribute {name} of type {type(value).__name__}")
+
+
+def decode(spec, name, arrays):
+    """The value :func:`encode` stored as ``spec`` (arrays looked up in ``arrays``)."""
+    kind = spec["kind"]
+    if kind == "json":
+        return spec["value"]
+    if kind == "array":
+        arr = np.asarray(arrays[name])
+        dtype = np.dtype(spec["dtype"])
+        if arr.dtype != dtype and arr.dtype.itemsize == dtype.itemsize and dtype.kind == "u":
+            return arr.view(dtype)  # stored as the signed type of the same width
+        return arr.astype(dtype, copy=False)
+    if kind == "objects":
+        arr = np.empty(len(spec["value"]), dtype=object)
+        arr[:] = spec["value"]
+        return arr.reshape(spec["shape"])
+    if kind == "frame":
+        data = {col: decode(s, f"{name}.{col}", arrays) for col, s in spec["columns"].items()}
+        index = decode(spec["index"], f"{name}.index", arrays)
+        return pd.DataFrame(data, index=pd.Index(index, name=spec["index_name"]))
+    if kind == "record":
+        cls = _RECORDS.get(spec["type"])
+        if cls is None:
+            raise ValueError(f"attribute {name}: unknown record type {spec['type']!r}")
+        return cls.from_dict(spec["fields"])
+    raise ValueError(f"attribute {name}: unknown kind {kind!r}")
+
+
+def encode_fitted(estimator):
+    """``(metadata, arrays)`` of the fitted attributes (``name_``) of ``estimator``."""
+    meta, arrays = {}, {}
+    for name, value in vars(estimator).items():
+        if name.endswith("_") and not name.startswith("_"):
+            meta[name] = encode(value, name, arrays)
+    return meta, arrays
+
+
+def restore_fitted(estimator, meta, arrays):
+    """Set the attributes :func:`encode_fitted` stored back on ``estimator``; returns it."""
+    for name, spec in meta.items():
+        setattr(estimator, name, decode(spec, name, arrays))
+    return estimator
+
+
+def arrays_to_json(arrays):
+    """Numeric arrays as JSON (dtype, shape, values), for formats that hold text only."""
+    return {name: {"dtype": a.dtype.str, "shape": list(a.shape), "data": a.ravel().tolist()}
+            for name, a in arrays.items()}
+
+
+def arrays_from_json(stored):
+    """The arrays :func:`arrays_to_json` wrote."""
+    return {name: np.asarray(a["data"], dtype=np.dtype(a["dtype"])).reshape(a["shape"])
+            for name, a in stored.items()}

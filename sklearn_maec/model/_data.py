@@ -1,0 +1,160 @@
+"""The pipeline's bags as a torch Dataset, batched and collated for the network.
+
+The dataset holds *references*: each row's bag is the segmenter's read-only
+view of its frames, and the context bags are looked up by index.  Nothing is
+copied until a batch is collated (:func:`sklearn_maec._batching.collate`, the
+one batch layout); this module only turns its arrays into tensors and adds the
+targets.
+"""
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from .._batching import collate, training_batches
+
+__all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler"]
+
+
+class BagDataset(Dataset):
+    """Rows of a :class:`~sklearn_maec._batching.BagTable` with their labels.
+
+    Parameters
+    ----------
+    table : BagTable
+        The bags, context indices, gender and dialogue of every row.
+    y : ndarray of int or None
+        Encoded emotion labels, one per row of the table.
+    rows : ndarray of int or None
+        Which rows this dataset covers (a subset shares every array).
+    """
+
+    def __init__(self, table, y=None, rows=None):
+        self.table = table
+        self.y = None if y is None else np.asarray(y, dtype=np.int64)
+        self.rows = np.arange(table.n_rows) if rows is None else np.asarray(rows, np.int64)
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        return int(self.rows[i])
+
+    def subset(self, positions):
+        """Dataset over ``self.rows[positions]``, sharing every array."""
+        return BagDataset(self.table, self.y, self.rows[np.asarray(positions, dtype=np.int64)])
+
+    @property
+    def lengths(self):
+        """Segments in each covered row's own bag."""
+        return self.table.n_segments[self.rows]
+
+    @property
+    def groups(self):
+        """Each covered row's dialogue code (None without a ``dialogue`` column)."""
+        groups = self.table.groups
+        return None if groups is None else np.asarray(groups)[self.rows]
+
+    @property
+    def labels(self):
+        """Each covered row's encoded emotion (None without labels)."""
+        return None if self.y is None else self.y[self.rows]
+
+    @property
+    def gender(self):
+        """Each covered row's encoded gender (-1: unknown)."""
+        return self.table.gender[self.rows]
+
+
+class BagBatch:
+    """A collated batch: tensors for :meth:`MAECNetwork.encode` plus its sample count.
+
+    skorch takes ``len()`` of a batch's input to weigh per-batch losses; the
+    tensors have different first dimensions (segments, distinct bags,
+    samples), so they travel in this small container rather than a dict.
+    """
+
+    def __init__(self, tensors, size):
+        self.tensors = tensors
+        self.size = size
+
+    def __len__(self):
+        return self.size
+
+    def to(self, device):
+        """The tensors as a dict, on ``device``."""
+        return {k: v.to(device, non_blocking=True) for k, v in self.tensors.items()}
+
+    def pin_memory(self):
+        """Pinned copy (used by the DataLoader when training on CUDA)."""
+        return BagBatch({k: v.pin_memory() for k, v in self.tensors.items()}, self.size)
+
+
+class BagCollator:
+    """Turn a list of row positions into one :class:`BagBatch` and the targets.
+
+    The targets are a long tensor ``(B, 2)``: emotion and gender (-1 unknown).
+    """
+
+    def __init__(self, dataset, use_context):
+        self.dataset = dataset
+        self.use_context = use_context
+
+    def __call__(self, rows):
+        rows = np.asarray(rows, dtype=np.int64)
+        ds = self.dataset
+        batch = collate(ds.table, rows, self.use_context)
+        tensors = {k: torch.from_numpy(v) for k, v in batch.items()}
+        emotion = ds.y[rows] if ds.y is not None else np.full(len(rows), -1, np.int64)
+        y = torch.from_numpy(np.stack([emotion, ds.table.gender[rows]], axis=1))
+        return BagBatch(tensors, len(rows)), y
+
+
+class BatchSampler(Sampler):
+    """Training and evaluation batches (see :func:`~sklearn_maec._batching.training_batches`).
+
+    Parameters
+    ----------
+    dataset : BagDataset
+        Its ``lengths`` and ``groups`` drive the batching.
+    batch_size : int
+        Rows per batch.
+    shuffle : bool
+        False: consecutive batches in dataset order (evaluation datasets are
+        ordered by :func:`~sklearn_maec._batching.evaluation_order`).  True: a
+        new random order each epoch.
+    batching : {"dialogue", "length"}
+        Whole dialogue runs together, or similar lengths together.
+    seed : int
+        Seed of the shuffling.
+    epoch_counter : sized or None
+        When given (the training history), each epoch's order is drawn from
+        ``(seed, len(epoch_counter))`` alone, so training resumed from a
+        checkpoint sees the same batches as an uninterrupted run; otherwise one
+        generator is advanced every epoch.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle, batching="dialogue", seed=0,
+                 epoch_counter=None):
+        self.lengths = np.asarray(dataset.lengths)
+        self.groups = dataset.groups
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.batching = batching
+        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.epoch_counter = epoch_counter
+
+    def __len__(self):
+        return -(-len(self.lengths) // self.batch_size)
+
+    def __iter__(self):
+        n, bs = len(self.lengths), self.batch_size
+        if not self.shuffle:
+            for start in range(0, n, bs):
+                yield list(range(start, min(start + bs, n)))
+            return
+        if self.epoch_counter is not None:  # this epoch's order depends on (seed, epoch) only
+            self.rng = np.random.default_rng([self.seed, len(self.epoch_counter)])
+        for batch in training_batches(self.lengths, self.groups, bs, self.batching, self.rng):
+            yield batch.tolist()

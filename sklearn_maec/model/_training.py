@@ -1,0 +1,233 @@
+"""The training step of MAECClassifier: the paper's two phases per batch (a skorch hooks mixin).
+
+Each batch first updates the discriminator on prior samples (real) against the
+batch's latent codes (fake), then the encoder and heads on the emotion and
+gender cross-entropies plus the adversarial term, whose gradient reaches the
+encoder through ``Z`` (Eq. 8).  Every loss is recorded per batch in the
+history, and checked before its step.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+
+from .._validation import describe_rows
+from ..exceptions import MAECWarning, TrainingDivergedError
+
+__all__ = ["AdversarialTraining", "LOSS_KEYS", "class_weight_tensor"]
+
+#: Losses recorded per batch and averaged per epoch, for training and validation.
+LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
+
+
+class AdversarialTraining:
+    """skorch's ``train_step`` and ``validation_step`` for the adversarial auto-encoder.
+
+    A mixin of :class:`~sklearn_maec.MAECClassifier`, which provides the
+    networks (``module_``, ``discriminator_``), their criteria and optimizers,
+    the prior (``prior_``) and the loss weights.
+    """
+
+    def _losses(self, x, y):
+        """Forward pass and every loss of one batch (no optimizer step)."""
+        emotion_y, gender_y = y[:, 0], y[:, 1]
+        z = self.module_.encode(**x)
+        emotion_logits, gender_logits = self.module_.heads(z)
+        out = {"z": z, "y_pred": emotion_logits,
+               "emotion_loss": self.criterion_(emotion_logits, emotion_y)}
+        if self.has_gender_ and self.gender_weight > 0 and bool((gender_y >= 0).any()):
+            out["gender_loss"] = self.criterion_gender_(gender_logits, gender_y)
+        else:
+            out["gender_loss"] = z.new_zeros(())
+        return out
+
+    def _disc_terms(self, z, labels):
+        """Discriminator loss on prior vs (detached) codes, and its accuracy."""
+        condition = self.prior_.condition(labels)
+        real = self.discriminator_(self.prior_.sample(len(z), labels, device=z.device), condition)
+        fake = self.discriminator_(z.detach(), condition)
+        loss = self.criterion_disc_(real, torch.ones_like(real)) + \
+            self.criterion_disc_(fake, torch.zeros_like(fake))
+        acc = 0.5 * ((real > 0).float().mean() + (fake < 0).float().mean())
+        return loss, acc
+
+    def _adversarial_term(self, z, labels):
+        """The encoder's adversarial loss; its gradient reaches the encoder through ``z``."""
+        logit = self.discriminator_(z, self.prior_.condition(labels))
+        if self.generator_loss == "minimax":  # E[log(1 - D(z))], minimised
+            return -torch.nn.functional.softplus(logit).mean()
+        return torch.nn.functional.softplus(-logit).mean()  # -E[log D(z)]
+
+    def _check_finite(self, values, phase):
+        for key, value in values.items():
+            if not torch.isfinite(value).all():
+                epoch = len(self.history_)
+                batch = len(self.history_[-1, "batches"]) if len(self.history_) else 0
+                raise TrainingDivergedError(
+                    f"training diverged in epoch {epoch}, {phase} batch {batch}: {key} is "
+                    f"{float(value.detach().cpu())}; lower lr (now {self.lr}), set grad_clip, "
+                    "or check the inputs for extreme values")
+
+    def train_step(self, batch, **fit_params):
+        """One batch in the paper's order: discriminator, then encoder + heads (Eq. 8).
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(x, y)`` from :meth:`get_iterator`.
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` (the encoder's total loss), ``y_pred`` (emotion logits) and
+            ``z`` (the latent codes, for the collapse monitor).
+        """
+        self._set_training(True)
+        x, y = unpack_data(batch)
+        x, y = x.to(self.device), to_tensor(y, device=self.device)
+        out = self._losses(x, y)
+        z = out["z"]
+        adversarial = self.adversarial_weight > 0
+        if adversarial:
+            # 1. regularisation phase: the discriminator learns prior (real) vs codes (fake)
+            disc_loss, disc_acc = self._disc_terms(z, y[:, 0])
+            self._check_finite({"disc_loss": disc_loss}, "training")
+            self.optimizer_disc_.zero_grad()
+            disc_loss.backward()
+            self._clip(self.discriminator_)
+            self.optimizer_disc_.step()
+            # the encoder is trained to fool the updated discriminator
+            adv_loss = self._adversarial_term(z, y[:, 0])
+        else:
+            disc_loss = disc_acc = adv_loss = z.new_zeros(())
+        # 2. classification phase (+ the adversarial term): encoder and heads
+        loss = out["emotion_loss"] + self.gender_weight * out["gender_loss"] + \
+            self.adversarial_weight * adv_loss
+        self._check_finite({"emotion_loss": out["emotion_loss"],
+                            "gender_loss": out["gender_loss"],
+                            "adversarial_loss": adv_loss, "train_loss": loss}, "training")
+        self.optimizer_.zero_grad()
+        loss.backward()
+        self._clip(self.module_)
+        self.optimizer_.step()
+        self._record("train", out, adv_loss, disc_loss, disc_acc)
+        return {"loss": loss.detach(), "y_pred": out["y_pred"].detach(), "z": z.detach()}
+
+    def validation_step(self, batch, **fit_params):
+        """Every loss on a validation batch, without updates; ``loss`` is the emotion loss.
+
+        Parameters
+        ----------
+        batch : tuple
+            ``(x, y)`` from :meth:`get_iterator`.
+        **fit_params : dict
+            Unused.
+
+        Returns
+        -------
+        step : dict
+            ``loss`` and ``y_pred``.
+        """
+        self._set_training(False)
+        x, y = unpack_data(batch)
+        x, y = x.to(self.device), to_tensor(y, device=self.device)
+        with torch.no_grad():
+            out = self._losses(x, y)
+            if self.adversarial_weight > 0:
+                disc_loss, disc_acc = self._disc_terms(out["z"], y[:, 0])
+                adv_loss = self._adversarial_term(out["z"], y[:, 0])
+            else:
+                disc_loss = disc_acc = adv_loss = out["z"].new_zeros(())
+        self._record("valid", out, adv_loss, disc_loss, disc_acc)
+        return {"loss": out["emotion_loss"], "y_pred": out["y_pred"]}
+
+    def _record(self, prefix, out, adv_loss, disc_loss, disc_acc):
+        values = {"emotion_loss": out["emotion_loss"], "gender_loss": out["gender_loss"],
+                  "adversarial_loss": adv_loss, "disc_loss": disc_loss, "disc_acc": disc_acc}
+        for key, value in values.items():
+            self.history_.record_batch(f"{prefix}_{key}", float(value.detach()))
+
+    def _clip(self, module):
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
+
+    def _check_trained_weights(self, dataset):
+        """Raise when the trained weights give non-finite outputs.
+
+        Each loss is checked before its step; the weights left by the last
+        step of training are checked here, by their values and by one forward
+        pass over a batch of the training rows (a step can leave finite but
+        huge weights whose outputs overflow).
+
+        Parameters
+        ----------
+        dataset : BagDataset
+            The training rows.
+
+        Raises
+        ------
+        TrainingDivergedError
+            Naming the last epoch and the non-finite parameters or outputs.
+        """
+        if not len(self.history_) or not len(dataset):
+            return
+        bad = [name for name, p in self.module_.named_parameters()
+               if not bool(torch.isfinite(p).all())]
+        if not bad:
+            self._set_training(False)
+            with torch.no_grad():
+                for x, _ in self.get_iterator(dataset, training=False):
+                    logits, _, z = self.module_(**x.to(self.device))
+                    bad = [name for name, t in (("emotion logits", logits), ("Z", z))
+                           if not bool(torch.isfinite(t).all())]
+                    break
+        if bad:
+            raise TrainingDivergedError(
+                f"training diverged in the last step of epoch {len(self.history_)}: the weights "
+                f"it left give non-finite values in {', '.join(bad[:5])}; lower lr (now "
+                f"{self.lr}), set grad_clip, or check the inputs for extreme values")
+
+    def _training_rows(self, dataset, X):
+        empty = np.flatnonzero(dataset.lengths == 0)
+        if len(empty) == len(dataset):
+            raise ValueError("every row of X has an empty bag: nothing to train on")
+        if len(empty):
+            label = describe_rows(X, empty) if isinstance(X, pd.DataFrame) else list(empty[:5])
+            warnings.warn(f"{len(empty)} row(s) with an empty bag (failed extraction) are left "
+                          f"out of training: {label}", MAECWarning, stacklevel=3)
+            return dataset.subset(np.flatnonzero(dataset.lengths > 0))
+        return dataset
+
+
+def class_weight_tensor(class_weight, classes, counts):
+    """The emotion loss's class weights for ``class_weight`` (None: unweighted).
+
+    ``"balanced"`` weighs each class present in the training data inversely to
+    its count (``counts``, in ``classes`` order; absent classes get 1), a dict
+    maps labels to weights (1 for the others).  None when ``class_weight`` is
+    None or the counts are not known yet.
+    """
+    if class_weight is None or counts is None:
+        return None
+    codes = np.arange(len(classes))
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict, got "
+                             f"{class_weight!r}")
+        present = counts > 0
+        w = np.ones(len(codes))
+        y = np.repeat(codes, counts)
+        w[present] = compute_class_weight("balanced", classes=codes[present], y=y)
+    elif isinstance(class_weight, dict):
+        w = np.array([float(class_weight.get(c, 1.0)) for c in classes])
+    else:
+        raise ValueError(f"class_weight must be None, 'balanced' or a dict, got "
+                         f"{class_weight!r}")
+    return torch.as_tensor(w, dtype=torch.float32)
