@@ -5,7 +5,7 @@ filter them in one line (``warnings.simplefilter("ignore", MAECWarning)``).
 """
 
 __all__ = ["MAECWarning", "AudioWarning", "ExtractionError", "TrainingDivergedError",
-           "TrainingCollapsedError"]
+           "TrainingCollapsedError", "FitInterrupted"]
 
 
 class MAECWarning(UserWarning):
@@ -83,3 +83,33 @@ class TrainingCollapsedError(TrainingDivergedError):
     names the epoch.  A subclass of :class:`TrainingDivergedError`, so one
     ``except`` catches both.
     """
+
+
+class FitInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C, SIGINT) before it finished.
+
+    skorch stops its training loop on a KeyboardInterrupt and returns as if
+    the fit had finished; :class:`~sklearn_maec.MAECClassifier` raises this
+    instead, so whoever called ``fit`` (a script, ``cross_val_score``, the
+    command line) stops as well and never takes a half-trained model for a
+    trained one.  The estimator keeps the weights it had when interrupted
+    (catch the exception to use them).  A subclass of ``KeyboardInterrupt``.
+
+    Parameters
+    ----------
+    epoch : int
+        The epoch that was running (1-based).
+    max_epochs : int
+        The epochs the fit was to train.
+
+    Examples
+    --------
+    >>> from sklearn_maec.exceptions import FitInterrupted
+    >>> str(FitInterrupted(3, 40))
+    'interrupted (epoch 3 of 40)'
+    """
+
+    def __init__(self, epoch, max_epochs):
+        self.epoch = int(epoch)
+        self.max_epochs = int(max_epochs)
+        super().__init__(f"interrupted (epoch {self.epoch} of {self.max_epochs})")

@@ -675,3 +675,56 @@ def test_memory_freed_by_each_batch_is_handed_back(triples, monkeypatch):
     assert len(calls) >= len(X) // 8
     monkeypatch.setenv("SKLEARN_MAEC_KEEP_MALLOC", "1")
     assert _memory.release_freed_memory() is False  # the opt-out leaves malloc alone
+
+
+# --------------------------------------------------------------------------- interrupts
+class _InterruptAt:
+    """A callback that raises KeyboardInterrupt (as Ctrl-C would) in the given epoch."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def __call__(self):
+        from skorch.callbacks import Callback
+
+        stop_in = self.epoch
+
+        class Interrupt(Callback):
+            def on_batch_end(self, net, training=False, **kwargs):
+                if training and len(net.history) == stop_in:
+                    raise KeyboardInterrupt
+
+        return Interrupt()
+
+
+def test_an_interrupted_fit_raises_instead_of_returning_a_half_trained_model(triples):
+    """skorch swallows Ctrl-C in its loop; the classifier says it was interrupted, and when."""
+    from sklearn_maec.exceptions import FitInterrupted
+
+    X, y = triples
+    clf = make_clf(max_epochs=5, callbacks=[("ctrl_c", _InterruptAt(2)())])
+    with pytest.raises(FitInterrupted, match=r"^interrupted \(epoch 2 of 5\)$") as info:
+        fit_quiet(clf, X, y)
+    assert isinstance(info.value, KeyboardInterrupt)  # whoever called fit stops too
+    assert (info.value.epoch, info.value.max_epochs) == (2, 5)
+    assert len(clf.history_) == 2  # the weights it had, kept for whoever catches it
+    # partial_fit (max_epochs more) too, with the epochs counted from the history
+    more = make_clf(max_epochs=2, callbacks=[("ctrl_c", _InterruptAt(3)())])
+    fit_quiet(more, X, y)  # epochs 1 and 2: not interrupted
+    with pytest.raises(FitInterrupted, match=r"epoch 3 of 4"):
+        more.partial_fit(X, y)
+    # and a fit that is not interrupted returns as before
+    assert fit_quiet(make_clf(max_epochs=1), X, y).history_[-1, "epoch"] == 1
+
+
+def test_labels_that_cannot_be_classes_are_named_by_row(triples):
+    X, y = triples
+    bad = y.astype(object).copy()
+    bad[[3, 7]] = [np.nan, None]
+    with pytest.raises(ValueError, match=r"y has 2 missing label\(s\) .*'synthetic_Ses01_d000_t003'"):
+        make_clf().fit(X, bad)
+    mixed = y.astype(object).copy()
+    mixed[5] = 3
+    with pytest.raises(ValueError, match=r"mixes str and non-str labels: 'neu' at .* and 3 at "
+                       r"row\(s\) utterance_id='synthetic_Ses01_d001_t000'"):
+        make_clf().fit(X, mixed)

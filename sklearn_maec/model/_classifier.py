@@ -18,9 +18,9 @@ from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
 from .._batching import array_to_bags, evaluation_order, table_to_bags
-from ..exceptions import MAECWarning, TrainingCollapsedError
+from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
 from ..model_selection import DialogueValidSplit
-from ._data import BagCollator, BagDataset, BatchSampler
+from ._data import BagCollator, BagDataset, BatchSampler, all_numeric, check_labels
 from ._memory import release_freed_memory
 from ._params import signature_with_skorch_params
 from ._predict import BagPrediction
@@ -453,7 +453,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
         # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
         # always has object columns and keeps the helpful error of ``table_to_bags``.
-        if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not _all_numeric(X)):
+        if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not all_numeric(X)):
             table = table_to_bags(X, self.use_context, name)
         else:
             table = array_to_bags(X, None if fitting else self.n_features_in_, name)
@@ -470,6 +470,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             y = column_or_1d(y, warn=True)
             if len(y) != table.n_rows:
                 raise ValueError(f"X has {table.n_rows} rows but y has {len(y)}")
+            check_labels(y, X)
             check_classification_targets(y)
             if fitting and self.classes is None:
                 self.classes_inferred_ = np.unique(y if classes is None else classes)
@@ -739,7 +740,19 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         """
         if epochs is None and getattr(self, "fresh_fit_", False) and len(self.history_):
             epochs = max(self.max_epochs - len(self.history_), 0)
-        return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        planned = len(self.history_) + (self.max_epochs if epochs is None else epochs)
+        try:
+            return super().fit_loop(X, y, epochs=epochs, **fit_params)
+        except KeyboardInterrupt:
+            # skorch's partial_fit swallows it and returns normally: fit and partial_fit
+            # raise FitInterrupted once skorch has run its on_train_end hooks
+            self._interrupted = FitInterrupted(max(len(self.history_), 1), planned)
+            raise
+
+    def _raise_if_interrupted(self):
+        interrupted, self._interrupted = getattr(self, "_interrupted", None), None
+        if interrupted is not None:
+            raise interrupted
 
     def check_data(self, X, y=None):
         """Checks happen in :meth:`fit` (skorch hook; nothing to do here).
@@ -866,6 +879,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         if is_dataset(X):
             # skorch's ``fit`` trains through ``partial_fit`` with the dataset built by ``_fit``
             super().partial_fit(X, y, classes, **fit_params)
+            self._raise_if_interrupted()
             self._check_trained_weights(X)
             return self
         # skorch's own ``partial_fit`` would hand the raw X to the training loop unvalidated
@@ -880,6 +894,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(self._seed() + 1 + len(self.history_))
             super().partial_fit(dataset, None, **fit_params)
+        self._raise_if_interrupted()
         self._check_trained_weights(dataset)
         return self
 
@@ -889,10 +904,6 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
 
 
 MAECClassifier.__init__.__signature__ = signature_with_skorch_params(MAECClassifier)
-
-
-def _all_numeric(frame):
-    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
 
 
 def _silent(*args, **kwargs):

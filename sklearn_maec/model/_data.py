@@ -8,12 +8,14 @@ targets.
 """
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import Dataset, Sampler
 
 from .._batching import collate, training_batches
+from .._validation import describe_rows
 
-__all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler"]
+__all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler", "check_labels", "all_numeric"]
 
 
 class BagDataset(Dataset):
@@ -158,3 +160,27 @@ class BatchSampler(Sampler):
             self.rng = np.random.default_rng([self.seed, len(self.epoch_counter)])
         for batch in training_batches(self.lengths, self.groups, bs, self.batching, self.rng):
             yield batch.tolist()
+
+
+def check_labels(y, X):
+    """ValueError naming the rows whose label is missing, or where str and numbers mix."""
+    def rows(positions):
+        return describe_rows(X, positions) if isinstance(X, pd.DataFrame) else \
+            f"positions {list(positions[:5])}"
+
+    missing = pd.isna(pd.Series(y, dtype=object)).to_numpy()
+    if missing.any():
+        raise ValueError(f"y has {int(missing.sum())} missing label(s) (NaN/None) at row(s) "
+                         f"{rows(np.flatnonzero(missing))}: give every training utterance an "
+                         "emotion label, or drop those rows")
+    text = np.array([isinstance(v, str) for v in y])
+    if text.any() and not text.all():
+        first_str, first_other = int(np.argmax(text)), int(np.argmax(~text))
+        raise ValueError(f"y mixes str and non-str labels: {y[first_str]!r} at row(s) "
+                         f"{rows([first_str])} and {y[first_other]!r} at row(s) "
+                         f"{rows([first_other])}; use one type (e.g. all str)")
+
+
+def all_numeric(frame):
+    """Whether every column of a DataFrame is numeric (the 2-D array form of ``X``)."""
+    return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
