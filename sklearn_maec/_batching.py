@@ -33,11 +33,16 @@ class BagTable:
     bags : ndarray of object
         The rows' bags (``(n_segments, W, L)`` arrays), then the bags of context
         turns that are not rows.
+    frames : ndarray of object
+        Per bag, the frames its segments cover (``(n_frames, L)``; fewer than
+        ``W`` for the single, zero-padded segment of a short utterance).
     n_frames : ndarray of int64
-        True frames of each bag's utterance (fewer than ``W`` for the single,
-        zero-padded segment of a short utterance).
+        Frames of each bag.
     n_segments : ndarray of int64
         Segments of each bag.
+    stride_frames : int
+        Frames between the starts of consecutive segments (segment ``k`` of a
+        bag covers its frames ``[k * stride_frames, k * stride_frames + W)``).
     previous, interlocutor : ndarray of int64 or None
         Per row, the index in ``bags`` of its context turn (-1: none); None
         without context.
@@ -51,13 +56,15 @@ class BagTable:
         The shape of every segment.
     """
 
-    def __init__(self, bags, n_frames, window_frames, n_lld, previous=None, interlocutor=None,
-                 gender=None, groups=None, n_rows=None):
+    def __init__(self, bags, frames, window_frames, n_lld, stride_frames, previous=None,
+                 interlocutor=None, gender=None, groups=None, n_rows=None):
         self.bags = bags
-        self.n_frames = np.asarray(n_frames, dtype=np.int64)
+        self.frames = frames
+        self.n_frames = np.fromiter((len(f) for f in frames), np.int64, count=len(frames))
         self.n_segments = np.fromiter((b.shape[0] for b in bags), np.int64, count=len(bags))
         self.window_frames = int(window_frames)
         self.n_lld = int(n_lld)
+        self.stride_frames = int(stride_frames)
         self.n_rows = len(bags) if n_rows is None else int(n_rows)
         self.previous = previous
         self.interlocutor = interlocutor
@@ -82,18 +89,14 @@ def table_to_bags(X, use_context, name):
                          f"before the classifier (columns present: {list(X.columns)})")
     bags = X["segments"].to_numpy(dtype=object)
     window_frames, n_lld = _segment_shape(X, bags, name)
-    if "frames" in X.columns:
-        frames = X["frames"].to_numpy(dtype=object)
-        n_frames = np.fromiter((len(f) for f in frames), np.int64, len(frames))
-        finite_src = frames
-    else:
-        n_frames = np.fromiter((b.shape[0] and window_frames for b in bags), np.int64,
-                               len(bags))
-        finite_src = bags
-    bad = [i for i, f in enumerate(finite_src) if f.size and not np.isfinite(f).all()]
+    frames = X["frames"].to_numpy(dtype=object) if "frames" in X.columns else None
+    bad = [i for i, f in enumerate(bags if frames is None else frames)
+           if f.size and not np.isfinite(f).all()]
     if bad:
         raise ValueError(f"{name}: non-finite values (NaN/inf) in the features of "
                          f"{len(bad)} row(s): {describe_rows(X, bad)}")
+    stride = _stride(X, bags, frames, window_frames, name)
+    frames = _covered_frames(bags, frames, window_frames, stride)
     n = len(X)
     refs = {}
     if use_context:
@@ -102,14 +105,58 @@ def table_to_bags(X, use_context, name):
             refs[role] = _context_refs(X, role, (window_frames, n_lld), name, extra_bags,
                                        extra_frames)
         if extra_bags:
-            everything = np.empty(n + len(extra_bags), dtype=object)
-            everything[:n] = bags
-            everything[n:] = extra_bags
-            bags, n_frames = everything, np.concatenate([n_frames, extra_frames])
+            extra_frames = _covered_frames(_objects(extra_bags), _objects(extra_frames),
+                                           window_frames, stride)
+            bags = _objects(list(bags) + extra_bags)
+            frames = _objects(list(frames) + list(extra_frames))
     gender = encode_gender(X["gender"]) if "gender" in X.columns else None
     groups = pd.factorize(X["dialogue"])[0] if "dialogue" in X.columns else None
-    return BagTable(bags, n_frames, window_frames, n_lld, refs.get("previous"),
+    return BagTable(bags, frames, window_frames, n_lld, stride, refs.get("previous"),
                     refs.get("interlocutor"), gender, groups, n_rows=n)
+
+
+def _objects(items):
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def _stride(X, bags, frames, window_frames, name):
+    """Frames between segment starts, read off the first bag of two segments or more.
+
+    From the view's strides when the bag is a view of its frames (the
+    segmenter's), else by finding its second segment in the frames; without
+    frames, the segments are taken as consecutive (the numeric array form).
+    """
+    for i, bag in enumerate(bags):
+        if bag.shape[0] < 2:
+            continue
+        if frames is None:
+            return window_frames
+        f = frames[i]
+        if np.shares_memory(bag, f) and f.strides[0] and bag.strides[1] == f.strides[0]:
+            return int(bag.strides[0] // f.strides[0])
+        for s in range(1, len(f) - window_frames + 1):
+            if np.array_equal(f[s:s + window_frames], bag[1]):
+                return s
+        raise ValueError(f"{name}: row {describe_rows(X, [i])}: its segments are not windows "
+                         "of its frames (the 'frames' and 'segments' columns must come from the "
+                         "same OpenSmileSegmenter)")
+    return window_frames  # no bag has two segments: any stride gives the same windows
+
+
+def _covered_frames(bags, frames, window_frames, stride):
+    """Per bag the frames its segments cover (from its segments when there are no frames)."""
+    out = np.empty(len(bags), dtype=object)
+    for k, bag in enumerate(bags):
+        n = bag.shape[0]
+        if frames is None or frames[k] is None:
+            # consecutive segments (the numeric array forms): the frames are theirs, in order
+            out[k] = np.ascontiguousarray(bag.reshape(-1, bag.shape[-1]))
+            continue
+        f = frames[k]
+        out[k] = f if n == 0 or len(f) < window_frames else f[:(n - 1) * stride + window_frames]
+    return out
 
 
 def _segment_shape(X, bags, name):
@@ -158,7 +205,7 @@ def _context_refs(X, role, shape, name, extra_bags, extra_frames):
                              f"{bag.shape}; expected (n, {expected})")
         ref[i] = n + len(extra_bags)  # after the rows and the extra bags found so far
         extra_bags.append(bag)
-        extra_frames.append(len(frames_col.iloc[i]) if frames_col is not None else shape[0])
+        extra_frames.append(frames_col.iloc[i] if frames_col is not None else None)
     return ref
 
 
@@ -187,8 +234,8 @@ def array_to_bags(X, n_features=None, name="MAECClassifier"):
     for i in range(n):
         bags[i] = X[i]
     none = np.full(n, -1, np.int64)
-    return BagTable(bags, np.full(n, window_frames, np.int64), window_frames, n_lld,
-                    previous=none, interlocutor=none.copy())
+    return BagTable(bags, _covered_frames(bags, None, window_frames, window_frames),
+                    window_frames, n_lld, window_frames, previous=none, interlocutor=none.copy())
 
 
 def encode_gender(values):
@@ -279,7 +326,7 @@ def training_batches(lengths, groups, batch_size, batching, rng, pool_batches=50
     return [batches[k] for k in rng.permutation(len(batches))]
 
 
-def collate(table, rows, use_context, *, padded=False):
+def collate(table, rows, use_context, *, gap=2, padded=False):
     """The network's input arrays for the rows ``rows`` of ``table``.
 
     Parameters
@@ -290,6 +337,8 @@ def collate(table, rows, use_context, *, padded=False):
         Positions of the batch's rows in ``table``.
     use_context : bool
         Whether the rows' context turns are part of the batch.
+    gap : int, default=2
+        Zero frames between the bags' frame sequences (see :func:`pack_bags`).
     padded : bool, default=False
         The exported graph's layout (see :func:`pack_bags`).
 
@@ -303,15 +352,17 @@ def collate(table, rows, use_context, *, padded=False):
     if use_context:
         refs["previous"] = table.previous[rows]
         refs["interlocutor"] = table.interlocutor[rows]
-    return pack_bags(table, refs, padded=padded)
+    return pack_bags(table, refs, gap=gap, padded=padded)
 
 
-def pack_bags(table, refs, *, padded=False):
+def pack_bags(table, refs, *, gap=2, padded=False):
     """The one batch layout: the bags the samples refer to, each once, and the references.
 
-    Every distinct bag the samples need is copied once, its segments
-    concatenated without padding, and each sample's inputs index into the
-    distinct bags.
+    The frames of every distinct bag the samples need are copied once, one bag
+    after the other with at least ``gap`` zero frames before, between and after
+    them (so a convolution of that reach never mixes two utterances), each bag
+    starting at a multiple of the segments' stride, and each segment is given
+    by its first frame; each sample's inputs index into the distinct bags.
 
     Parameters
     ----------
@@ -320,37 +371,50 @@ def pack_bags(table, refs, *, padded=False):
     refs : dict of str to array-like of int
         Per role (``"current"``, and optionally ``"previous"`` and
         ``"interlocutor"``), each sample's bag in ``table.bags`` (-1: none).
+    gap : int, default=2
+        Zero frames around each bag's frames: at least the reach of the
+        segment encoder's widest convolution (``dilation * (kernel_size // 2)``).
     padded : bool, default=False
         Also give ``bag_index`` and always every role, with at least one
-        segment row (the exported graph's fixed inputs); False gives what
+        segment (the exported graph's fixed inputs); False gives what
         :meth:`~sklearn_maec.model.nn.MAECNetwork.encode` takes.
 
     Returns
     -------
     batch : dict of ndarray
-        ``segments`` (N, W, L) float32; ``segment_frames`` (N,) int64, the
-        true frames of each segment (W except the zero-padded single segment of
-        a short utterance); ``bag_lengths`` (U,) int64; per role of ``refs``
-        (every role when ``padded``) its (B,) int64 indices into the distinct
-        bags (-1: none); with ``padded``, ``bag_index`` (U, S) int64, per
-        distinct bag and slot its row in ``segments`` (-1 for padding).
+        ``frames`` (T, L) float32, the bags' frames and the zero gaps;
+        ``frame_valid`` (T,) bool, False on the gaps; ``segment_starts`` (N,)
+        int64, each segment's first frame in ``frames`` (bag after bag);
+        ``segment_frames`` (N,) int64, its true frames (W except the single,
+        shorter segment of a short utterance); ``bag_lengths`` (U,) int64,
+        segments per distinct bag; per role of ``refs`` (every role when
+        ``padded``) its (B,) int64 indices into the distinct bags (-1: none);
+        with ``padded``, ``bag_index`` (U, S) int64, per distinct bag and slot
+        its segment's row in ``segment_starts`` (-1 for padding).
     """
     refs = {role: np.asarray(ref, dtype=np.int64) for role, ref in refs.items()}
     n_samples = len(refs["current"])
     distinct = np.unique(np.concatenate([r[r >= 0] for r in refs.values()]))
     lengths = table.n_segments[distinct]
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
-    W = table.window_frames
-    total = int(lengths.sum())
-    n_rows = max(total, 1) if padded else total
-    segments = (np.zeros if padded else np.empty)((n_rows, W, table.n_lld), dtype=np.float32)
-    frames = np.full(n_rows, W, dtype=np.int64)
-    for bag, start, n in zip(distinct, starts, lengths, strict=True):
-        if n:
-            segments[start:start + n] = table.bags[bag]
-            if table.n_frames[bag] < W:
-                frames[start] = max(int(table.n_frames[bag]), 1)
-    batch = {"segments": segments, "segment_frames": frames, "bag_lengths": lengths}
+    W, S = table.window_frames, table.stride_frames
+    used = [table.frames[b] if n else table.frames[b][:0] for b, n in zip(distinct, lengths,
+                                                                         strict=True)]
+    offsets, end = _offsets([len(f) for f in used], lengths, W, S, gap)
+    # at least one window of frames: the exported graph pools windows even of empty batches
+    frames = np.zeros((max(end, W if padded else 1), table.n_lld), dtype=np.float32)
+    valid = np.zeros(len(frames), dtype=bool)
+    starts, counts = [], []
+    for f, first, n in zip(used, offsets, lengths, strict=True):
+        frames[first:first + len(f)] = f
+        valid[first:first + len(f)] = True
+        starts.append(first + S * np.arange(n, dtype=np.int64))
+        counts.append(np.full(n, min(W, len(f)), dtype=np.int64))
+    starts = np.concatenate(starts) if starts else np.empty(0, np.int64)
+    counts = np.concatenate(counts) if counts else np.empty(0, np.int64)
+    if padded and not len(starts):  # the graph always gathers at least one segment
+        starts, counts = np.zeros(1, np.int64), np.ones(1, np.int64)
+    batch = {"frames": frames, "frame_valid": valid, "segment_starts": starts,
+             "segment_frames": counts, "bag_lengths": lengths}
     for role in ("current", "previous", "interlocutor"):
         if role not in refs and not padded:
             continue
@@ -358,7 +422,27 @@ def pack_bags(table, refs, *, padded=False):
         batch[role] = np.where(ref >= 0, np.searchsorted(distinct, np.maximum(ref, 0)),
                                -1).astype(np.int64)
     if padded:
-        S = max(int(lengths.max(initial=0)), 1)
-        slots = np.arange(S)[None, :]
-        batch["bag_index"] = np.where(slots < lengths[:, None], starts[:, None] + slots, -1)
+        first = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+        slots = np.arange(max(int(lengths.max(initial=0)), 1))[None, :]
+        batch["bag_index"] = np.where(slots < lengths[:, None], first[:, None] + slots, -1)
     return batch
+
+
+def _offsets(n_frames, n_segments, window, stride, gap):
+    """Where each bag's frames start in the layout, and the layout's length.
+
+    Each bag starts at a multiple of ``stride`` (so every segment does: a pooling
+    of stride ``stride`` then covers them all) with ``gap`` zero frames before
+    it; a short bag (fewer frames than a window) is followed by zeros up to its
+    window's end; the layout ends after the last window and ``gap`` zeros.
+    """
+    def aligned(position):
+        return -(-position // stride) * stride
+
+    offsets, position = [], aligned(gap)
+    for m, n in zip(n_frames, n_segments, strict=True):
+        offsets.append(position)
+        covered = position + max(m, window if n else 0)
+        position = aligned(max(position + m + gap, covered))
+    end = max(position, (offsets[-1] + window) if offsets else 0)
+    return np.asarray(offsets, dtype=np.int64), int(end)

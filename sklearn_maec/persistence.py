@@ -12,12 +12,16 @@ to share models in.
 What is stored: each step's class name, its JSON-representable parameters
 (others, such as a ``joblib.Memory`` object, are left at their defaults), and
 its fitted state (the attributes ending in ``_``: numbers, strings, arrays,
-tables; the network weights for the classifier).
+tables; the network weights for the classifier).  The segmenter's ``memory``
+(a cache directory of the training machine) is not stored: a loaded model
+caches nothing until given a ``memory`` of its own.
 """
 
 import json
 import os
+import pickle
 import warnings
+import zipfile
 
 import numpy as np
 import torch
@@ -105,9 +109,10 @@ def load_model(path, device="cpu"):
         with warnings.catch_warnings():  # torch's note on a foreign pickle: it is refused anyway
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
             state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
     except Exception as exc:  # pickle opcodes beyond tensors, truncated file, ...
-        raise ValueError(f"{os.fspath(path)!r} is not a file written by save_model: {exc}") \
-            from None
+        raise ValueError(_load_failure(path, exc)) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise ValueError(f"{os.fspath(path)!r} is not a file written by save_model")
     steps = []
@@ -126,8 +131,36 @@ def load_model(path, device="cpu"):
     return Pipeline(steps) if state["pipeline"] else steps[0][1]
 
 
+def _load_failure(path, exc):
+    """Why ``torch.load`` refused a file, in words (not torch's advice to unpickle it anyway)."""
+    path = os.fspath(path)
+    prefix = f"{path!r} is not a file written by save_model"
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as err:
+        return f"cannot read {path!r}: {err.strerror or err}"
+    if size == 0:
+        return f"{prefix}: it is empty (0 bytes)"
+    if head.startswith(b"PK"):
+        if isinstance(exc, pickle.UnpicklingError) and zipfile.is_zipfile(path):
+            return (f"{prefix}: it holds objects other than tensors and plain values, which "
+                    "are refused without being run")
+        return (f"{prefix}: it is truncated or damaged ({size} bytes, not a complete "
+                "archive); save the model again or copy the whole file")
+    if head[:1] == b"\x80":
+        return (f"{prefix}: it is a pickle (as joblib.dump writes); load it with joblib.load "
+                "only if you trust where it comes from (loading a pickle can run code), and "
+                "share models with save_model")
+    return f"{prefix}: it does not start like one (first bytes {head!r})"
+
+
 def _safe_params(est):
-    return {k: v for k, v in est.get_params(deep=False).items() if json_safe(v)}
+    params = {k: v for k, v in est.get_params(deep=False).items() if json_safe(v)}
+    if isinstance(est, OpenSmileSegmenter):  # a cache directory of this machine: not the model's
+        params.pop("memory", None)
+    return params
 
 
 def _to_tensors(arrays):
@@ -149,6 +182,7 @@ def _classifier_state(clf):
         "classes": clf.classes_.tolist(),
         "n_lld": int(clf.n_features_in_),
         "window_frames": int(clf.window_frames_),
+        "stride_frames": int(clf.stride_frames_),
         "has_gender": bool(clf.has_gender_),
         "class_counts": clf.class_counts_.tolist(),
     }
@@ -156,6 +190,7 @@ def _classifier_state(clf):
     tensors.update({f"discriminator.{k}": v.detach().cpu()
                     for k, v in clf.discriminator_.state_dict().items()})
     return {"params": params, "fitted": fitted}, tensors
+
 
 def _classifier_from_state(meta, tensors, device="cpu"):
     """Rebuild a fitted classifier from :func:`_classifier_state`'s output."""
@@ -165,6 +200,7 @@ def _classifier_from_state(meta, tensors, device="cpu"):
     model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
     model.n_features_in_ = fitted["n_lld"]
     model.window_frames_ = fitted["window_frames"]
+    model.stride_frames_ = fitted["stride_frames"]
     model.has_gender_ = fitted["has_gender"]
     model.class_counts_ = np.asarray(fitted["class_counts"])
     model.random_seed_ = 0

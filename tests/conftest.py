@@ -10,6 +10,19 @@ import pytest
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _user_cache(tmp_path_factory):
+    """A user cache directory of the test session's own (MELD's extracted audio goes there)."""
+    directory = str(tmp_path_factory.mktemp("user_cache"))
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = directory
+    yield directory
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
+
+
 @pytest.fixture(scope="session")
 def tiny_corpus():
     """Two sessions, 4 dialogues of 2 speakers, short utterances, as arrays."""
@@ -43,13 +56,15 @@ def tone():
     return x.astype(np.float32)
 
 
-def network_batch(bags, current, previous=None, interlocutor=None, n_frames=None, padded=False):
+def network_batch(bags, current, previous=None, interlocutor=None, n_frames=None, padded=False,
+                  gap=2):
     """Tensors of the one batch layout (``_batching.pack_bags``) for explicit bag references.
 
     ``bags`` are ``(n_segments, W, L)`` arrays; ``current``/``previous``/
     ``interlocutor`` give each sample's bag (-1: none); ``n_frames`` the true
-    frames of each bag's utterance (default: whole windows).  With ``padded``,
-    the exported network's inputs in their order.
+    frames of a one-segment bag's utterance (a short utterance; default: whole
+    windows); the segments of a bag are consecutive (stride W).  With
+    ``padded``, the exported network's inputs in their order.
     """
     import torch
 
@@ -59,13 +74,17 @@ def network_batch(bags, current, previous=None, interlocutor=None, n_frames=None
     bag_array = np.empty(len(bags), dtype=object)
     bag_array[:] = [np.asarray(b, dtype=np.float32) for b in bags]
     W, L = bag_array[0].shape[1:]
-    frames = [W if n_frames is None else n for n in (n_frames or [None] * len(bags))]
-    table = BagTable(bag_array, frames, W, L)
+    frames = np.empty(len(bags), dtype=object)  # consecutive segments; a short one truncated
+    for k, b in enumerate(bag_array):
+        f = b.reshape(-1, L)
+        frames[k] = f[:n_frames[k]] if n_frames is not None and len(b) == 1 else f
+    table = BagTable(bag_array, frames, W, L, W)
     refs = {"current": current}
     for role, ref in (("previous", previous), ("interlocutor", interlocutor)):
         if ref is not None:
             refs[role] = ref
-    batch = {k: torch.from_numpy(v) for k, v in pack_bags(table, refs, padded=padded).items()}
+    batch = {k: torch.from_numpy(v)
+             for k, v in pack_bags(table, refs, gap=gap, padded=padded).items()}
     if padded:
         return tuple(batch[name] for name in INPUT_NAMES)
     return batch

@@ -1,5 +1,7 @@
 """Tests of sklearn_maec.model.MAECClassifier (skorch) in the pipeline and on arrays."""
 
+import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -679,7 +681,7 @@ def test_memory_freed_by_each_batch_is_handed_back(triples, monkeypatch):
 
 # --------------------------------------------------------------------------- interrupts
 class _InterruptAt:
-    """A callback that raises KeyboardInterrupt (as Ctrl-C would) in the given epoch."""
+    """A callback that sends this process a SIGINT (a Ctrl-C) in the given epoch."""
 
     def __init__(self, epoch):
         self.epoch = epoch
@@ -692,7 +694,7 @@ class _InterruptAt:
         class Interrupt(Callback):
             def on_batch_end(self, net, training=False, **kwargs):
                 if training and len(net.history) == stop_in:
-                    raise KeyboardInterrupt
+                    os.kill(os.getpid(), signal.SIGINT)
 
         return Interrupt()
 
@@ -713,8 +715,12 @@ def test_an_interrupted_fit_raises_instead_of_returning_a_half_trained_model(tri
     fit_quiet(more, X, y)  # epochs 1 and 2: not interrupted
     with pytest.raises(FitInterrupted, match=r"epoch 3 of 4"):
         more.partial_fit(X, y)
-    # and a fit that is not interrupted returns as before
+    # and a fit that is not interrupted returns as before, early stopping included (skorch
+    # stops it with a KeyboardInterrupt of its own)
     assert fit_quiet(make_clf(max_epochs=1), X, y).history_[-1, "epoch"] == 1
+    stopped = fit_quiet(make_clf(max_epochs=30, patience=1, validation_fraction=0.3, lr=1e-2),
+                        X, np.random.default_rng(0).permutation(y))
+    assert len(stopped.history_) < 30
 
 
 def test_labels_that_cannot_be_classes_are_named_by_row(triples):

@@ -98,11 +98,12 @@ def _layouts(lengths, current, previous, interlocutor, n_frames, seed=0, w=12, n
 
 @pytest.mark.parametrize("config", [
     {}, {"pooling": "max"}, {"share_encoder": False}, {"use_context": False, "latent_dim": 8},
-    {"fusion": "released"},
+    {"fusion": "released"}, {"convolution": "segment"},
 ])
 def test_export_network_computes_what_the_network_computes(config):
     torch.manual_seed(0)
     net = MAECNetwork(**{"n_lld": 5, "n_classes": 3, "latent_dim": 16, "channels": 8,
+                         "window_frames": 12,
                          **config}).eval()
     # bags of many lengths, an empty bag, a short utterance, a segment used by no sample
     lengths = [3, 9, 0, 1, 6, 2]
@@ -133,7 +134,7 @@ def _onnx_round_trip(net, tmp_path, batches):
     exported = ExportNetwork(net)
     static = {d for p in exported.state_dict().values() for d in p.shape}
     path = tmp_path / "net.onnx"
-    _export_onnx(exported, _example_inputs(12, 5, torch, static), path, {}, INPUT_NAMES,
+    _export_onnx(exported, _example_inputs(12, 5, 2, 12, torch, static), path, {}, INPUT_NAMES,
                  OUTPUT_NAMES, torch)
     session = ort.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
@@ -151,11 +152,13 @@ def _onnx_round_trip(net, tmp_path, batches):
 @pytest.mark.parametrize("config", [
     {}, {"pooling": "max", "latent_dim": 8}, {"share_encoder": False},
     {"use_context": False, "latent_dim": 8}, {"fusion": "released", "share_encoder": False},
+    {"convolution": "segment"},
 ])
 def test_onnx_graph_computes_what_the_network_computes(config, tmp_path):
     """Any batch: sizes 1 (one bag of one segment, one sample), empty bags, long bags."""
     torch.manual_seed(0)
     net = MAECNetwork(**{"n_lld": 5, "n_classes": 3, "latent_dim": 16, "channels": 8,
+                         "window_frames": 12,
                          **config}).eval()
     rng = np.random.default_rng(0)
     cases = [([1], [0], [-1], [-1], [30]), ([0], [0], [-1], [-1], [0]),
@@ -185,7 +188,7 @@ def test_onnx_falls_back_to_the_torch_export_based_exporter(tmp_path, monkeypatc
 
     monkeypatch.setattr(torch.onnx, "export", without_legacy)
     torch.manual_seed(0)
-    net = MAECNetwork(n_lld=5, n_classes=3, latent_dim=16, channels=8).eval()
+    net = MAECNetwork(n_lld=5, n_classes=3, latent_dim=16, channels=8, window_frames=12).eval()
     cases = [([1], [0], [-1], [-1], [30]), ([9, 0, 4], [0, 1, 2, 2], [-1, 0, 1, 2],
                                              [2, -1, 0, 1], [100, 0, 45])]
     _onnx_round_trip(net, tmp_path, [_layouts(*c) for c in cases])
@@ -194,7 +197,7 @@ def test_onnx_falls_back_to_the_torch_export_based_exporter(tmp_path, monkeypatc
 
 def test_export_network_handles_a_batch_of_empty_bags_only():
     torch.manual_seed(0)
-    net = MAECNetwork(n_lld=5, n_classes=3, latent_dim=16, channels=8).eval()
+    net = MAECNetwork(n_lld=5, n_classes=3, latent_dim=16, channels=8, window_frames=12).eval()
     packed, export = _layouts([0, 0], current=[0, 1], previous=[-1, 0], interlocutor=[1, -1],
                               n_frames=[0, 0])
     with torch.no_grad():
@@ -343,7 +346,7 @@ def test_onnx_export_predicts_as_the_estimator(fitted_pipe, tiny_corpus, wav_cor
     assert not any(n.metadata_props for n in proto.graph.node)  # no build-machine paths
     dims = {i.name: [d.dim_param or d.dim_value for d in i.type.tensor_type.shape.dim]
             for i in proto.graph.input}
-    assert dims["segments"] == ["segments", 50, 45]
+    assert dims["frames"] == ["frames", 45] and dims["segment_starts"] == ["segments"]
     assert dims["bag_index"] == ["bags", "bag_length"]  # any bag length, any batch
     print(f"onnx: max |proba diff| = {diff:.2e}, {os.path.getsize(onnx_file)} bytes")
 

@@ -14,6 +14,7 @@ from sklearn_maec.model.nn import (
     BagEncoder,
     Discriminator,
     MAECNetwork,
+    SegmentEncoder,
     _fuse,
     current_code,
     length_groups,
@@ -23,27 +24,32 @@ W, L = 12, 5  # frames per segment, descriptors per frame
 
 
 # --- helpers
+CONVOLUTIONS = ["frame", "segment"]
+
+
 def make_bags(lengths, seed=0, w=W, n_lld=L):
     g = torch.Generator().manual_seed(seed)
     return [torch.randn(n, w, n_lld, generator=g) for n in lengths]
 
 
-def concat(bags, w=W, n_lld=L):
-    """The (segments, bag_lengths) pair BagEncoder takes."""
-    segments = torch.cat(bags) if bags else torch.zeros(0, w, n_lld)
-    lengths = torch.tensor([b.shape[0] for b in bags], dtype=torch.long)
-    return segments, lengths
+def concat(bags, n_frames=None, gap=2):
+    """BagEncoder's positional inputs (the batch layout) for bags of consecutive segments."""
+    batch = network_batch([b.numpy() for b in bags], list(range(len(bags))), n_frames=n_frames,
+                          gap=gap)
+    return (batch["frames"], batch["frame_valid"], batch["segment_starts"],
+            batch["segment_frames"], batch["bag_lengths"])
 
 
 def bag_encoder(seed=0, **kwargs):
     torch.manual_seed(seed)
-    kwargs = {"n_lld": L, "hf_dim": 8, "channels": 8, **kwargs}
+    kwargs = {"n_lld": L, "hf_dim": 8, "channels": 8, "window_frames": W, **kwargs}
     return BagEncoder(**kwargs).eval()
 
 
 def network(seed=0, **kwargs):
     torch.manual_seed(seed)
-    kwargs = {"n_lld": L, "n_classes": 4, "latent_dim": 16, "channels": 8, **kwargs}
+    kwargs = {"n_lld": L, "n_classes": 4, "latent_dim": 16, "channels": 8, "window_frames": W,
+              **kwargs}
     return MAECNetwork(**kwargs).eval()
 
 
@@ -53,9 +59,10 @@ def np_bags(lengths, seed=0, w=W, n_lld=L):
 
 
 # --- BagEncoder
+@pytest.mark.parametrize("convolution", CONVOLUTIONS)
 @pytest.mark.parametrize("pooling", ["mean", "max"])
-def test_bag_encoder_is_invariant_to_padding_by_longer_bags(pooling):
-    enc = bag_encoder(pooling=pooling)
+def test_bag_encoder_is_invariant_to_padding_by_longer_bags(pooling, convolution):
+    enc = bag_encoder(pooling=pooling, convolution=convolution)
     short, long1, long2 = make_bags([3, 9, 6], seed=1)
     with torch.no_grad():
         alone = enc(*concat([short]))
@@ -85,28 +92,29 @@ def test_length_groups_partition_the_bags_within_the_padding_bound(max_padding):
 def test_grouped_attention_equals_one_padded_batch(pooling):
     enc = bag_encoder(pooling=pooling)
     lengths = [3, 0, 40, 7, 1, 25, 25, 2, 0, 13]
-    segments, bag_lengths = concat(make_bags(lengths, seed=3))
-    segments.requires_grad_(True)
+    frames, *layout = concat(make_bags(lengths, seed=3))
+    frames.requires_grad_(True)
     outputs = {}
     for max_padding in (1.0, 0.1):
         enc.max_padding = max_padding
-        hf, received = enc(segments, bag_lengths, return_attention=True)
-        (grad,) = torch.autograd.grad((hf ** 2).sum(), segments)
+        hf, received = enc(frames, *layout, return_attention=True)
+        (grad,) = torch.autograd.grad((hf ** 2).sum(), frames)
         outputs[max_padding] = hf.detach(), received.detach(), grad
-    for a, b in zip(outputs[1.0], outputs[0.1]):
+    for a, b in zip(outputs[1.0], outputs[0.1], strict=True):
         torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4)
     received = outputs[0.1][1]
-    torch.testing.assert_close(received.sum(1), (bag_lengths > 0).float())
+    torch.testing.assert_close(received.sum(1), (layout[-1] > 0).float())
 
 
+@pytest.mark.parametrize("convolution", CONVOLUTIONS)
 @pytest.mark.parametrize("pooling", ["mean", "max"])
-def test_empty_bag_gives_zero_code_and_finite_gradients(pooling):
+def test_empty_bag_gives_zero_code_and_finite_gradients(pooling, convolution):
     torch.manual_seed(0)
-    enc = BagEncoder(n_lld=L, hf_dim=8, channels=8, pooling=pooling)  # training mode
-    bags = make_bags([4, 0, 6], seed=2)
-    segments, lengths = concat(bags)
-    segments.requires_grad_(True)
-    hf = enc(segments, lengths)
+    enc = BagEncoder(n_lld=L, hf_dim=8, channels=8, pooling=pooling, convolution=convolution,
+                     window_frames=W)  # training mode
+    frames, *layout = concat(make_bags([4, 0, 6], seed=2))
+    frames.requires_grad_(True)
+    hf = enc(frames, *layout)
     assert hf.shape == (3, 8)
     assert torch.isfinite(hf).all()
     assert torch.equal(hf[1], torch.zeros(8))
@@ -117,17 +125,17 @@ def test_empty_bag_gives_zero_code_and_finite_gradients(pooling):
     for p in enc.parameters():
         if p.grad is not None:
             assert torch.isfinite(p.grad).all()
-    assert torch.isfinite(segments.grad).all()
-    assert segments.grad.abs().sum() > 0
+    assert torch.isfinite(frames.grad).all()
+    assert frames.grad.abs().sum() > 0
     # the real bags' parameters do learn something
     assert any(g.abs().sum() > 0 for g in grads)
 
 
 def test_batch_of_only_empty_bags():
     enc = bag_encoder()
-    segments, lengths = torch.zeros(0, W, L), torch.zeros(3, dtype=torch.long)
+    frames, *layout = concat(make_bags([0, 0, 0]))
     with torch.no_grad():
-        hf, attention = enc(segments, lengths, return_attention=True)
+        hf, attention = enc(frames, *layout, return_attention=True)
     assert hf.shape == (3, 8)
     assert torch.equal(hf, torch.zeros(3, 8))
     assert torch.equal(attention, torch.zeros_like(attention))
@@ -152,29 +160,91 @@ def test_attention_sums_to_one_per_bag_and_is_zero_for_empty_bags():
     torch.testing.assert_close(plain, hf)
 
 
+@pytest.mark.parametrize("convolution", CONVOLUTIONS)
 @pytest.mark.parametrize("n_valid", [1, 4, 7])
-def test_padded_frames_of_a_short_segment_do_not_matter(n_valid):
-    """Frames beyond ``segment_frames`` are padding: their content must not change HF."""
-    enc = bag_encoder()
+def test_what_lies_past_a_short_utterance_does_not_matter(n_valid, convolution):
+    """A short utterance (fewer frames than a window) is encoded from its true frames only.
+
+    Whatever follows it in the batch (the gap, the next bag) never reaches its
+    code; with no gap between the bags the frame-level convolution would read the
+    next bag (the test can fail).
+    """
+    enc = bag_encoder(convolution=convolution)
     g = torch.Generator().manual_seed(4)
     short = torch.randn(1, W, L, generator=g)
-    short[:, n_valid:] = 0  # zero padding, as the segmenter writes it
-    other = torch.randn(3, W, L, generator=g)
-    frames = torch.tensor([n_valid, W, W, W])
-    lengths = torch.tensor([1, 3])
-    altered = short.clone()
-    altered[:, n_valid:] = 100 * torch.randn(1, W - n_valid, L, generator=g)
+    other, loud = torch.randn(3, W, L, generator=g), 100 * torch.randn(3, W, L, generator=g)
     with torch.no_grad():
-        ref = enc(torch.cat([short, other]), lengths, frames)
-        out = enc(torch.cat([altered, other]), lengths, frames)
-        no_mask = enc(torch.cat([altered, other]), lengths, None)
-    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-5)
-    # without the mask the padding does count (the test can fail)
-    assert not torch.allclose(no_mask[0], ref[0], atol=1e-3)
-    # the masked short segment is encoded as if it had only its true frames
+        alone = enc(*concat([short], n_frames=[n_valid]))
+        ref = enc(*concat([short, other], n_frames=[n_valid, 3 * W]))
+        out = enc(*concat([short, loud], n_frames=[n_valid, 3 * W]))
+        wide = enc(*concat([short, loud], n_frames=[n_valid, 3 * W], gap=9))
+    torch.testing.assert_close(ref[0], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(out[0], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(wide[0], alone[0], atol=1e-5, rtol=1e-5)
+    # the short segment is encoded as a segment of only its true frames
+    truncated = SegmentEncoder(L, 8, 8, convolution="segment", window_frames=n_valid)
+    truncated.load_state_dict(enc.segment.state_dict())
     with torch.no_grad():
-        truncated = enc(short[:, :n_valid], torch.tensor([1]))
-    torch.testing.assert_close(ref[0], truncated[0], atol=1e-5, rtol=1e-5)
+        h_short, _ = enc.segment(*concat([short], n_frames=[n_valid])[:4])
+        h_cut, _ = truncated.eval()(*concat([short[:, :n_valid]])[:4])
+    torch.testing.assert_close(h_short, h_cut, atol=1e-5, rtol=1e-5)
+    if convolution == "frame":  # without the gaps, the frame-level kernels would read across
+        full = torch.randn(1, W, L, generator=g)
+        with torch.no_grad():
+            leaky = enc(*concat([full, loud], gap=0))
+            sealed = enc(*concat([full, loud], gap=2))
+            full_alone = enc(*concat([full]))
+        assert not torch.allclose(leaky[0], full_alone[0], atol=1e-3)
+        torch.testing.assert_close(sealed[0], full_alone[0], atol=1e-5, rtol=1e-5)
+
+
+def test_frame_level_convolution_equals_per_segment_away_from_window_borders():
+    """Every frame's block output is the per-segment form's, farther than the reach from a border.
+
+    Also: the frame-level ``h_i`` is the mean of those outputs over the segment's
+    window, so both forms differ only through the frames near the borders.
+    """
+    torch.manual_seed(0)
+    seg = SegmentEncoder(L, 8, 8, kernel_size=3, dilation=2, convolution="segment",
+                         window_frames=W).eval()
+    stride, n_seg = 3, 6
+    frame = SegmentEncoder(L, 8, 8, kernel_size=3, dilation=2, convolution="frame",
+                           window_frames=W, stride_frames=stride).eval()
+    frame.load_state_dict(seg.state_dict())
+    reach = (3 // 2) * (2 + 2)
+    rng = np.random.default_rng(1)
+    utterance = rng.standard_normal(((n_seg - 1) * stride + W, L)).astype(np.float32)
+    windows = np.stack([utterance[k * stride:k * stride + W] for k in range(n_seg)])
+    x = torch.from_numpy(utterance).t()[None]
+    with torch.no_grad():
+        whole = frame.convolve(x, torch.zeros(1, 1, x.shape[2], dtype=torch.bool))[0]
+        per = seg.convolve(torch.from_numpy(windows).transpose(1, 2),
+                           torch.zeros(n_seg, 1, W, dtype=torch.bool))
+    for k in range(n_seg):
+        inner = slice(reach, W - reach)
+        torch.testing.assert_close(per[k][:, inner], whole[:, k * stride:k * stride + W][:, inner],
+                                   atol=1e-5, rtol=1e-5)
+        # at the borders they differ (zero padding against real neighbours), the test can fail
+        if 0 < k < n_seg - 1:
+            assert not torch.allclose(per[k][:, :1], whole[:, k * stride:k * stride + 1],
+                                      atol=1e-4)
+    # h_i of the frame form: each window's mean of the whole utterance's outputs
+    from sklearn_maec._batching import BagTable, pack_bags
+
+    bags = np.empty(1, dtype=object)
+    bags[0] = windows
+    frames = np.empty(1, dtype=object)
+    frames[0] = utterance
+    batch = pack_bags(BagTable(bags, frames, W, L, stride), {"current": [0]}, gap=2)
+    layout = [torch.from_numpy(batch[k]) for k in ("frames", "frame_valid", "segment_starts",
+                                                   "segment_frames")]
+    with torch.no_grad():
+        h, _ = frame(*layout)
+        h_seg, _ = seg(*layout)
+    expected = torch.stack([whole[:, k * stride:k * stride + W].mean(1) for k in range(n_seg)])
+    torch.testing.assert_close(h, expected, atol=1e-5, rtol=1e-5)
+    per_mean = torch.stack([per[k].mean(1) for k in range(n_seg)])
+    torch.testing.assert_close(h_seg, per_mean, atol=1e-5, rtol=1e-5)
 
 
 def test_bag_encoder_rejects_odd_hf_dim_and_bad_pooling():
@@ -224,8 +294,9 @@ def test_released_fusion_appends_the_context_codes():
                              interlocutor=[2, 0])
     with torch.no_grad():
         z = released.encode(**batch)
-        hf = released.encoders[0](batch["segments"], batch["bag_lengths"],
-                                  batch["segment_frames"])
+        hf = released.encoders[0](batch["frames"], batch["frame_valid"],
+                                  batch["segment_starts"], batch["segment_frames"],
+                                  batch["bag_lengths"])
     assert z.shape == (2, 16)
     torch.testing.assert_close(z[:, 4:8], hf[[0, 1]])  # HF_cur
     torch.testing.assert_close(z[0, 8:12], hf[1])  # HF_pre
@@ -292,23 +363,36 @@ def test_missing_context_turns_are_empty_bags():
     torch.testing.assert_close(z_empty[0], z[0])
 
 
-def test_pack_builds_a_batch_encode_accepts():
+def test_the_batch_layout_is_what_encode_accepts():
     bags = np_bags([2, 5, 1], seed=7)
     batch = network_batch(bags, current=[0, 2], previous=[1, -1], interlocutor=[-1, 0],
-                             n_frames=[30, 80, 7])
-    assert batch["segments"].shape == (8, W, L)
-    assert batch["segments"].dtype == torch.float32
+                          n_frames=[None, None, 7], gap=2)
+    # the bags' frames one after the other, at least two zero frames around each, every bag
+    # starting at a multiple of the stride (W here: consecutive segments)
+    valid = batch["frame_valid"].numpy()
+    assert batch["frames"].dtype == torch.float32 and batch["frames"].shape[1] == L
+    assert int(valid.sum()) == 7 * W + 7
+    assert not valid[:2].any() and not valid[-2:].any()
+    edges = np.flatnonzero(np.diff(valid.astype(int)))  # where runs of frames start and end
+    assert len(edges) == 6 and np.all(np.diff(edges)[1::2] >= 2)  # gaps of >= 2 zero frames
+    assert np.abs(batch["frames"].numpy()[~valid]).max() == 0
     assert batch["bag_lengths"].tolist() == [2, 5, 1]
+    starts = batch["segment_starts"].tolist()
+    assert all(start % W == 0 for start in starts) and starts[1] == starts[0] + W
+    assert starts[0] == edges[0] + 1  # the first bag's first segment starts at its first frame
+    for k, start in enumerate(starts[:2]):  # each segment's frames are the bag's
+        np.testing.assert_array_equal(batch["frames"][start:start + W].numpy(), bags[0][k])
     # only the single segment of a bag shorter than one window has fewer frames
     assert batch["segment_frames"].tolist() == [W] * 7 + [7]
     assert batch["current"].tolist() == [0, 2]
     assert batch["previous"].tolist() == [1, -1]
-    net = network()
-    with torch.no_grad():
-        z = net.encode(**batch)
-        emotion, gender, _ = net(**batch)
-    assert z.shape == (2, 16) and emotion.shape == (2, 4) and gender.shape == (2, 2)
-    assert torch.isfinite(z).all()
+    for convolution in ("frame", "segment"):
+        net = network(convolution=convolution)
+        with torch.no_grad():
+            z = net.encode(**batch)
+            emotion, gender, _ = net(**batch)
+        assert z.shape == (2, 16) and emotion.shape == (2, 4) and gender.shape == (2, 2)
+        assert torch.isfinite(z).all()
 
 
 @pytest.mark.parametrize("share", [True, False])

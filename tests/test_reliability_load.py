@@ -103,7 +103,7 @@ def _measure(clf, X, monkeypatch):
 
     def recording(self, rows):
         batch = original(self, rows)
-        seen.append(batch[0].tensors["segments"].numel() * 4)
+        seen.append(batch[0].tensors["frames"].numel() * 4)
         return batch
 
     monkeypatch.setattr(bags_module.BagCollator, "__call__", recording)

@@ -30,7 +30,8 @@ EXPORT_FORMAT = "sklearn-maec-export/2"
 #: Name of the metadata: the TorchScript extra file, the ONNX ``metadata_props`` key.
 METADATA_KEY = "sklearn_maec.json"
 #: The exported network's inputs (the padded batch layout of ``_batching.collate``), in order.
-INPUT_NAMES = ("segments", "segment_frames", "bag_index", "current", "previous", "interlocutor")
+INPUT_NAMES = ("frames", "frame_valid", "segment_starts", "segment_frames", "bag_index",
+               "current", "previous", "interlocutor")
 #: Its outputs.
 OUTPUT_NAMES = ("logits", "proba", "z")
 #: Segmenter parameters that are runtime choices of the machine that predicts, not of the model.

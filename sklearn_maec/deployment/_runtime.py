@@ -177,7 +177,7 @@ class ExportedModel:
         outputs = {"logits": [], "proba": [], "z": []}
         for start in range(0, n_rows, batch_size):
             batch = collate(table, order[start:start + batch_size], meta["use_context"],
-                            padded=True)
+                            gap=meta["frame_gap"], padded=True)
             for key, out in zip(outputs, self._call(batch), strict=True):
                 outputs[key].append(out)
         result = {}

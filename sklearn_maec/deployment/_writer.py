@@ -129,14 +129,14 @@ def _export_classifier(classifier, path, *, format=None, segmenter=None, context
     if context_builder is None:
         context_builder = bool(classifier.use_context and segmenter is not None)
     metadata = _metadata(classifier, segmenter, bool(context_builder))
-    module = getattr(classifier.module_, "_orig_mod", classifier.module_)  # torch.compile'd
+    module = module_of(classifier)
     if not isinstance(module, MAECNetwork):
         raise TypeError(f"export supports the MAECNetwork module, not {type(module).__name__}")
     # a CPU copy: the fitted estimator's own module stays where and as it is
     net = ExportNetwork(copy.deepcopy(module).to("cpu").eval())
     static_sizes = {d for p in net.state_dict().values() for d in p.shape}
-    example = _example_inputs(metadata["window_frames"], metadata["n_lld"], torch,
-                              avoid=static_sizes)
+    example = _example_inputs(metadata["window_frames"], metadata["n_lld"], metadata["frame_gap"],
+                              metadata["stride_frames"], torch, avoid=static_sizes)
     with torch.no_grad():
         if format == "torchscript":
             with quiet_jit():
@@ -183,47 +183,65 @@ def _metadata(classifier, segmenter, context_builder):
         "classes": encode_classes(classifier.classes_),
         "n_lld": int(classifier.n_features_in_),
         "window_frames": int(classifier.window_frames_),
+        "stride_frames": int(classifier.stride_frames_),
         "latent_dim": int(classifier.latent_dim),
         "use_context": bool(classifier.use_context),
         "context_builder": context_builder,
         "batching": classifier.batching,
         "batch_size": int(batch_size),
+        "frame_gap": int(module_of(classifier).frame_gap),
         "segmenter": None if segmenter is None else segmenter_metadata(segmenter),
         "sklearn_maec_version": __version__,
         "torch_version": torch.__version__,
     }
 
 
-def _example_inputs(window_frames, n_lld, torch, avoid=()):
+def module_of(classifier):
+    """The classifier's network (unwrapped when ``torch.compile`` wrapped it)."""
+    return getattr(classifier.module_, "_orig_mod", classifier.module_)
+
+
+def _probe_batch(lengths, refs, window_frames, n_lld, gap, stride, torch, seed=0):
+    """The padded batch layout of random bags of ``lengths`` segments, as tensors.
+
+    ``refs`` gives the samples' ``current``, ``previous`` and ``interlocutor``
+    bags; a bag of one segment is a short utterance (half a window).
+    """
+    from .._batching import BagTable, pack_bags
+
+    rng = np.random.default_rng(seed)
+    frames = [rng.standard_normal(((n - 1) * stride + window_frames if n > 1 else
+                                   max(window_frames // 2, 1) if n else 0, n_lld))
+              .astype(np.float32) for n in lengths]
+    bags = np.empty(len(lengths), dtype=object)
+    bags[:] = [np.zeros((n, window_frames, n_lld), np.float32) for n in lengths]
+    frame_array = np.empty(len(lengths), dtype=object)
+    frame_array[:] = frames
+    table = BagTable(bags, frame_array, window_frames, n_lld, stride)
+    batch = pack_bags(table, dict(zip(("current", "previous", "interlocutor"), refs,
+                                      strict=True)), gap=gap, padded=True)
+    return tuple(torch.from_numpy(batch[name]) for name in INPUT_NAMES)
+
+
+def _example_inputs(window_frames, n_lld, gap, stride, torch, avoid=()):
     """A small batch whose dynamic sizes are distinct from each other and from ``avoid``.
 
     The ONNX exporter traces with these; a dynamic size whose example value
     equals a fixed size of the network (channels, classes, ...) can end up
-    specialised to that value, so each is the smallest unused prime >= 5.
+    specialised to that value, so the numbers of bags, of samples and the
+    longest bag are distinct unused primes, and the bags include an empty one
+    and a short utterance.
     """
     taken = {int(a) for a in avoid} | {window_frames, n_lld}
-    sizes = []
-    candidate = 5
-    while len(sizes) < 4:
-        if candidate not in taken and all(candidate % d for d in range(2, candidate)):
-            sizes.append(candidate)
-        candidate += 1
-    S, U, B, extra = sizes  # segments per bag, bags, samples, unused segments
-    g = torch.Generator().manual_seed(0)
-    lengths = [S] + [max(S - 2 - k, 0) for k in range(U - 2)] + [0]  # an empty bag too
-    N = sum(lengths) + extra  # segments that belong to no bag: the graph must allow them
-    segments = torch.randn(N, window_frames, n_lld, generator=g)
-    frames = torch.full((N,), window_frames, dtype=torch.int64)
-    frames[0] = max(window_frames // 2, 1)
-    bag_index = torch.full((U, S), -1, dtype=torch.int64)
-    start = 0
-    for k, n in enumerate(lengths):
-        bag_index[k, :n] = torch.arange(start, start + n)
-        start += n
-    current = torch.arange(B) % U
-    previous = torch.arange(B) % (U + 1) - 1
-    interlocutor = (torch.arange(B) * 3) % (U + 1) - 1
-    return (segments, frames, bag_index, current, previous, interlocutor)
+    primes = [p for p in range(5, 200) if all(p % d for d in range(2, p)) and p not in taken]
+    S, U, B = primes[:3]  # segments of the longest bag, bags, samples
+    lengths = [S] + [max(S - 2 - k, 1) for k in range(U - 2)] + [0]  # a short and an empty bag
+    lengths[-2] = 1
+    current = np.arange(B) % U
+    previous = np.arange(B) % (U + 1) - 1
+    interlocutor = (np.arange(B) * 3) % (U + 1) - 1
+    return _probe_batch(lengths, (current, previous, interlocutor), window_frames, n_lld, gap,
+                        stride, torch)
 
 
 def _export_onnx(net, example, path, metadata, input_names, output_names, torch):
@@ -241,7 +259,8 @@ def _export_onnx(net, example, path, metadata, input_names, output_names, torch)
     except ImportError:
         raise ImportError("exporting to ONNX needs the onnx package (and onnxscript for newer "
                           'torch releases): pip install "sklearn-maec[export]"') from None
-    dynamic = {"segments": {0: "segments"}, "segment_frames": {0: "segments"},
+    dynamic = {"frames": {0: "frames"}, "frame_valid": {0: "frames"},
+               "segment_starts": {0: "segments"}, "segment_frames": {0: "segments"},
                "bag_index": {0: "bags", 1: "bag_length"}, "current": {0: "samples"},
                "previous": {0: "samples"}, "interlocutor": {0: "samples"}}
     outputs = {name: {0: "samples"} for name in output_names}
@@ -301,24 +320,17 @@ def _verify_onnx(proto, net, example, torch):
     session = onnxruntime.InferenceSession(proto.SerializeToString(),
                                            providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
-    segments, _, bag_index, *_ = example
-    W, L = segments.shape[1:]
-    g = torch.Generator().manual_seed(1)
+    frames, _, _, _, bag_index, *_ = example
+    segment = net.enc_current.segment
+    W, stride, L = segment.window_frames, segment.stride_frames, frames.shape[1]
     probes = [  # (bag lengths, current, previous, interlocutor): other sizes than the example
         ([1], [0], [-1], [-1]),
         ([bag_index.shape[1] + 4, 2, 0], [0, 1, 2, 0], [-1, 0, 1, 2], [2, -1, 0, 1]),
     ]
-    for lengths, *refs in probes:
-        n = sum(lengths)
-        index = torch.full((len(lengths), max(lengths)), -1, dtype=torch.int64)
-        start = 0
-        for k, m in enumerate(lengths):
-            index[k, :m] = torch.arange(start, start + m)
-            start += m
-        frames = torch.full((n,), W, dtype=torch.int64)
-        frames[-1] = max(W // 3, 1)
-        inputs = (torch.randn(n, W, L, generator=g), frames, index,
-                  *(torch.tensor(r, dtype=torch.int64) for r in refs))
+    gap = int(torch.nonzero(example[1])[0, 0])  # the example's leading gap is the layout's
+    for k, (lengths, *refs) in enumerate(probes):
+        inputs = _probe_batch(lengths, [np.asarray(r) for r in refs], W, L, gap, stride, torch,
+                              seed=k + 1)
         with torch.no_grad():
             expected = net(*inputs)[1].numpy()
         feed = {name: t.numpy() for name, t in zip(INPUT_NAMES, inputs, strict=True)

@@ -25,9 +25,9 @@ from ._memory import release_freed_memory
 from ._params import signature_with_skorch_params
 from ._predict import BagPrediction
 from ._prior import check_prior, make_prior
-from ._training import LOSS_KEYS, AdversarialTraining, class_weight_tensor
+from ._training import LOSS_KEYS, AdversarialTraining, class_weight_tensor, watch_interrupts
 from .callbacks import CollapseMonitor, ValidationScores
-from .nn import Discriminator, MAECNetwork, check_latent_dim
+from .nn import CONVOLUTIONS, Discriminator, MAECNetwork, check_latent_dim
 
 __all__ = ["MAECClassifier"]
 
@@ -35,7 +35,7 @@ __all__ = ["MAECClassifier"]
 # Parameters that shape the networks: changing one re-initialises them.
 _ARCHITECTURE_PARAMS = frozenset({
     "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size",
-    "dilation",
+    "dilation", "convolution",
     "dropout", "pooling", "disc_hidden", "prior",
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
@@ -119,6 +119,15 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         (a multiple of 8 for ``"released"``).
     conv_channels : int, default=64
         Channels of the segment encoder's convolutions.
+    convolution : {"frame", "segment"}, default="frame"
+        How the segment encoder convolves.  ``"frame"`` runs the convolutions
+        once over each utterance's frames and pools each segment's window of
+        the output, so every frame is convolved once, not once per segment
+        covering it (five times at the default 0.5 s window every 0.1 s).
+        ``"segment"`` convolves each segment on its own, zero-padded at its
+        borders: the paper's literal reading.  The two differ only within the
+        block's reach of a window's border, where ``"frame"`` sees the real
+        neighbouring frames.
     kernel_size : int, default=3
         Kernel size of the convolutions (odd).
     dilation : int, default=2
@@ -223,6 +232,9 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         Descriptors per frame seen in :meth:`fit`.
     window_frames_ : int
         Frames per segment, learned from the bags in :meth:`fit`.
+    stride_frames_ : int
+        Frames between the starts of consecutive segments, learned from the
+        bags in :meth:`fit` (``window_frames_`` when no bag had two segments).
     module_ : MAECNetwork
         The encoder and heads.
     discriminator_ : Discriminator
@@ -308,6 +320,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         share_encoder=True,
         fusion="paper",
         conv_channels=64,
+        convolution="frame",
         kernel_size=3,
         dilation=2,
         pooling="mean",
@@ -359,6 +372,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         self.share_encoder = share_encoder
         self.fusion = fusion
         self.conv_channels = conv_channels
+        self.convolution = convolution
         self.kernel_size = kernel_size
         self.dilation = dilation
         self.pooling = pooling
@@ -429,6 +443,9 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip!r}")
+        if self.convolution not in CONVOLUTIONS:
+            raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got "
+                             f"{self.convolution!r}")
         if self.kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {self.kernel_size}")
         if self.batching not in ("dialogue", "length"):
@@ -460,11 +477,18 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         if fitting:
             self.n_features_in_ = table.n_lld
             self.window_frames_ = table.window_frames
+            self.stride_frames_ = table.stride_frames
         elif (table.window_frames, table.n_lld) != (self.window_frames_, self.n_features_in_):
             raise ValueError(
                 f"X has segments of {table.window_frames} frames x {table.n_lld} features, "
                 f"but {name} was fitted on {self.window_frames_} x {self.n_features_in_}"
             )
+        elif table.stride_frames != self.stride_frames_ and table.n_segments.max(initial=0) > 1:
+            raise ValueError(
+                f"X has segments every {table.stride_frames} frames, but {name} was fitted on "
+                f"segments every {self.stride_frames_} frames; cut the bags as in fit")
+        else:
+            table.stride_frames = self.stride_frames_  # bags of one segment: any stride
         codes = None
         if y is not None:
             y = column_or_1d(y, warn=True)
@@ -499,7 +523,9 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
                       share_encoder=self.share_encoder, fusion=self.fusion,
                       channels=self.conv_channels,
                       kernel_size=self.kernel_size, dilation=self.dilation,
-                      dropout=self.dropout, pooling=self.pooling)
+                      dropout=self.dropout, pooling=self.pooling,
+                      convolution=self.convolution, window_frames=self.window_frames_,
+                      stride_frames=self.stride_frames_)
         kwargs.update(self.get_params_for("module"))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed())
@@ -675,7 +701,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         # the loader draws its workers' base seed from this generator, not the global RNG
         kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
         kwargs.setdefault("pin_memory", str(self.device).startswith("cuda"))
-        collate = BagCollator(dataset, self.use_context)
+        collate = BagCollator(dataset, self.use_context, self.module_.frame_gap)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, **kwargs)
 
     def infer(self, x, **fit_params):
@@ -741,13 +767,16 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         if epochs is None and getattr(self, "fresh_fit_", False) and len(self.history_):
             epochs = max(self.max_epochs - len(self.history_), 0)
         planned = len(self.history_) + (self.max_epochs if epochs is None else epochs)
-        try:
-            return super().fit_loop(X, y, epochs=epochs, **fit_params)
-        except KeyboardInterrupt:
-            # skorch's partial_fit swallows it and returns normally: fit and partial_fit
-            # raise FitInterrupted once skorch has run its on_train_end hooks
-            self._interrupted = FitInterrupted(max(len(self.history_), 1), planned)
-            raise
+        with watch_interrupts() as watch:
+            try:
+                return super().fit_loop(X, y, epochs=epochs, **fit_params)
+            except KeyboardInterrupt:
+                # a Ctrl-C (not early stopping, which stops with a KeyboardInterrupt too):
+                # skorch's partial_fit swallows it and returns normally; fit and
+                # partial_fit raise FitInterrupted once skorch has run its on_train_end
+                if watch["interrupted"]:
+                    self._interrupted = FitInterrupted(max(len(self.history_), 1), planned)
+                raise
 
     def _raise_if_interrupted(self):
         interrupted, self._interrupted = getattr(self, "_interrupted", None), None

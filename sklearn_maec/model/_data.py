@@ -98,14 +98,15 @@ class BagCollator:
     The targets are a long tensor ``(B, 2)``: emotion and gender (-1 unknown).
     """
 
-    def __init__(self, dataset, use_context):
+    def __init__(self, dataset, use_context, gap):
         self.dataset = dataset
         self.use_context = use_context
+        self.gap = gap
 
     def __call__(self, rows):
         rows = np.asarray(rows, dtype=np.int64)
         ds = self.dataset
-        batch = collate(ds.table, rows, self.use_context)
+        batch = collate(ds.table, rows, self.use_context, gap=self.gap)
         tensors = {k: torch.from_numpy(v) for k, v in batch.items()}
         emotion = ds.y[rows] if ds.y is not None else np.full(len(rows), -1, np.int64)
         y = torch.from_numpy(np.stack([emotion, ds.table.gender[rows]], axis=1))

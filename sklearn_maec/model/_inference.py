@@ -6,18 +6,9 @@ each batch's sequences for the GRU (``pack_padded_sequence``), sizes its
 tensors from the data (``int(bag_lengths.max())``) and scatters segment
 vectors with a boolean mask.  :class:`ExportNetwork` shares the trained
 modules' weights and computes the same function with the bag layout given as
-an input instead:
-
-``segments`` (N, W, L) float32
-    Every distinct bag's segments, concatenated (as in ``MAECNetwork.encode``).
-``segment_frames`` (N,) int64
-    True frames per segment (W, except the zero-padded single segment of an
-    utterance shorter than one window).
-``bag_index`` (U, S) int64
-    Per distinct bag and slot, the row of ``segments`` holding that segment, -1
-    for padding (an empty bag is a row of -1).
-``current``, ``previous``, ``interlocutor`` (B,) int64
-    Per sample, its distinct bags (-1: no such turn).
+an input instead: the padded form of :func:`sklearn_maec._batching.pack_bags`
+(``frames``, ``frame_valid``, ``segment_starts``, ``segment_frames``,
+``bag_index``, ``current``, ``previous``, ``interlocutor``).
 
 The bidirectional GRU runs on the padded layout: the forward direction is
 unaffected by padding after a sequence's end, and the backward direction reads
@@ -61,11 +52,11 @@ class ExportBagEncoder(nn.Module):
         self.gru_backward = _unidirectional(encoder.gru, "_reverse")
         self.max_pooling = encoder.pooling == "max"
 
-    def forward(self, segments, segment_frames, bag_index):
+    def forward(self, frames, frame_valid, segment_starts, segment_frames, bag_index):
         """``HF`` of each distinct bag, shape (U, hf_dim)."""
         mask = bag_index >= 0  # (U, S)
-        maskf = mask.to(segments.dtype).unsqueeze(-1)
-        h, bt = self.segment(segments, segment_frames)
+        maskf = mask.to(frames.dtype).unsqueeze(-1)
+        h, bt = self.segment(frames, frame_valid, segment_starts, segment_frames)
         index = bag_index.clamp(min=0)
         H = h[index] * maskf  # (U, S, C)
         BT = bt[index] * maskf
@@ -104,15 +95,16 @@ class ExportNetwork(nn.Module):
         self.emotion_head = network.emotion_head
         self.eval()
 
-    def forward(self, segments, segment_frames, bag_index, current, previous, interlocutor):
+    def forward(self, frames, frame_valid, segment_starts, segment_frames, bag_index, current,
+                previous, interlocutor):
         """Emotion logits (B, n_classes), their softmax and the latent codes ``Z``."""
-        hf_all = self.enc_current(segments, segment_frames, bag_index)
+        layout = (frames, frame_valid, segment_starts, segment_frames, bag_index)
+        hf_all = self.enc_current(*layout)
         hf_cur = _gather(hf_all, current)
         if self.use_context:
             if self.separate:
-                hf_pre = _gather(self.enc_previous(segments, segment_frames, bag_index), previous)
-                hf_int = _gather(self.enc_interlocutor(segments, segment_frames, bag_index),
-                                 interlocutor)
+                hf_pre = _gather(self.enc_previous(*layout), previous)
+                hf_int = _gather(self.enc_interlocutor(*layout), interlocutor)
             else:
                 hf_pre = _gather(hf_all, previous)
                 hf_int = _gather(hf_all, interlocutor)

@@ -3,9 +3,10 @@
 Every batch allocates tensors of a different size (bags of different lengths),
 several megabytes each, freed after the step.  glibc's malloc serves them from
 its heap and rarely returns freed heap memory to the system, so resident memory
-climbs over the epochs.  :func:`release_freed_memory` after every batch
-(``malloc_trim(0)``) hands the free pages back; the measurements behind the
-choice are in ``benchmarks/RESULTS.md`` (Training).  It runs only on Linux with
+climbs over the epochs.  :func:`release_freed_memory`, called after every
+batch, hands the free pages back (``malloc_trim(0)``) every few batches; the
+measurements behind the choice are in ``benchmarks/RESULTS.md`` (Training,
+Memory).  It runs only on Linux with
 glibc; set the environment variable ``SKLEARN_MAEC_KEEP_MALLOC=1`` to leave
 malloc alone.
 """
@@ -36,9 +37,22 @@ def _malloc_trim():
     return _trim
 
 
+#: Batches between two trims: a trim costs about a tenth of a frame-level batch's time,
+#: while a few batches' worth of freed buffers is what the heap may hold on to.
+TRIM_EVERY = 8
+_calls = 0
+
+
 def release_freed_memory():
-    """Return the heap's free pages to the system; returns whether anything was released."""
+    """Call after every batch: every ``TRIM_EVERY`` calls, return the heap's free pages.
+
+    Returns whether anything was released.
+    """
+    global _calls
     if os.environ.get("SKLEARN_MAEC_KEEP_MALLOC"):
+        return False
+    _calls += 1
+    if _calls % TRIM_EVERY:
         return False
     trim = _malloc_trim()
     return bool(trim(0)) if trim else False

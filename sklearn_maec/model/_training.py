@@ -7,6 +7,9 @@ encoder through ``Z`` (Eq. 8).  Every loss is recorded per batch in the
 history, and checked before its step.
 """
 
+import contextlib
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -19,7 +22,7 @@ from skorch.utils import to_tensor
 from .._validation import describe_rows
 from ..exceptions import MAECWarning, TrainingDivergedError
 
-__all__ = ["AdversarialTraining", "LOSS_KEYS", "class_weight_tensor"]
+__all__ = ["AdversarialTraining", "LOSS_KEYS", "class_weight_tensor", "watch_interrupts"]
 
 #: Losses recorded per batch and averaged per epoch, for training and validation.
 LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
@@ -231,3 +234,34 @@ def class_weight_tensor(class_weight, classes, counts):
         raise ValueError(f"class_weight must be None, 'balanced' or a dict, got "
                          f"{class_weight!r}")
     return torch.as_tensor(w, dtype=torch.float32)
+
+
+@contextlib.contextmanager
+def watch_interrupts():
+    """Tell a Ctrl-C (SIGINT) from the KeyboardInterrupt skorch's callbacks stop training with.
+
+    skorch's ``EarlyStopping`` ends training by raising KeyboardInterrupt, which
+    its loop catches like a user's Ctrl-C.  Inside this context a SIGINT also
+    sets ``watch["interrupted"]`` (and then raises as usual), so the caller can
+    tell a user's interrupt from an early stop.  In a thread other than the main
+    one, where no signal arrives, it only yields.
+    """
+    watch = {"interrupted": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield watch
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def handler(signum, frame):
+        watch["interrupted"] = True
+        if previous is signal.SIG_IGN:
+            return
+        if callable(previous):
+            previous(signum, frame)  # Python's default handler raises KeyboardInterrupt
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield watch
+    finally:
+        signal.signal(signal.SIGINT, previous)

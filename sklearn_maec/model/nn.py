@@ -4,10 +4,12 @@ Shapes use ``B`` for the samples of a batch, ``U`` for the distinct bags the
 batch needs (the samples' utterances and their context turns, each once),
 ``N`` for all their segments, ``S`` for the longest bag, ``W`` for frames per
 segment and ``L`` for low-level descriptors per frame.  Bags travel as their
-segments concatenated (``(N, W, L)``) with their lengths, so no padding ever
-goes through the convolutions; :func:`sklearn_maec._batching.collate` builds
-such a batch from the pipeline's table (its arrays, as tensors, are the
-keyword arguments of :meth:`MAECNetwork.encode`).
+frames, one bag after the other with zero gaps between them, and each segment
+as its first frame, so the convolutions run once over every frame (or, with
+``convolution="segment"``, once per segment) and no padding reaches a real
+frame; :func:`sklearn_maec._batching.collate` builds such a batch from the
+pipeline's table (its arrays, as tensors, are the keyword arguments of
+:meth:`MAECNetwork.encode`).
 
 * :class:`SegmentEncoder`: per segment, a dilated convolution block (two
   ordinary convolutions and one dilated convolution) plus a convolutional
@@ -54,8 +56,12 @@ def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.where(mask.any(dim=1, keepdim=True), filled, torch.zeros_like(filled))
 
 
+#: How the segment encoder convolves: each frame once, or each segment on its own.
+CONVOLUTIONS = ("frame", "segment")
+
+
 class SegmentEncoder(nn.Module):
-    """Dilated convolution block with a convolutional shortcut, then a bottleneck.
+    """Dilated convolution block with a convolutional shortcut, pooled per segment, then a bottleneck.
 
     Parameters
     ----------
@@ -71,11 +77,29 @@ class SegmentEncoder(nn.Module):
         Dilation of the third convolution.
     dropout : float, default=0.0
         Dropout on ``h_i``.
+    convolution : {"frame", "segment"}, default="frame"
+        ``"frame"``: the convolutions run once over each utterance's frames and
+        each segment's ``h_i`` is the mean of its window of the output, so every
+        frame is convolved once whatever the overlap of the segments (near a
+        window's border the kernels see the real neighbouring frames).
+        ``"segment"``: each segment is convolved on its own, zero-padded at its
+        borders (the paper's literal reading; five times the work at the
+        default overlap).  Inside a window, farther than the block's reach
+        (``(kernel_size // 2) * (2 + dilation)`` frames) from its borders, both
+        give the same per-frame outputs.
+    window_frames : int, default=50
+        Frames per segment.
+    stride_frames : int or None, default=None
+        Frames between the starts of consecutive segments (the batch layout
+        starts every bag at a multiple of it, so one pooling of that stride
+        gives every segment's mean); None: ``window_frames``.
     """
 
     def __init__(self, n_lld, channels=64, bottleneck_dim=32, kernel_size=3, dilation=2,
-                 dropout=0.0):
+                 dropout=0.0, convolution="frame", window_frames=50, stride_frames=None):
         super().__init__()
+        if convolution not in CONVOLUTIONS:
+            raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got {convolution!r}")
         pad = kernel_size // 2
         self.conv1 = nn.Conv1d(n_lld, channels, kernel_size, padding=pad)
         self.conv2 = nn.Conv1d(channels, channels, kernel_size, padding=pad)
@@ -85,40 +109,86 @@ class SegmentEncoder(nn.Module):
         self.act = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
         self.bottleneck = nn.Sequential(nn.Linear(channels, bottleneck_dim), nn.Tanh())
+        self.convolution = convolution
+        self.window_frames = int(window_frames)
+        self.stride_frames = int(stride_frames or window_frames)
+        #: Zero frames needed between two utterances' frames (the widest kernel's reach).
+        self.frame_gap = pad * max(dilation, 1)
 
-    def forward(self, x, n_valid_frames: torch.Tensor | None = None):
-        """Encode segments.
+    def forward(self, frames, frame_valid, segment_starts, segment_frames):
+        """Encode the segments of the frame layout of :func:`sklearn_maec._batching.pack_bags`.
 
         Parameters
         ----------
-        x : Tensor of shape (N, W, L)
-        n_valid_frames : Tensor of shape (N,) or None
-            True frames per segment (the rest is zero padding); None = all W.
+        frames : Tensor of shape (T, L)
+            The bags' frames, with zero gaps of at least ``frame_gap`` frames
+            around each bag.
+        frame_valid : BoolTensor of shape (T,)
+            False on the gaps.
+        segment_starts : LongTensor of shape (N,)
+            Each segment's first frame.
+        segment_frames : LongTensor of shape (N,)
+            Its true frames (``W`` except a short utterance's single segment).
 
         Returns
         -------
         h : Tensor of shape (N, channels)
         bt : Tensor of shape (N, bottleneck_dim)
         """
-        x = x.transpose(1, 2)  # (N, L, W)
-        if n_valid_frames is None:
-            y = self.act(self.conv1(x))
-            y = self.act(self.conv2(y))
-            y = self.act(self.dilated(y) + self.shortcut(x))  # (N, C, W)
-            h = y.mean(dim=2)
+        if self.convolution == "segment":
+            h = self._per_segment(self._windows(frames, segment_starts), segment_frames)
         else:
-            # zero every layer's input beyond the true frames, so the padding
-            # never reaches a true frame through the kernels' receptive field
-            steps = torch.arange(x.shape[2], device=x.device)
-            frame_mask = steps[None, :] < n_valid_frames[:, None]
-            pad = ~frame_mask.unsqueeze(1)  # (N, 1, W)
-            x = x.masked_fill(pad, 0.0)
-            y = self.act(self.conv1(x)).masked_fill(pad, 0.0)
-            y = self.act(self.conv2(y)).masked_fill(pad, 0.0)
-            y = self.act(self.dilated(y) + self.shortcut(x))  # (N, C, W)
-            h = _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
+            h = self._per_frame(frames, frame_valid, segment_starts, segment_frames)
         h = self.dropout(h)
         return h, self.bottleneck(h)
+
+    def _windows(self, frames, segment_starts):
+        """The segments as ``(N, W, L)`` (frames past the layout's end repeat its last one)."""
+        steps = torch.arange(self.window_frames, device=frames.device)
+        index = (segment_starts[:, None] + steps[None, :]).clamp(max=frames.shape[0] - 1)
+        return frames[index]
+
+    def convolve(self, x, pad):
+        """The convolution block on sequences of frames.
+
+        Every layer's input is zero where ``pad`` is True, so what lies beyond
+        a sequence's true frames never reaches them through the kernels.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, L, T)
+            Sequences of frames (zero where ``pad`` is True).
+        pad : BoolTensor of shape (n, 1, T)
+            True off the true frames.
+
+        Returns
+        -------
+        y : Tensor of shape (n, channels, T)
+            The block's output at every position.
+        """
+        y = self.act(self.conv1(x)).masked_fill(pad, 0.0)
+        y = self.act(self.conv2(y)).masked_fill(pad, 0.0)
+        return self.act(self.dilated(y) + self.shortcut(x))
+
+    def _per_segment(self, x, n_valid_frames):
+        x = x.transpose(1, 2)  # (N, L, W)
+        steps = torch.arange(x.shape[2], device=x.device)
+        frame_mask = steps[None, :] < n_valid_frames[:, None]
+        pad = ~frame_mask.unsqueeze(1)  # (N, 1, W)
+        y = self.convolve(x.masked_fill(pad, 0.0), pad)  # (N, C, W)
+        return _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
+
+    def _per_frame(self, frames, frame_valid, segment_starts, segment_frames):
+        x = frames.t().unsqueeze(0)  # (1, L, T); the gaps hold zeros
+        pad = ~frame_valid.view(1, 1, -1)
+        y = self.convolve(x, pad).masked_fill(pad, 0.0)  # (1, C, T), zero off the frames
+        # every segment starts at a multiple of the stride (the batch layout sees to it):
+        # one pooling gives the mean of every such window; a short utterance's single
+        # window is followed by zeros, so its mean over its true frames is rescaled
+        pooled = torch.nn.functional.avg_pool1d(y, self.window_frames, self.stride_frames)[0]
+        h = pooled[:, torch.div(segment_starts, self.stride_frames, rounding_mode="floor")]
+        scale = self.window_frames / segment_frames.to(h.dtype)
+        return (h * scale).t()
 
 
 def length_groups(lengths, max_padding=0.1):
@@ -180,10 +250,17 @@ class BagEncoder(nn.Module):
         :func:`length_groups`), so at most this fraction of its slots is
         padding; 1.0 runs it on the whole batch at once.  The result does
         not depend on it (padding is masked), only the cost does.
+    convolution : {"frame", "segment"}, default="frame"
+        How the segment encoder convolves (see :class:`SegmentEncoder`).
+    window_frames : int, default=50
+        Frames per segment.
+    stride_frames : int or None, default=None
+        Frames between segment starts (None: ``window_frames``).
     """
 
     def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
-                 pooling="mean", max_padding=0.1):
+                 pooling="mean", max_padding=0.1, convolution="frame", window_frames=50,
+                 stride_frames=None):
         super().__init__()
         self.max_padding = max_padding
         if hf_dim % 2:
@@ -192,21 +269,26 @@ class BagEncoder(nn.Module):
             raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
         self.hf_dim = hf_dim
         self.pooling = pooling
-        self.segment = SegmentEncoder(n_lld, channels, hf_dim, kernel_size, dilation, dropout)
+        self.segment = SegmentEncoder(n_lld, channels, hf_dim, kernel_size, dilation, dropout,
+                                      convolution, window_frames, stride_frames)
         self.gru = nn.GRU(channels, hf_dim // 2, batch_first=True, bidirectional=True)
 
-    def forward(self, segments, bag_lengths, segment_frames=None, return_attention=False):
-        """Encode bags given as their segments, concatenated.
+    def forward(self, frames, frame_valid, segment_starts, segment_frames, bag_lengths,
+                return_attention=False):
+        """Encode bags given in the frame layout of :func:`sklearn_maec._batching.pack_bags`.
 
         Parameters
         ----------
-        segments : Tensor of shape (N, W, L)
-            The segments of every bag, bag after bag, with no padding: the
-            convolutions only ever see real segments.
+        frames : Tensor of shape (T, L)
+            Every bag's frames, bag after bag, with zero gaps around each.
+        frame_valid : BoolTensor of shape (T,)
+            False on the gaps.
+        segment_starts : LongTensor of shape (N,)
+            The first frame of every bag's segments, bag after bag.
+        segment_frames : LongTensor of shape (N,)
+            True frames in each segment.
         bag_lengths : LongTensor of shape (U,)
             Segments in each bag (0 for an empty bag, whose ``HF`` is zero).
-        segment_frames : LongTensor of shape (N,) or None
-            True frames in each segment (the rest is zero padding); None = all W.
         return_attention : bool, default=False
             Also return each segment's attention weight.
 
@@ -221,10 +303,10 @@ class BagEncoder(nn.Module):
         S = max(int(bag_lengths.max()) if U else 0, 1)
         mask = torch.arange(S, device=bag_lengths.device)[None, :] < bag_lengths[:, None]
         channels = self.segment.conv2.out_channels
-        H = segments.new_zeros(U, S, channels)
-        BT = segments.new_zeros(U, S, self.hf_dim)
-        if segments.shape[0]:
-            h, bt = self.segment(segments, segment_frames)
+        H = frames.new_zeros(U, S, channels)
+        BT = frames.new_zeros(U, S, self.hf_dim)
+        if segment_starts.shape[0]:
+            h, bt = self.segment(frames, frame_valid, segment_starts, segment_frames)
             H = H.masked_scatter(mask.unsqueeze(-1), h)
             BT = BT.masked_scatter(mask.unsqueeze(-1), bt)
 
@@ -367,11 +449,18 @@ class MAECNetwork(nn.Module):
         HF_int)`` (the paper), or the released code's ``concat(HF_cur * PI,
         HF_cur, HF_pre, HF_int)``, which also hands the context turns' codes
         to the heads directly.
+    convolution : {"frame", "segment"}, default="frame"
+        How the segment encoder convolves (see :class:`SegmentEncoder`).
+    window_frames : int, default=50
+        Frames per segment.
+    stride_frames : int or None, default=None
+        Frames between segment starts (None: ``window_frames``).
     """
 
     def __init__(self, n_lld, n_classes, latent_dim=64, use_context=True, share_encoder=True,
                  channels=64, kernel_size=3, dilation=2, dropout=0.1, pooling="mean",
-                 n_genders=2, fusion="paper"):
+                 n_genders=2, fusion="paper", convolution="frame", window_frames=50,
+                 stride_frames=None):
         super().__init__()
         check_latent_dim(latent_dim, use_context, fusion)
         self.use_context = use_context
@@ -380,7 +469,9 @@ class MAECNetwork(nn.Module):
         self.latent_dim = latent_dim
         hf_dim = latent_dim // _latent_form(use_context, fusion)[0]
         kwargs = dict(n_lld=n_lld, hf_dim=hf_dim, channels=channels, kernel_size=kernel_size,
-                      dilation=dilation, dropout=dropout, pooling=pooling)
+                      dilation=dilation, dropout=dropout, pooling=pooling,
+                      convolution=convolution, window_frames=window_frames,
+                      stride_frames=stride_frames)
         n_encoders = 3 if (use_context and not share_encoder) else 1
         self.encoders = nn.ModuleList([BagEncoder(**kwargs) for _ in range(n_encoders)])
         self.dropout = nn.Dropout(dropout)
@@ -390,8 +481,13 @@ class MAECNetwork(nn.Module):
     def _encoder(self, role):
         return self.encoders[ROLES.index(role) if len(self.encoders) == 3 else 0]
 
-    def encode(self, segments, bag_lengths, current, previous=None, interlocutor=None,
-               segment_frames=None, return_attention=False):
+    @property
+    def frame_gap(self):
+        """Zero frames the batch layout must leave between two bags' frames."""
+        return self.encoders[0].segment.frame_gap
+
+    def encode(self, frames, frame_valid, segment_starts, segment_frames, bag_lengths, current,
+               previous=None, interlocutor=None, return_attention=False):
         """Latent codes ``Z`` of a batch (and the attention over the current bags if asked).
 
         A batch holds each distinct bag once (an utterance is often another
@@ -399,16 +495,20 @@ class MAECNetwork(nn.Module):
 
         Parameters
         ----------
-        segments : Tensor of shape (N, W, L)
-            The segments of every distinct bag, concatenated.
+        frames : Tensor of shape (T, L)
+            The frames of every distinct bag, with zero gaps around each.
+        frame_valid : BoolTensor of shape (T,)
+            False on the gaps.
+        segment_starts : LongTensor of shape (N,)
+            The first frame of every segment, bag after bag.
+        segment_frames : LongTensor of shape (N,)
+            True frames per segment.
         bag_lengths : LongTensor of shape (U,)
             Segments per distinct bag.
         current, previous, interlocutor : LongTensor of shape (B,)
             For each sample, the distinct bag of its current utterance, its
             speaker's previous turn and its interlocutor's turn (-1: none, an
             empty bag).  The context is ignored when ``use_context`` is False.
-        segment_frames : LongTensor of shape (N,) or None
-            True frames per segment.
         return_attention : bool, default=False
             Also return the attention over the current bags' segments.
 
@@ -423,7 +523,7 @@ class MAECNetwork(nn.Module):
             # one pass over the distinct bags per encoder (a single one when shared)
             encoder = self._encoder(role)
             if id(encoder) not in cache:
-                out = encoder(segments, bag_lengths, segment_frames,
+                out = encoder(frames, frame_valid, segment_starts, segment_frames, bag_lengths,
                               return_attention=return_attention)
                 cache[id(encoder)] = out if return_attention else (out, None)
             return cache[id(encoder)]
@@ -462,7 +562,7 @@ class MAECNetwork(nn.Module):
         Parameters
         ----------
         **batch : dict of Tensor
-            The keyword arguments of :meth:`encode` (``segments``,
+            The keyword arguments of :meth:`encode` (``frames``,
             ``bag_lengths``, ``current``, ...), as tensors.
 
         Returns
