@@ -5,7 +5,7 @@ filter them in one line (``warnings.simplefilter("ignore", MAECWarning)``).
 """
 
 __all__ = ["MAECWarning", "AudioWarning", "ExtractionError", "TrainingDivergedError",
-           "TrainingCollapsedError", "FitInterrupted"]
+           "TrainingCollapsedError", "FitInterrupted", "ExtractionInterrupted"]
 
 
 class MAECWarning(UserWarning):
@@ -113,3 +113,32 @@ class FitInterrupted(KeyboardInterrupt):
         self.epoch = int(epoch)
         self.max_epochs = int(max_epochs)
         super().__init__(f"interrupted (epoch {self.epoch} of {self.max_epochs})")
+
+
+class ExtractionInterrupted(KeyboardInterrupt):
+    """Feature extraction was interrupted (Ctrl-C, SIGINT) before every file was done.
+
+    Raised by :class:`~sklearn_maec.OpenSmileSegmenter`.  Every file finished
+    before the interrupt is in the segmenter's ``memory`` cache (whole: a
+    file being extracted when the interrupt came is not cached), so a new run
+    resumes there.  A subclass of ``KeyboardInterrupt``.
+
+    Parameters
+    ----------
+    done : int
+        Audio sources extracted (or read from the cache) before the interrupt.
+    total : int
+        Audio sources the call had to extract.
+
+    Examples
+    --------
+    >>> from sklearn_maec.exceptions import ExtractionInterrupted
+    >>> str(ExtractionInterrupted(3, 40))
+    'interrupted (feature extraction, 3 of 40 files done)'
+    """
+
+    def __init__(self, done, total):
+        self.done = int(done)
+        self.total = int(total)
+        super().__init__(f"interrupted (feature extraction, {self.done} of {self.total} files "
+                         "done)")

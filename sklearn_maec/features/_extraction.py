@@ -8,13 +8,16 @@ would otherwise swallow).  Successful extractions are cached (see
 time (or the array's content) plus the feature parameters.
 """
 
+import multiprocessing
 import os
+import signal
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
-from ._opensmile import MIN_SAMPLES, extract_lld
+from ._opensmile import MIN_SAMPLES, expected_frame_count, extract_lld
 
 __all__ = ["RowResult", "extract_row", "EXTRACTION_LOG_ENV", "MIN_SAMPLING_RATE"]
 
@@ -42,6 +45,27 @@ def _log_extraction(what):
             os.close(fd)
 
 
+_sigint_checked = False
+
+
+def _leave_ctrl_c_to_the_parent():
+    """In a joblib (loky) worker process, ignore SIGINT: Ctrl-C is the parent's to handle.
+
+    A Ctrl-C at a terminal reaches the whole process group.  The parent stops
+    the run (and joblib ends its workers); a worker that took the signal too
+    would only print a traceback of its own, or, while waiting for work, die
+    noisily.  Only loky's workers: a Dask worker or the user's own process keeps
+    its handler.
+    """
+    global _sigint_checked
+    if _sigint_checked:
+        return
+    _sigint_checked = True
+    if (type(multiprocessing.current_process()).__name__ == "LokyProcess"
+            and threading.current_thread() is threading.main_thread()):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass
 class RowResult:
     """What extracting one row produced."""
@@ -67,7 +91,7 @@ def _check_and_extract(signal, rate, spec, target_rate):
         )
     if float(np.max(np.abs(signal))) < SILENCE_PEAK:
         raise AudioError(f"audio is silent (peak below {SILENCE_PEAK:g}, about -100 dBFS)")
-    frames, step = extract_lld(signal, rate, spec, target_rate)
+    frames, step = _whole_extraction(signal, rate, spec, target_rate)
     if frames.shape[0] == 0:
         raise AudioError("openSMILE returned no frames")
     bad = ~np.isfinite(frames)
@@ -75,6 +99,33 @@ def _check_and_extract(signal, rate, spec, target_rate):
         rows = int(np.count_nonzero(bad.any(axis=1)))
         raise AudioError(f"openSMILE returned NaN/inf in {rows} of {frames.shape[0]} frame(s)")
     return frames, step
+
+
+def _whole_extraction(signal, rate, spec, target_rate):
+    """Extract, and make sure no frame is missing before the result may be cached.
+
+    openSMILE delivers its frames one by one to a Python callback, and an
+    exception there (a Ctrl-C under a handler of the user's, a MemoryError) is
+    swallowed by ctypes: the extraction returns with a frame fewer, as if
+    nothing had happened.  So the frame count is checked against the audio's
+    duration and the config's frame step (:func:`expected_frame_count`); on a
+    mismatch openSMILE runs again, and a result is kept only when it is the
+    expected count or when two runs agree (the count rule does not always hold
+    at an input's own sampling rate).  Anything else raises
+    :class:`AudioError`, and nothing is cached.
+    """
+    frames, step = extract_lld(signal, rate, spec, target_rate)
+    expected = expected_frame_count(spec, target_rate, signal.size, rate)
+    if expected is None or frames.shape[0] == expected:
+        return frames, step
+    again, step_again = extract_lld(signal, rate, spec, target_rate)
+    if again.shape[0] == frames.shape[0] or again.shape[0] == expected:
+        return again, step_again
+    raise AudioError(
+        f"openSMILE gave {frames.shape[0]} frames, then {again.shape[0]}, for "
+        f"{signal.size / rate:.3f} s of audio ({expected} expected): an extraction was cut "
+        "short (interrupted?); nothing was cached, run again"
+    )
 
 
 def _valid_rate(rate):
@@ -120,6 +171,7 @@ def extract_row(audio, sampling_rate, spec, target_rate, cache=None, log_path=No
     """
     global _log_path
     _log_path = log_path
+    _leave_ctrl_c_to_the_parent()
     try:
         if isinstance(audio, (str, os.PathLike)):
             path = os.path.abspath(os.fspath(audio))

@@ -6,16 +6,20 @@ the paper's 45 LLDs, produced in one pass by a config shipped in the package
 (``configs/maec45.conf``).
 """
 
+import contextlib
 import functools
 import hashlib
+import math
 import os
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FeatureSpec", "resolve_feature_set", "extract_lld", "MAEC45_CONFIG",
-           "BUILTIN_FEATURE_SETS"]
+__all__ = ["FeatureSpec", "resolve_feature_set", "extract_lld", "expected_frame_count",
+           "MAEC45_CONFIG", "BUILTIN_FEATURE_SETS"]
 
 MAEC45_CONFIG = os.path.join(os.path.dirname(__file__), "configs", "maec45.conf")
 
@@ -159,8 +163,37 @@ def feature_names(spec):
     return list(_smile(spec, None).feature_names)
 
 
+@contextlib.contextmanager
+def _sigint_deferred():
+    """Hold a Ctrl-C (SIGINT) that arrives inside openSMILE until it returns, then raise it.
+
+    openSMILE hands every frame to a Python callback through ctypes, and ctypes
+    swallows an exception raised inside a callback (it prints ``Exception
+    ignored ...``): a KeyboardInterrupt landing there would drop one frame and
+    let the run go on with a torn result.  Here the interrupt only sets a flag
+    while openSMILE runs, and the KeyboardInterrupt is raised once it is done.
+    Only where Python's default handler is installed, in the main thread (the
+    only one that receives signals); a handler of the user's is left alone.
+    """
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    pending = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pending:
+        raise KeyboardInterrupt
+
+
 def extract_lld(signal, sampling_rate, spec, target_rate):
     """Run openSMILE on one mono float32 signal.
+
+    A Ctrl-C during the extraction is raised as a KeyboardInterrupt when
+    openSMILE returns (see :func:`_sigint_deferred`), never lost inside it.
 
     Returns
     -------
@@ -169,7 +202,7 @@ def extract_lld(signal, sampling_rate, spec, target_rate):
         Seconds between frame starts (None when fewer than two frames).
     """
     smile = _smile(spec, target_rate)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _sigint_deferred():
         # The caller checks lengths and NaNs itself and reports them per row.
         warnings.simplefilter("ignore", UserWarning)
         df = smile.process_signal(signal, sampling_rate)
@@ -179,3 +212,56 @@ def extract_lld(signal, sampling_rate, spec, target_rate):
         starts = df.index.get_level_values("start")
         step = round((starts[1] - starts[0]).total_seconds(), 6)
     return frames, step
+
+
+#: Length (seconds) of the reference signal a spec's frame-count offset is measured on.
+_REFERENCE_SECONDS = 1.0
+
+
+@functools.lru_cache(maxsize=16)
+def _frame_count_offset(spec, target_rate):
+    """Frames a spec gives fewer than ``floor(duration / frame_step)``, and its frame step.
+
+    Measured once per process on a second of noise: a whole extraction with
+    the config's own windows and delta alignment, so nothing about the config
+    is assumed.  None when the spec gives no regular frames.
+    """
+    rate = target_rate or 16000
+    n = int(round(_REFERENCE_SECONDS * rate))
+    noise = np.random.default_rng(0).standard_normal(n).astype(np.float32) * np.float32(0.1)
+    frames, step = extract_lld(noise, rate, spec, target_rate)
+    if not step:
+        return None
+    return math.floor(_REFERENCE_SECONDS / step + 1e-6) - frames.shape[0], step
+
+
+def expected_frame_count(spec, target_rate, n_samples, sampling_rate):
+    """Frames a whole extraction of ``n_samples`` at ``sampling_rate`` gives, or None if unknown.
+
+    ``floor(duration / frame_step)`` less the spec's offset (the frames its
+    analysis windows and delta alignment cost, measured by
+    :func:`_frame_count_offset`).  Exact when openSMILE resamples to
+    ``target_rate``; at an input's own rate the frame step may not be a whole
+    number of samples and the count can differ by one, so callers treat a
+    mismatch as a reason to look again, not as an error.
+
+    Parameters
+    ----------
+    spec : FeatureSpec
+    target_rate : int or None
+    n_samples : int
+    sampling_rate : int
+
+    Returns
+    -------
+    count : int or None
+    """
+    offset = _frame_count_offset(spec, target_rate)
+    if offset is None:
+        return None
+    offset, step = offset
+    if target_rate is not None and target_rate != sampling_rate:
+        # openSMILE's resampler rounds the length up
+        n_samples = math.ceil(n_samples * target_rate / sampling_rate - 1e-6)
+        sampling_rate = target_rate
+    return max(math.floor(n_samples / sampling_rate / step + 1e-6) - offset, 1)

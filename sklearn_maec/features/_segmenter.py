@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_dataframe, describe_rows, row_label
-from ..exceptions import AudioWarning, ExtractionError
+from ..exceptions import AudioWarning, ExtractionError, ExtractionInterrupted
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
@@ -300,7 +300,15 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             from tqdm.auto import tqdm
 
             results = tqdm(results, total=len(sources), desc="openSMILE", unit="file")
-        results = list(results)
+        done = []
+        try:
+            for result in results:
+                done.append(result)
+        except KeyboardInterrupt as exc:
+            if isinstance(exc, ExtractionInterrupted):
+                raise
+            raise ExtractionInterrupted(len(done), len(sources)) from None
+        results = done
 
         def where(k):
             _, _, row, col = sources[k]
