@@ -398,22 +398,7 @@ def _start_seconds(X, name):
         kind = pd.api.types.infer_dtype(column, skipna=True)
         numeric = kind in ("empty", "integer", "floating", "mixed-integer-float", "decimal")
     if not numeric:
-        # Error path only: find the rows whose value is neither a number nor missing.
-        values = column.astype(object).to_numpy()
-        bad = [
-            i
-            for i, v in enumerate(values)
-            if not (
-                (isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)))
-                or (pd.api.types.is_scalar(v) and pd.isna(v))
-            )
-        ]
-        bad = bad or list(range(min(len(values), 1)))
-        example = f" (e.g. {values[bad[0]]!r})" if bad else ""
-        raise ValueError(
-            f"{name}: column 'start' must hold numbers (seconds); got dtype {dtype} with "
-            f"non-numeric value(s){example} at row(s) {describe_rows(X, bad)}."
-        )
+        raise ValueError(_non_numeric_start_message(X, column, name))
     start = column.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(start)
     if bad.any():
@@ -422,6 +407,38 @@ def _start_seconds(X, name):
             f"{describe_rows(X, np.flatnonzero(bad))}; every turn needs a start time in seconds."
         )
     return start + 0.0  # also turns -0.0 into 0.0, so equal times hash equally
+
+
+def _non_numeric_start_message(X, column, name):
+    """Why a ``start`` column is not numbers: the rows that are no number, and numbers as text."""
+    values = column.astype(object).to_numpy()
+    text_numbers, others = [], []
+    for i, v in enumerate(values):
+        if (isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))) or (
+                pd.api.types.is_scalar(v) and pd.isna(v)):
+            continue
+        if isinstance(v, str):
+            try:
+                float(v)
+            except ValueError:
+                pass
+            else:
+                text_numbers.append(i)
+                continue
+        others.append(i)
+    parts = []
+    if others:
+        parts.append(f"row(s) {describe_rows(X, others)} hold a value that is not a number "
+                     f"(e.g. {values[others[0]]!r})")
+    if text_numbers:
+        parts.append(f"{len(text_numbers)} row(s) hold numbers written as text (e.g. "
+                     f"{values[text_numbers[0]]!r} at {describe_rows(X, text_numbers[:1])}): "
+                     "convert the column with pandas.to_numeric")
+    if not parts:  # e.g. a boolean or complex column
+        parts.append(f"row(s) {describe_rows(X, range(min(len(values), 1)))} hold "
+                     f"{values[0]!r}" if len(values) else "it is empty")
+    return (f"{name}: column 'start' must hold numbers (seconds), got dtype {column.dtype}: "
+            + "; ".join(parts) + ".")
 
 
 def _fingerprints(keys):

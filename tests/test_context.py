@@ -544,3 +544,13 @@ def test_100k_rows_under_a_second():
         best = min(best, time.perf_counter() - tic)
     assert best < 1.0, f"fit_transform + transform of 100k rows took {best:.2f} s"
     assert (out["interlocutor"] >= 0).mean() > 0.9
+
+
+def test_start_of_numbers_as_text_names_the_row_that_is_no_number():
+    X = frame(["d"] * 3, list("ABA"), ["16.9211", "17.5", "abc"], utterance_id=["u0", "u1", "u2"])
+    with pytest.raises(ValueError) as info:
+        ContextTripleBuilder().fit(X)
+    message = str(info.value)
+    assert "utterance_id='u2'" in message and "'abc'" in message  # the real culprit, named
+    assert "numbers written as text" in message and "pandas.to_numeric" in message
+    assert "\n" not in message
