@@ -14,6 +14,7 @@ import soundfile as sf
 from sklearn_maec.context import ContextTripleBuilder, context_positions
 from sklearn_maec.datasets import (
     LoaderWarning,
+    default_audio_cache,
     load_iemocap,
     load_meld,
     make_iemocap_layout,
@@ -609,18 +610,39 @@ def test_meld_ffmpeg_missing_says_how_to_install(tmp_path, monkeypatch):
         load_meld(tmp_path, split="dev", on_missing="skip")
 
 
-def test_meld_default_cache_falls_back_when_root_is_not_writable(tmp_path, monkeypatch):
-    root = str(tmp_path / "meld")
+def test_meld_default_cache_is_the_user_cache_not_the_corpus(tmp_path, monkeypatch):
+    root = str(tmp_path / "MELD.Raw")
     os.makedirs(root)
-    assert meld_module._cache_root(root, None) == os.path.join(root, "wav16k")
-    real_access = os.access
-    monkeypatch.setattr(meld_module.os, "access",
-                        lambda path, mode: False if str(path).startswith(root)
-                        else real_access(path, mode))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    fallback = meld_module._cache_root(root, None)
-    assert fallback.startswith(str(tmp_path / "xdg" / "sklearn_maec" / "meld"))
+    default = meld_module._cache_root(root, None)
+    assert default == default_audio_cache(root)
+    assert default.startswith(str(tmp_path / "xdg" / "sklearn_maec" / "meld" / "MELD.Raw-"))
+    assert not default.startswith(root)
+    # two copies of MELD never share a cache
+    assert default_audio_cache(str(tmp_path / "other" / "MELD.Raw")) != default
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert meld_module._cache_root(root, None).startswith(
+        str(tmp_path / "home" / ".cache" / "sklearn_maec" / "meld"))
     assert meld_module._cache_root(root, tmp_path / "mine") == str(tmp_path / "mine")
+
+
+@needs_ffmpeg
+def test_meld_unwritable_audio_cache_is_one_clear_error(meld_mp4, tmp_path, monkeypatch):
+    root, _ = meld_mp4
+    real = os.makedirs
+
+    def refuse(path, *args, **kwargs):
+        if str(path).startswith(str(tmp_path / "ro")):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(meld_module.os, "makedirs", refuse)
+    with pytest.raises(PermissionError) as info:
+        load_meld(root, split="dev", audio_cache=tmp_path / "ro" / "cache")
+    message = str(info.value)
+    assert str(tmp_path / "ro" / "cache" / "dev") in message and "audio_cache=" in message
+    assert "\n" not in message
 
 
 @needs_ffmpeg
@@ -657,8 +679,11 @@ def test_meld_mp4_default_cache_and_parallel_jobs_agree(meld_mp4, tmp_path):
     X2, _ = load_meld(root, split="test", audio_cache=tmp_path / "two", n_jobs=2)
     for a, b in zip(X1["audio"], X2["audio"], strict=True):
         np.testing.assert_array_equal(sf.read(a)[0], sf.read(b)[0])
-    X3, _ = load_meld(root, split="test")
-    assert all(p.startswith(os.path.join(root, "wav16k", "test")) for p in X3["audio"])
+    X3, _, summary = load_meld(root, split="test", return_summary=True)
+    assert summary.audio_cache == default_audio_cache(root)
+    assert all(p.startswith(os.path.join(default_audio_cache(root), "test"))
+               for p in X3["audio"])
+    assert not os.path.exists(os.path.join(root, "wav16k"))  # nothing written in the corpus
 
 
 @needs_ffmpeg
@@ -680,7 +705,7 @@ def test_meld_corrupt_mp4_raise_or_skip(tmp_path):
     # the corrupt turn is still the interlocutor turn of the next one, without audio
     assert X.loc[0, "interlocutor_id"] == "meld_dev_dia0_utt0"
     assert X.loc[0, "interlocutor_audio"] is None
-    assert os.listdir(tmp_path / "wav16k" / "dev") == []  # no partial file left behind
+    assert os.listdir(os.path.join(default_audio_cache(tmp_path), "dev")) == []  # no partial file
 
 
 def test_clean_load_does_not_warn(meld):
@@ -697,3 +722,16 @@ def test_docstring_examples(module):
     mod = importlib.import_module(f"sklearn_maec.datasets.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_iemocap_missing_session_warns_naming_it(tmp_path):
+    make_iemocap_layout(tmp_path, n_sessions=3, dialogues_per_session=1, random_state=0)
+    shutil.rmtree(tmp_path / "IEMOCAP_full_release" / "Session2")
+    with pytest.warns(LoaderWarning, match=r"Session2 not found.*Session1, Session3"):
+        X, _ = load_iemocap(tmp_path)
+    assert sorted(X["session"].unique()) == ["Ses01", "Ses03"]
+    with warnings.catch_warnings():  # asked for explicitly: nothing to warn about
+        warnings.simplefilter("error")
+        load_iemocap(tmp_path, sessions=[1, 3])
+        make_iemocap_layout(tmp_path / "two", n_sessions=2, dialogues_per_session=1)
+        load_iemocap(tmp_path / "two")  # sessions 1..n without a gap

@@ -8,13 +8,14 @@ optional metadata), ``y`` a 1-D array of emotion labels.
 from ._context import LoaderWarning, LoadSummary
 from ._iemocap import load_iemocap
 from ._layouts import make_iemocap_layout, make_meld_layout
-from ._meld import load_meld
+from ._meld import default_audio_cache, load_meld
 from ._synthetic import make_dialogue_corpus
 
 __all__ = [
     "make_dialogue_corpus",
     "load_iemocap",
     "load_meld",
+    "default_audio_cache",
     "make_iemocap_layout",
     "make_meld_layout",
     "LoadSummary",

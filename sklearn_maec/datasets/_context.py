@@ -93,6 +93,9 @@ class LoadSummary:
     n_extracted : int
         Media files whose audio was extracted with ffmpeg in this call (MELD;
         0 when every file came from the cache).
+    audio_cache : str or None
+        The directory the extracted audio is kept in (MELD), None for a
+        corpus that needs none.
     """
 
     corpus: str
@@ -104,6 +107,7 @@ class LoadSummary:
     missing_context_audio: list = dataclasses.field(default_factory=list)
     bad_lines: list = dataclasses.field(default_factory=list)
     n_extracted: int = 0
+    audio_cache: str = None
 
     @property
     def n_dropped(self):
@@ -123,6 +127,8 @@ class LoadSummary:
             text += f"; malformed lines skipped: {len(self.bad_lines)}"
         if self.n_extracted:
             text += f"; audio extracted from {self.n_extracted} media file(s)"
+            if self.audio_cache:
+                text += f" into {self.audio_cache}"
         return text
 
 

@@ -77,7 +77,11 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
         "sad": "sad", "ang": "ang"}``.
     sessions : int, str, sequence or None, default=None
         Sessions to load, as numbers (``1``..``5``) or names (``"Session1"``,
-        ``"Ses01"``); None loads every ``Session*`` directory found.
+        ``"Ses01"``); None loads every ``Session*`` directory found, with a
+        :class:`~sklearn_maec.datasets.LoaderWarning` naming any session
+        missing below the highest one found (``Session3`` absent beside
+        ``Session1``, ``Session2``, ``Session4``, ``Session5``: a
+        leave-one-session-out mean over the others would look complete).
     on_missing : {"raise", "skip"}, default="raise"
         What to do with a wav file listed in an evaluation file but absent from
         disk, and with a malformed turn line. ``"raise"``: a
@@ -339,6 +343,14 @@ def _session_map(release):
 def _session_dirs(release, numbers):
     found = _session_map(release)
     if numbers is None:
+        gaps = [n for n in range(1, max(found) + 1) if n not in found]
+        if gaps:
+            names = ", ".join(f"Session{n}" for n in gaps)
+            warnings.warn(
+                f"IEMOCAP: {names} not found in {release!r}: loading the {len(found)} "
+                f"session(s) present ({', '.join(f'Session{n}' for n in sorted(found))}); "
+                "leave-one-session-out will run one fold fewer per missing session",
+                LoaderWarning, stacklevel=3)
         return [found[n] for n in sorted(found)]
     absent = [n for n in numbers if n not in found]
     if absent:

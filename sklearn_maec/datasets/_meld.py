@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import os
@@ -28,7 +29,8 @@ from ._context import (
     resolve_label_map,
 )
 
-__all__ = ["load_meld", "MELD_CLASSES", "MELD_SPLITS", "FFMPEG_INSTALL_HINT"]
+__all__ = ["load_meld", "default_audio_cache", "MELD_CLASSES", "MELD_SPLITS",
+           "FFMPEG_INSTALL_HINT"]
 
 #: split -> (CSV file, media folder) of the official release.
 MELD_SPLITS = {
@@ -82,10 +84,12 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
         or those mapped to None, are dropped. When given it replaces ``classes``.
     audio_cache : str, path-like or None, default=None
         Where the extracted wav files go, in a sub-folder per split
-        (``<audio_cache>/<split>/dia{D}_utt{U}.wav``).  None: ``root/wav16k/``
-        when it can be written (created at the first extraction), else
-        ``~/.cache/sklearn_maec/meld/<hash of root>/`` (``$XDG_CACHE_HOME`` is
-        honoured).
+        (``<audio_cache>/<split>/dia{D}_utt{U}.wav``), created at the first
+        extraction.  None: the user's cache,
+        ``~/.cache/sklearn_maec/meld/<name of root>-<hash of root>/``
+        (``$XDG_CACHE_HOME`` is honoured; see :func:`default_audio_cache`):
+        nothing is ever written inside the corpus folder.  The summary's
+        ``audio_cache`` and ``n_extracted`` say where and how many files went.
     on_missing : {"raise", "skip"}, default="raise"
         A media file that is missing, or that ffmpeg cannot decode (the real
         ``train_splits/dia125_utt3.mp4`` is corrupt), and a malformed CSV row:
@@ -139,6 +143,9 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     RuntimeError
         ffmpeg is needed (some mp4 has no cached or pre-extracted wav) but is
         not installed; the message says how to install it.
+    PermissionError
+        The audio must be extracted but ``audio_cache`` cannot be created or
+        written; the message names the directory.
 
     See Also
     --------
@@ -196,7 +203,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     if not os.path.isdir(root):
         raise FileNotFoundError(f"MELD root directory not found: {root!r}")
     cache_root = _cache_root(root, audio_cache)
-    summary = LoadSummary("meld")
+    summary = LoadSummary("meld", audio_cache=cache_root)
 
     parts = [_read_split(root, s, on_missing, summary) for s in splits]
     if summary.bad_lines:
@@ -389,13 +396,38 @@ def _media_dir(root, split, media_name):
 def _cache_root(root, audio_cache):
     if audio_cache is not None:
         return absolute(audio_cache)
-    default = os.path.join(root, "wav16k")
-    probe = default if os.path.isdir(default) else root  # created only when extracting
-    if os.access(probe, os.W_OK | os.X_OK):
-        return default
+    return default_audio_cache(root)
+
+
+def default_audio_cache(root):
+    """The directory :func:`load_meld` keeps a release's extracted audio in by default.
+
+    ``$XDG_CACHE_HOME/sklearn_maec/meld/<name>-<hash>/`` (``~/.cache`` when the
+    variable is unset), where ``<name>`` is the release folder's name and
+    ``<hash>`` a digest of its absolute path, so two copies of MELD never share
+    files.  Outside the corpus folder, which may be read-only or shared.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The MELD release folder.
+
+    Returns
+    -------
+    path : str
+        Absolute path (not created here).
+
+    Examples
+    --------
+    >>> from sklearn_maec.datasets import default_audio_cache
+    >>> default_audio_cache("/data/MELD.Raw").split("/")[-1][:9]
+    'MELD.Raw-'
+    """
+    root = absolute(root)
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha1(root.encode("utf-8")).hexdigest()[:12]
-    return os.path.join(base, "sklearn_maec", "meld", digest)
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", os.path.basename(root.rstrip(os.sep))) or "meld"
+    return os.path.join(absolute(base), "sklearn_maec", "meld", f"{name}-{digest}")
 
 
 def _is_context(context, turns, labelled):
@@ -433,7 +465,16 @@ def _resolve_audio(turns, needed, root, cache_root, n_jobs, summary):
                 "Alternatively put pre-extracted 16 kHz wav files dia{D}_utt{U}.wav beside "
                 "the mp4 files.")
         for split in {turns.at[i, "split"] for i, _, _ in jobs}:
-            os.makedirs(os.path.join(cache_root, split), exist_ok=True)
+            folder = os.path.join(cache_root, split)
+            try:
+                os.makedirs(folder, exist_ok=True)
+                if not os.access(folder, os.W_OK | os.X_OK):
+                    raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+            except OSError as exc:
+                raise PermissionError(
+                    f"MELD: cannot write the audio extracted from {len(jobs)} media file(s) "
+                    f"to {folder!r} ({exc.strerror or exc}); pass audio_cache= (the command "
+                    "line's --audio-cache) a writable directory") from None
         results = Parallel(n_jobs=n_jobs, prefer="threads")(
             delayed(_extract)(ffmpeg, media, target) for _, media, target in jobs)
         for (i, media, _), error in zip(jobs, results, strict=True):
