@@ -16,10 +16,17 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_maec.datasets import make_dialogue_corpus
 from sklearn_maec.datasets._channel import apply_channel, resolve_domain
-from sklearn_maec.datasets._voice import SYNTH_RATE, VoiceParams, synthesize
+from sklearn_maec.datasets._synthetic import (
+    _draw_speaker,
+    _peak_spans,
+    _profile,
+    _salient_voice,
+    _utterance_plan,
+)
+from sklearn_maec.datasets._voice import SYNTH_RATE, VoiceContour, VoiceParams, synthesize
 
 COLUMNS = ["audio", "sampling_rate", "dialogue", "speaker", "start", "end", "gender", "corpus",
-           "session", "utterance_id"]
+           "session", "utterance_id", "salient_spans"]
 SMALL = dict(duration_median=1.0, duration_range=(0.5, 2.0))
 # a domain without room and noise: the synthesised speech as it is
 CLEAN = {"rt60": None, "noise": None}
@@ -93,6 +100,17 @@ def test_output_format(corpus):
     assert set(X["gender"]) == {"F", "M"}
     assert X["dialogue"].nunique() == 6 and X["session"].nunique() == 3
     assert X.groupby("dialogue")["start"].count().between(6, 14).all()
+    # the ground truth of the salient moments: sorted, disjoint (start, end) seconds within
+    # the utterance; none for neutral turns, at least one for the others (default salience)
+    for spans, label, start, end in zip(X["salient_spans"], y, X["start"], X["end"],
+                                        strict=True):
+        assert isinstance(spans, list)
+        assert all(isinstance(p, tuple) and len(p) == 2 and all(type(v) is float for v in p)
+                   for p in spans)
+        assert (spans == []) == (label == "neu")
+        flat = np.ravel(spans)
+        assert np.all(np.diff(flat) >= 0)  # sorted and not overlapping
+        assert flat.size == 0 or (flat[0] >= 0 and flat[-1] <= end - start)
 
 
 def test_dialogue_order_and_timeline(corpus):
@@ -200,8 +218,10 @@ def test_generator_and_randomstate_seeds():
 
 def test_speech_does_not_depend_on_domain_but_on_corpus_name():
     kw = dict(n_dialogues=2, n_sessions=1, turns_per_dialogue=3, random_state=4, **SMALL)
-    X1, y1 = make_dialogue_corpus(domain=CLEAN, **kw)
-    X2, y2 = make_dialogue_corpus(domain=dict(CLEAN, gain_db=-6.0), **kw)
+    # 6 dB down from the first, which is itself 6 dB down: the salient spans' peaks stay
+    # below the limiter's knee
+    X1, y1 = make_dialogue_corpus(domain=dict(CLEAN, gain_db=-6.0), **kw)
+    X2, y2 = make_dialogue_corpus(domain=dict(CLEAN, gain_db=-12.0), **kw)
     np.testing.assert_array_equal(y1, y2)
     pd.testing.assert_frame_equal(X1.drop(columns="audio"), X2.drop(columns="audio"))
     for a, b in zip(X1["audio"], X2["audio"], strict=True):
@@ -413,7 +433,8 @@ def test_emotions_change_loudness_and_pitch(smile, balanced_corpus):
 
 
 def test_emotion_strength_zero_removes_the_effect():
-    X, y = make_dialogue_corpus(n_dialogues=16, n_sessions=4, turns_per_dialogue=8, inertia=0.0,
+    # 256 utterances: the spans' ordinary prominence varies the level of every class alike
+    X, y = make_dialogue_corpus(n_dialogues=32, n_sessions=8, turns_per_dialogue=8, inertia=0.0,
                                 contagion=0.0, emotion_weights=[1, 1, 1, 1], emotion_strength=0.0,
                                 random_state=1, duration_median=0.5, duration_range=(0.3, 0.8))
     rms = np.array([10 * np.log10(np.mean(a.astype(float) ** 2)) for a in X["audio"]])
@@ -534,6 +555,321 @@ def test_hard_but_learnable():
     assert majority <= 0.25 + 1e-9  # (the majority class of the training folds)
     assert 0.4 < ua < 0.9, ua  # clearly above chance (0.25), far from separable
     assert ua > majority + 0.15
+
+
+# --------------------------------------------------------------------------- #
+# within-utterance dynamics: salient spans, prominence, vocal events
+# --------------------------------------------------------------------------- #
+def test_salience_zero_is_the_global_shift_and_keeps_the_rest_of_the_corpus():
+    kw = dict(n_dialogues=3, n_sessions=1, turns_per_dialogue=4, random_state=8, **SMALL)
+    X0, y0 = make_dialogue_corpus(salience=0.0, **kw)
+    assert all(spans == [] for spans in X0["salient_spans"])
+    # at 0 the span settings play no part: no span is drawn, no contour applied
+    X0b, _ = make_dialogue_corpus(salience=0.0, salient_spans=(2, 4), salient_duration=(0.1, 0.2),
+                                  vocal_events=1.0, **kw)
+    _assert_same((X0, y0), (X0b, y0))
+    # the dynamics draw from streams of their own: labels, durations, timeline, speakers stay
+    X1, y1 = make_dialogue_corpus(salience=1.0, **kw)
+    np.testing.assert_array_equal(y0, y1)
+    pd.testing.assert_frame_equal(X0.drop(columns=["audio", "salient_spans"]),
+                                  X1.drop(columns=["audio", "salient_spans"]))
+    assert any(spans for spans in X1["salient_spans"])
+    assert not np.array_equal(X0["audio"][1], X1["audio"][1])
+
+
+def test_salient_spans_follow_the_settings():
+    kw = dict(n_dialogues=4, n_sessions=2, turns_per_dialogue=8, duration_median=6.0,
+              duration_range=(5.0, 8.0), emotion_weights=[0, 1, 1, 1], random_state=3)
+    X, y = make_dialogue_corpus(salience=1.0, salient_spans=(2, 3), salient_duration=(0.4, 0.6),
+                                vocal_events=0.0, **kw)
+    counts = np.array([len(spans) for spans in X["salient_spans"]])
+    assert set(counts) == {2, 3}  # long utterances: every drawn span fits
+    lengths = np.array([e - s for spans in X["salient_spans"] for s, e in spans])
+    assert lengths.min() >= 0.4 - 1e-3 and lengths.max() <= 0.6 + 1e-3
+    # every vocal event is one more span (5 s or more leave room for it)
+    Xe, ye = make_dialogue_corpus(salience=1.0, salient_spans=(2, 3), salient_duration=(0.4, 0.6),
+                                  vocal_events=1.0, **kw)
+    assert np.array_equal([len(spans) for spans in Xe["salient_spans"]], counts + 1)
+    # short utterances: the spans fit in the utterance, at least one each
+    Xs, ys = make_dialogue_corpus(salience=1.0, n_dialogues=4, n_sessions=2, turns_per_dialogue=6,
+                                  emotion_weights=[0, 1, 1, 1], duration_median=0.4,
+                                  duration_range=(0.2, 0.6), random_state=3)
+    for spans, start, end in zip(Xs["salient_spans"], Xs["start"], Xs["end"], strict=True):
+        covered = sum(e - s for s, e in spans)
+        assert spans and 0 < covered <= end - start
+        assert spans[0][0] >= 0 and spans[-1][1] <= end - start
+
+
+def test_peak_spans_are_the_salient_spans_plus_neutral_prominence():
+    kw = dict(n_dialogues=3, n_sessions=1, turns_per_dialogue=6, intensity_spread=1.0,
+              random_state=5, **SMALL)
+    X, y = make_dialogue_corpus(**kw)
+    peaks = _peak_spans(X, y, random_state=5, intensity_spread=1.0)
+    for label, listed, peak in zip(y, X["salient_spans"], peaks, strict=True):
+        assert peak  # every utterance has its peaks ...
+        assert listed == ([] if label == "neu" else peak)  # ... listed unless neutral
+
+
+def _frame_descriptors(smile, X, spans):
+    """Per row: openSMILE's F0 (semitones, NaN where unvoiced) and the level (dB) of every
+    10 ms frame, and which frames lie inside the row's spans."""
+    out = []
+    for audio, sr, row in zip(X["audio"], X["sampling_rate"], spans, strict=True):
+        f0 = smile.process_signal(audio, sr)["F0_sma"].to_numpy()
+        level = frame_db(audio, sr)
+        n = min(f0.size, level.size)
+        centre = (np.arange(n) + 0.5) * 0.01
+        inside = np.zeros(n, dtype=bool)
+        for start, end in row:
+            inside |= (centre >= start) & (centre < end)
+        st = np.where(f0[:n] > 0, 12 * np.log2(np.maximum(f0[:n], 1.0)), np.nan)
+        out.append((st, level[:n], inside))
+    return out
+
+
+def _mean_in_out(rows, select=None):
+    """Per row: (F0, level) inside minus outside and (F0, level) outside, over voiced frames.
+
+    The F0 is a median (robust to the tracker's octave errors), the level a mean.
+    ``select`` (per row, a frame mask) narrows the frames; fewer than 5 give NaN.
+    """
+    out = []
+    for i, (st, level, inside) in enumerate(rows):
+        use = ~np.isnan(st) if select is None else select[i] & ~np.isnan(st)
+        rin, rout = use & inside, use & ~inside
+        stats = [np.nan] * 4
+        if rout.sum() >= 5:
+            stats[2:] = np.median(st[rout]), level[rout].mean()
+            if rin.sum() >= 5:
+                stats[:2] = np.median(st[rin]) - stats[2], level[rin].mean() - stats[3]
+        out.append(stats)
+    return np.array(out)
+
+
+@pytest.fixture(scope="module")
+def salient_corpora(smile):
+    """One balanced, clean corpus at salience 0, 0.5 and 1, measured (no vocal events).
+
+    Per salience: ``y``, :func:`_frame_descriptors` over the rows' peaks (the
+    neutral ones' prominence included; at 0 the peaks of salience 1, which are
+    not acoustic there) and the speakers. The three share every draw but the
+    dynamics' (speakers, intensities, per-utterance variation, durations), so
+    an utterance can be compared with itself across them, frame by frame.
+    """
+    kw = dict(n_dialogues=12, n_sessions=2, turns_per_dialogue=8, inertia=0.0, contagion=0.0,
+              emotion_weights=[1, 1, 1, 1], duration_median=1.6, duration_range=(1.2, 2.2),
+              vocal_events=0.0, domain=CLEAN, random_state=11)
+    out = {}
+    for salience in (0.0, 0.5, 1.0):
+        X, y = make_dialogue_corpus(salience=salience, **kw)
+        if salience == 0:
+            peaks = _peak_spans(X, y, random_state=11, vocal_events=0.0)  # same for all
+        out[salience] = y, _frame_descriptors(smile, X, peaks), X["speaker"].to_numpy()
+    return out
+
+
+def test_descriptors_differ_inside_and_outside_the_spans_as_set(salient_corpora):
+    contrast = {}
+    for salience in (0.5, 1.0):
+        y, rows, _ = salient_corpora[salience]
+        d = _mean_in_out(rows)
+        contrast[salience] = {e: np.nanmean(d[y == e, :2], axis=0)
+                              for e in ("neu", "hap", "sad", "ang")}
+    c = contrast[1.0]
+    # neutral peaks: ordinary prominence (a little higher and louder); the emotions' peaks
+    # move the voice the emotion's way, further than prominence does
+    assert 0.5 < c["neu"][0] < 4 and 1 < c["neu"][1] < 8
+    assert c["ang"][1] > c["neu"][1] + 5  # angry: much louder (dB)
+    assert c["hap"][0] > c["neu"][0] + 2  # happy: higher (semitones)
+    assert c["sad"][0] < c["neu"][0] - 1.5 and c["sad"][1] < c["neu"][1] - 4  # sad: low, soft
+    # less salience, less contrast: at 0.5 the emotion is half outside the spans (the level
+    # contrast of angry peaks grows less than in proportion: openSMILE's loudness is not
+    # linear in dB, and the loudest peaks reach the recording's soft limiter)
+    h = contrast[0.5]
+    assert h["ang"][1] - h["neu"][1] < c["ang"][1] - c["neu"][1]
+    assert h["sad"][1] - h["neu"][1] > c["sad"][1] - c["neu"][1] + 2
+
+
+def test_outside_the_spans_the_emotion_fades_with_salience(salient_corpora):
+    y, _, speaker = salient_corpora[0.0]
+    # each utterance against itself, at 0.5 and at 1, on the frames voiced in both
+    voiced = [~np.isnan(salient_corpora[0.5][1][i][0]) & ~np.isnan(salient_corpora[1.0][1][i][0])
+              for i in range(len(y))]
+    half, full = (_mean_in_out(salient_corpora[s][1], voiced)[:, 2:] for s in (0.5, 1.0))
+    gone = {e: np.nanmean((half - full)[y == e], axis=0) for e in ("neu", "hap", "sad", "ang")}
+    # a neutral turn's voice outside its peaks keeps its pitch; it is 5 dB softer at 1 than
+    # at 0.5 (the recording headroom: 10 dB x salience)
+    assert abs(gone["neu"][0]) < 0.3 and abs(gone["neu"][1] - 5.0) < 1.0
+    # an emotional one's loses, besides, the half of the emotion's effect it kept at 0.5:
+    # angry +7 dB / +2 st, happy +3 st / +4 dB, sad -2 st / -5 dB (times the intensity)
+    effect = {e: gone[e] - gone["neu"] for e in ("hap", "sad", "ang")}
+    assert effect["ang"][1] > 1.5 and effect["ang"][0] > 0.3 and effect["hap"][0] > 0.5
+    assert effect["sad"][0] < -0.5 and effect["sad"][1] < -0.5
+    assert effect["ang"][1] > effect["hap"][1] > 0 > effect["sad"][1]
+    # at 1 nothing of it is left: outside their spans, the emotional turns sound like the
+    # speaker's neutral turns outside their peaks (the per-turn variation is +-2 dB, 0.8 st)
+    neutral = pd.DataFrame(full[y == "neu"]).groupby(speaker[y == "neu"]).mean()
+    rel = full - neutral.loc[speaker].to_numpy()  # re the speaker's neutral turns
+    for e in ("hap", "sad", "ang"):
+        assert np.all(np.abs(np.nanmean(rel[y == e], axis=0)) < [1.0, 2.0]), (e, rel[y == e])
+
+
+def test_contour_is_smooth_and_zero_outside_the_spans():
+    speaker = _draw_speaker("F", 1.0, np.random.default_rng(0))
+    z = np.random.default_rng(1).standard_normal(9)
+    delta, key = _profile("ang")
+    plan = [(0.5, 1.1, 1.0, "span"), (1.6, 2.1, 1.0, "shout")]
+    base, contour, spans = _salient_voice(speaker, delta, key, 1.0, z, 2.5, 1.0, plan, 1.0,
+                                          np.random.default_rng(2))
+    assert spans == [(0.5, 1.1), (1.6, 2.1)]
+    t = contour.times
+    outside = (t <= 0.5) | ((t >= 1.1) & (t <= 1.6)) | (t >= 2.1)
+    assert contour.unchanged(t[outside & (np.abs(t - 0.5) > 0.011) & (np.abs(t - 1.1) > 0.011)
+                               & (np.abs(t - 1.6) > 0.011) & (np.abs(t - 2.1) > 0.011)]).all()
+    assert not contour.unchanged(np.array([0.8, 1.85])).any()
+    for name in ("f0", "level_db", "tilt", "open_quotient"):
+        track = getattr(contour, name)
+        assert np.all(track[outside] == 0), name
+        peak = np.abs(track).max()
+        assert peak > 0, name
+        # raised-cosine edges over >= 50 ms: no step between 10 ms knots above 1/3 of the peak
+        assert np.abs(np.diff(track)).max() <= peak / 3 + 1e-9, name
+    # the shout on top of the angry span: louder still
+    level = contour.at("level_db", np.array([0.8, 1.85]))
+    assert level[1] > level[0] + 4
+
+
+@pytest.mark.parametrize(
+    "emotion, kinds",
+    [("hap", {"laugh", "breathy burst"}), ("sad", {"sigh", "creak"}), ("ang", {"shout"}),
+     ("neu", set())],
+)
+def test_vocal_events_by_emotion(emotion, kinds):
+    key = _profile(emotion)[1]
+    seen = set()
+    for seed in range(40):
+        plan = _utterance_plan(np.random.default_rng(seed), 3.0, key, (1, 2), (0.3, 1.5), 1.0)
+        events = [(s, e, k) for s, e, _, k in plan if k != "span"]
+        assert len(events) == (0 if emotion == "neu" else 1)
+        for _, end, kind in events:
+            seen.add(kind)
+            if kind in ("sigh", "creak"):  # they end the utterance
+                assert end == pytest.approx(3.0 - 0.1)
+        none = _utterance_plan(np.random.default_rng(seed), 3.0, key, (1, 2), (0.3, 1.5), 0.0)
+        assert all(k == "span" for *_, k in none)
+    assert seen == kinds
+
+
+def test_vocal_events_sound_as_described():
+    speaker = _draw_speaker("M", 1.0, np.random.default_rng(0))
+    z = np.zeros(9)
+
+    def voice(emotion, kind, start, end, duration=3.0):
+        delta, key = _profile(emotion)
+        base, contour, _ = _salient_voice(speaker, delta, key, 1.0, z, duration, 1.0,
+                                          [(start, end, 1.0, kind)], 1.0,
+                                          np.random.default_rng(3))
+        x, info = synthesize(base, duration, np.random.default_rng(4), contour=contour,
+                             return_info=True)
+        return base, contour, x, info
+
+    # creaky end: F0 far below the speaker's, irregular
+    base, contour, _, info = voice("sad", "creak", 2.4, 2.9)
+    t = np.arange(info["f0"].size) / SYNTH_RATE
+    voiced = info["voiced"] > 0.5
+    creak = voiced & (t > 2.55) & (t < 2.75)
+    assert creak.sum() > 0.02 * SYNTH_RATE
+    assert np.median(info["f0"][creak]) < base.f0 * 2 ** (-6 / 12)
+    assert contour.at("jitter", np.array([2.65]))[0] > 1.0  # jitter x e
+    # a laugh: the level pulses (several dips of >= 5 dB) over breathy, high voice
+    _, contour, _, _ = voice("hap", "laugh", 1.0, 1.8)
+    inner = (contour.times > 1.1) & (contour.times < 1.7)
+    level = contour.level_db[inner]
+    dips = np.flatnonzero((level[1:-1] < level[:-2]) & (level[1:-1] <= level[2:]))
+    assert len(dips) >= 2 and level.max() - level.min() > 5
+    assert contour.aspiration[inner].max() > 0.1 and contour.breathiness[inner].min() > 0.1
+    # a shout: much louder and brighter, and the audio follows
+    base, contour, x, _ = voice("ang", "shout", 1.0, 1.6)
+    assert contour.at("level_db", np.array([1.3]))[0] > 6
+    assert contour.at("tilt", np.array([1.3]))[0] > 2
+    e = frame_db(x, SYNTH_RATE)
+    assert np.percentile(e[105:155], 90) > np.percentile(e[np.r_[20:95, 170:280]], 90) + 5
+    # a sigh: a falling, breathy stretch with breath noise at the end
+    _, contour, _, _ = voice("sad", "sigh", 2.1, 2.9)
+    f0 = contour.at("f0", np.array([2.3, 2.8]))
+    assert f0[1] < f0[0] - 1 and contour.at("aspiration", np.array([2.5]))[0] > 0.03
+
+
+def test_synthesize_applies_every_contour_track():
+    p = VoiceParams()
+    rng = np.random.default_rng
+    t = np.arange(0.0, 2.01, 0.01)
+    env = np.clip(np.minimum(t - 0.8, 1.6 - t) / 0.1, 0, 1)  # 0.8-1.6 s, 0.1 s ramps
+    x0, i0 = synthesize(p, 2.0, rng(0), return_info=True)
+    x_none = synthesize(p, 2.0, rng(0), contour=None)
+    assert np.array_equal(x0, x_none)  # no contour: the constant voice, bit for bit
+    ts = np.arange(x0.size) / SYNTH_RATE
+    core = (ts > 0.95) & (ts < 1.45)
+    rest = (ts < 0.7) | (ts > 1.7)
+    # F0: the contour's offset inside, the F0 without the contour outside
+    i1 = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, f0=4.0 * env), return_info=True)[1]
+    shift = 12 * np.log2(i1["f0"] / i0["f0"])
+    np.testing.assert_allclose(shift[rest], 0.0, atol=1e-9)
+    np.testing.assert_allclose(shift[core], 4.0, atol=1e-6)
+    # level: 10 dB up inside, the same waveform outside (against a contour that changes the
+    # same stretch by 0.01 dB, so that both centre F0 and normalise on the same samples)
+    xr = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, level_db=0.01 * env))
+    x1 = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, level_db=10.0 * env))
+    np.testing.assert_allclose(x1[rest], xr[rest], atol=1e-6)
+    ratio = np.sqrt(np.mean(x1[core] ** 2) / np.mean(xr[core] ** 2))
+    assert 20 * np.log10(ratio) == pytest.approx(10.0 - 0.01, abs=1e-3)
+    # rate: faster syllables inside the span
+    fast = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, rate=np.log(1.6) * env),
+                      return_info=True)[1]["layout"]
+    mid = 0.5 * (fast["onset"] + fast["end"])
+    inside = (mid > 0.85) & (mid < 1.55)
+    outside = (mid < 0.75) | (mid > 1.65)
+    syl = fast["end"] - fast["onset"]
+    assert syl[inside].mean() < 0.8 * syl[outside].mean()
+    # tilt, open quotient, breathiness, jitter, aspiration: each changes the audio inside,
+    # not before the span (against a contour 100 times smaller, normalised on the same samples)
+    for name, amount in [("tilt", 4.0), ("open_quotient", -0.15), ("breathiness", 0.3),
+                         ("jitter", 1.5), ("aspiration", 0.2)]:
+        xc = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, **{name: amount * env}))
+        xr = synthesize(p, 2.0, rng(0), contour=VoiceContour(t, **{name: 0.01 * amount * env}))
+        diff = np.abs(xc - xr)
+        assert diff[core].max() > 0.05 * np.abs(xr).max(), name
+        assert diff[ts < 0.7].max() < 0.01 * np.abs(xr).max(), name
+    with pytest.raises(ValueError, match="VoiceContour.f0 must be finite, one value per time"):
+        VoiceContour(t, f0=np.zeros(3))
+    with pytest.raises(ValueError, match="VoiceContour.times must be a non-empty increasing"):
+        VoiceContour(np.array([0.0, 0.0]))
+
+
+def test_oracle_pooling_the_spans_beats_pooling_everything():
+    """There is something for attention to find: the spans' frames classify better than all."""
+    X, y = make_dialogue_corpus(n_dialogues=40, n_sessions=10, turns_per_dialogue=(6, 10),
+                                inertia=0.0, contagion=0.0, emotion_weights=[1, 1, 1, 1],
+                                duration_median=1.5, duration_range=(1.0, 2.5), salience=1.0,
+                                random_state=0)
+    peaks = _peak_spans(X, y, random_state=0)
+
+    def features(select):
+        rows = []
+        for audio, sr, spans in zip(X["audio"], X["sampling_rate"], peaks, strict=True):
+            keep = np.zeros(audio.size, dtype=bool)
+            for start, end in spans:
+                keep[int(start * sr) : int(end * sr)] = True
+            rows.append(cheap_features(audio[keep] if select and keep.sum() > 0.1 * sr else audio,
+                                       sr)[:-2])  # not the duration nor the activity share
+        return np.array(rows)
+
+    cv, groups = LeaveOneGroupOut(), X["session"]
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    ua = {select: balanced_accuracy_score(
+        y, cross_val_predict(model, features(select), y, groups=groups, cv=cv))
+        for select in (False, True)}
+    assert ua[True] > ua[False] + 0.05, ua
 
 
 # --------------------------------------------------------------------------- #

@@ -404,7 +404,7 @@ def _draw(rng, bounds):
     return lo if lo == hi else float(rng.uniform(lo, hi))
 
 
-def apply_channel(x, sr, settings, rng, out_rate=None):
+def apply_channel(x, sr, settings, rng, out_rate=None, *, level_mask=None):
     """Run one utterance through a domain's channel.
 
     Parameters
@@ -419,6 +419,11 @@ def apply_channel(x, sr, settings, rng, out_rate=None):
         Source of the per-utterance draws (levels, room, noise).
     out_rate : int or None, default=None
         Rate of the result; None keeps the domain's rate.
+    level_mask : ndarray of bool of shape (n_samples,) or None, default=None
+        The samples whose speech level the noise, music, laughter and line
+        levels (their SNRs) refer to, e.g. the voice outside the salient
+        spans: a room's noise does not rise when the speaker shouts. None (or
+        a mask of under 0.1 s) uses the whole utterance's active level.
 
     Returns
     -------
@@ -442,10 +447,18 @@ def apply_channel(x, sr, settings, rng, out_rate=None):
     seeds = rng.integers(0, 2**63, size=5)
     rngs = [np.random.default_rng(int(v)) for v in seeds]
 
+    if level_mask is not None:
+        level_mask = np.asarray(level_mask, dtype=bool)
+        if level_mask.shape != x.shape or level_mask.sum() < 0.1 * sr:
+            level_mask = None
+
+    def speech_level(x):
+        return active_level(x if level_mask is None else x[level_mask], sr)
+
     if rt60 is not None and n > 1:
         h = _room_impulse_response(sr, rt60, drr_db, rngs[0])
         x = oaconvolve(x, h)[:n].astype(np.float32)
-    level = active_level(x, sr)
+    level = speech_level(x)
     if kind is not None and n > 1:
         r = rngs[1]
         if kind == "white":
@@ -488,7 +501,7 @@ def apply_channel(x, sr, settings, rng, out_rate=None):
         table = sum(np.sin(k * table) / k for k in (1, 3, 5, 7)).astype(np.float32)
         hum = table[(np.arange(n) * (mains * 1024 / sr)).astype(np.int64) % 1024]
         hum = _scale_to(hum, float(np.mean(hiss**2)), -6.0)
-        x = x + _scale_to(hiss + hum, active_level(x, sr), -line_snr_db)
+        x = x + _scale_to(hiss + hum, speech_level(x), -line_snr_db)
     x = resample(x, sr, s["sampling_rate"])
     rate = s["sampling_rate"]
     if s["codec"] == "mulaw":

@@ -9,6 +9,7 @@ chosen channel (see :mod:`._channel`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import re
@@ -20,9 +21,12 @@ import pandas as pd
 import soundfile as sf
 
 from ._channel import apply_channel, resolve_domain
-from ._voice import SYNTH_RATE, VoiceParams, synthesize
+from ._voice import SYNTH_RATE, VoiceContour, VoiceParams, synthesize
 
-__all__ = ["make_dialogue_corpus"]
+__all__ = ["make_dialogue_corpus", "SALIENCE_DEFAULT"]
+
+#: Default ``salience`` of :func:`make_dialogue_corpus` (see its Notes).
+SALIENCE_DEFAULT = 0.8
 
 # --------------------------------------------------------------------------- #
 # emotions
@@ -166,11 +170,15 @@ def _draw_speaker(gender, variability, rng):
     }
 
 
-def _voice_params(speaker, delta, strength, rng, intensity_spread):
-    """Combine speaker, emotion (``delta``, scaled by a drawn intensity) and utterance noise."""
+def _draw_voice(strength, rng, intensity_spread):
+    """The utterance's emotional intensity ``a`` (x ``strength``) and its voice noise ``z``."""
     intensity = float(np.clip(rng.normal(1.0, intensity_spread), 0.0, 2.0)) * strength
-    d = dict(zip(_PROFILE_KEYS, intensity * delta, strict=True))
-    z = rng.standard_normal(9)
+    return intensity, rng.standard_normal(9)
+
+
+def _voice_params(speaker, shift, z):
+    """Combine speaker, emotion (``shift``: the profile already scaled) and utterance noise."""
+    d = dict(zip(_PROFILE_KEYS, shift, strict=True))
     jitter = float(np.clip((speaker["jitter"] + d["jitter"]) * math.exp(0.25 * z[7]), 0.002, 0.014))
     return VoiceParams(
         f0=float(np.clip(speaker["f0"] * 2.0 ** ((d["f0"] + 0.8 * z[0]) / 12.0), 85.0, 380.0)),
@@ -191,6 +199,197 @@ def _voice_params(speaker, delta, strength, rng, intensity_spread):
         pause_prob=float(np.clip(speaker["pause"] * math.exp(d["pause"]), 0.02, 0.5)),
         pause_length=float(0.3 * math.exp(0.5 * d["pause"])),
     )
+
+
+# --------------------------------------------------------------------------- #
+# within-utterance dynamics: salient spans and vocal events
+# --------------------------------------------------------------------------- #
+#: Inside a salient span the emotion's effect is ``1 + salience * (_PEAK - 1)`` times its
+#: utterance-level profile (outside: ``1 - salience`` times).
+_PEAK = 1.3
+#: Ordinary prosodic prominence (a stressed word, any emotion), in profile units, at
+#: salience 1: on every utterance's spans, so a neutral utterance has peaks too.
+_PROMINENCE = np.array([dict(f0=2.0, range=1.5, rate=_L(0.9), level=3.0, tilt=1.0,
+                             oq=-0.02).get(k, 0.0) for k in _PROFILE_KEYS])
+_RAMP = 0.1  # seconds: raised-cosine edges, inside the spans
+#: The recording level is set for the peaks: every utterance is ``_HEADROOM * salience`` dB
+#: softer, so that the loudest spans keep clear of the limiter as at salience 0.
+_HEADROOM = 10.0
+_GRID = 0.01  # seconds: the contours' knots
+_SPAN_HEIGHT = (0.75, 1.25)  # each span's own strength, drawn uniformly
+#: The vocal events of each emotion: (kind, probability given an event).
+_EVENTS = {
+    "hap": (("laugh", 0.7), ("breathy burst", 0.3)),
+    "exc": (("laugh", 0.7), ("breathy burst", 0.3)),
+    "sad": (("sigh", 0.5), ("creak", 0.5)),
+    "fru": (("sigh", 1.0),),
+    "ang": (("shout", 1.0),),
+}
+#: Length range (seconds) of each event, and whether it ends the utterance.
+_EVENT_LENGTH = {"laugh": (0.4, 0.9), "breathy burst": (0.2, 0.4), "sigh": (0.5, 1.0),
+                 "creak": (0.3, 0.6), "shout": (0.3, 0.8)}
+_EVENT_AT_END = {"sigh", "creak"}
+_TRACK_KEYS = ("f0", "f0_range", "level_db", "tilt", "open_quotient", "breathiness", "jitter",
+               "rate", "aspiration")
+
+
+def _plan_spans(rng, duration, n_spans, span_length, events, event_prob):
+    """Where an utterance's salient spans and its vocal event (if any) lie.
+
+    Returns a list of ``(start, end, height, kind)`` in time order, ``kind``
+    ``"span"`` or an event name. The spans stay ``min(0.1, duration / 10)``
+    seconds from both ends and cover at most 60 % of the rest (at least one
+    span of the shortest length, or all of it if the utterance is shorter).
+    """
+    n = int(rng.integers(n_spans[0], n_spans[1] + 1))
+    lengths = list(rng.uniform(span_length[0], span_length[1], n))
+    heights = list(rng.uniform(*_SPAN_HEIGHT, n))
+    kinds = ["span"] * n
+    if events and rng.random() < event_prob:
+        names, probs = zip(*events, strict=True)
+        kind = names[int(rng.choice(len(names), p=np.array(probs) / sum(probs)))]
+        lengths.insert(0, float(rng.uniform(*_EVENT_LENGTH[kind])))  # the event goes first
+        heights.insert(0, 1.0)
+        kinds.insert(0, kind)
+    margin = min(0.1, 0.1 * duration)
+    room = duration - 2.0 * margin
+    cap = max(0.6 * room, min(span_length[0], room))
+    keep, total = [], 0.0
+    for i, length in enumerate(lengths):
+        length = min(length, cap - total)
+        if length < min(span_length[0], cap) - 1e-9 and keep:
+            break
+        keep.append(i)
+        lengths[i] = length
+        total += length
+    lo, hi = margin, duration - margin
+    out = []
+    if kinds[keep[0]] in _EVENT_AT_END:  # a sigh or a creaky voice ends the utterance
+        i = keep.pop(0)
+        out.append((hi - lengths[i], hi, heights[i], kinds[i]))
+        hi -= lengths[i]
+        total -= lengths[i]
+    order = [keep[j] for j in rng.permutation(len(keep))]
+    cuts = np.sort(rng.uniform(0.0, max(hi - lo - total, 0.0), len(order)))
+    start = lo
+    for i, cut in zip(order, cuts, strict=True):
+        out.append((start + cut, start + cut + lengths[i], heights[i], kinds[i]))
+        start += lengths[i]
+    return sorted(out)
+
+
+def _box(t, start, end, ramp):
+    """0 outside [start, end], rising to 1 inside it with raised-cosine edges of ``ramp`` s.
+
+    The edges lie inside the span (at most half of it each), so outside it the
+    voice is exactly the base one.
+    """
+    r = max(min(ramp, 0.5 * (end - start)), 1e-3)
+    x = np.clip(np.minimum(t - start, end - t) / r, 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _tracks_between(base, peak):
+    """Contour offsets (VoiceContour units) that turn voice ``base`` into ``peak``."""
+    return {
+        "f0": 12.0 * math.log2(peak.f0 / base.f0),
+        "f0_range": math.log(peak.f0_range / base.f0_range),
+        "level_db": peak.level_db - base.level_db,
+        "tilt": peak.tilt - base.tilt,
+        "open_quotient": peak.open_quotient - base.open_quotient,
+        "breathiness": peak.breathiness - base.breathiness,
+        "jitter": math.log(peak.jitter / base.jitter),
+        "rate": math.log(peak.rate / base.rate),
+    }
+
+
+def _add_event(tracks, t, kind, start, end, scale, rng):
+    """Add a vocal event's changes (at ``scale``, 1 = full) to the contour ``tracks``."""
+    def add(name, values):
+        tracks[name] = tracks.get(name, 0.0) + scale * values
+
+    if kind == "laugh":  # a speech-laugh: breathy, high, pulsed at 4-6 "ha" per second
+        env = _box(t, start, end, 0.06)
+        pulse = 0.5 + 0.5 * np.cos(2.0 * np.pi * rng.uniform(4.0, 6.0) * (t - start))
+        add("f0", 5.0 * env)
+        add("f0_range", math.log(1.5) * env)
+        add("breathiness", 0.25 * env)
+        add("open_quotient", 0.05 * env)
+        add("level_db", env * (4.0 - 8.0 * (1.0 - pulse)))
+        add("aspiration", 0.2 * env * (1.0 - pulse))
+    elif kind == "breathy burst":  # an audible out-breath with a high, breathy voice
+        env = _box(t, start, end, 0.05)
+        add("aspiration", 0.3 * env)
+        add("breathiness", 0.35 * env)
+        add("f0", 3.0 * env)
+        add("level_db", 1.0 * env)
+    elif kind == "sigh":  # breathy, slower, falling in pitch and level, an exhalation
+        env = _box(t, start, end, 0.15)
+        fall = np.clip((t - start) / (end - start), 0.0, 1.0)
+        add("f0", -4.0 * env * fall)
+        add("level_db", -5.0 * env * fall)
+        add("breathiness", 0.3 * env)
+        add("aspiration", 0.1 * env)
+        add("rate", math.log(0.8) * env)
+    elif kind == "creak":  # creaky voice: very low, irregular, pressed
+        env = _box(t, start, end, 0.1)
+        add("f0", -9.0 * env)
+        add("jitter", math.log(5.0) * env)
+        add("open_quotient", -0.15 * env)
+        add("level_db", -4.0 * env)
+    elif kind == "shout":  # much louder, higher, brighter, tense
+        env = _box(t, start, end, 0.08)
+        add("level_db", 6.0 * env)
+        add("f0", 5.0 * env)
+        add("f0_range", math.log(1.3) * env)
+        add("tilt", 4.0 * env)
+        add("open_quotient", -0.12 * env)
+        add("rate", math.log(0.9) * env)
+    else:  # pragma: no cover - the tables above name every kind
+        raise AssertionError(kind)
+
+
+def _utterance_plan(rng, duration, key, n_spans, span_length, event_prob):
+    """:func:`_plan_spans` for an utterance of emotion ``key`` (a neutral one has no event)."""
+    events = _EVENTS.get(key, ()) if key != "neu" else ()
+    return _plan_spans(rng, duration, n_spans, span_length, events, event_prob)
+
+
+def _outside(plan, n):
+    """The samples of an ``n``-sample utterance outside every span of ``plan``."""
+    mask = np.ones(n, dtype=bool)
+    for start, end, _, _ in plan:
+        mask[int(start * SYNTH_RATE) : int(math.ceil(end * SYNTH_RATE))] = False
+    return mask
+
+
+def _salient_voice(speaker, delta, key, intensity, z, duration, salience, plan, event_scale, rng):
+    """The voice of an utterance whose emotion sits in the salient spans of ``plan``.
+
+    Returns the base :class:`VoiceParams` (the voice outside the spans), the
+    :class:`VoiceContour` of the spans and events, and the ground truth: the
+    ``(start, end)`` of every span and event of an emotional utterance, none
+    for a neutral one (whose spans are ordinary prominence).
+    """
+    shift = intensity * delta
+    base = _voice_params(speaker, (1.0 - salience) * shift, z)
+    emotional = key != "neu"
+    t = np.arange(0.0, duration + _GRID, _GRID)
+    # every span (and event): the prominence of a stressed word plus the emotion at its peak
+    peak = _voice_params(speaker, (1.0 - salience) * shift + salience * _PROMINENCE
+                         + (salience * _PEAK) * shift, z)
+    per_span = _tracks_between(base, peak)
+    envelope = np.zeros_like(t)
+    for start, end, height, _ in plan:  # a vocal event sits on a peak of its own
+        envelope += height * _box(t, start, end, _RAMP)
+    tracks = {name: amount * envelope for name, amount in per_span.items()}
+    base = dataclasses.replace(base, level_db=base.level_db - _HEADROOM * salience)
+    for start, end, _, kind in plan:
+        if kind != "span":
+            _add_event(tracks, t, kind, start, end, salience * event_scale, rng)
+    contour = VoiceContour(t, **tracks)
+    spans = [(round(float(s), 3), round(float(e), 3)) for s, e, _, _ in plan] if emotional else []
+    return base, contour, spans
 
 
 def _simulate_dialogue(rng, turns, k_speakers, cast_size, inertia, contagion, weights):
@@ -250,6 +449,10 @@ def make_dialogue_corpus(
     emotion_strength=1.0,
     speaker_variability=1.0,
     intensity_spread=0.35,
+    salience=SALIENCE_DEFAULT,
+    salient_spans=(1, 3),
+    salient_duration=(0.3, 1.5),
+    vocal_events=0.3,
     duration_median=2.5,
     duration_range=(0.5, 12.0),
     domain="studio",
@@ -322,6 +525,26 @@ def make_dialogue_corpus(
         conversations, where only the dialogue context (the speaker's previous
         turn, which usually shares the emotion) tells their emotion: a corpus
         where context matters.
+    salience : float, default=0.8
+        How much of an utterance's emotion sits in its salient spans, in
+        [0, 1] (see Notes).  ``0`` is the emotion spread evenly over the whole
+        utterance (the generator of earlier releases, bit for bit); ``1``
+        leaves the voice outside the spans fully neutral (the speaker's
+        habitual voice), every emotional cue inside them.  The default keeps a
+        fifth of the emotion outside the spans, as in acted corpora, where a
+        whole turn is coloured but a few words carry most of it.
+    salient_spans : int or (int, int), default=(1, 3)
+        Salient spans per utterance: fixed, or drawn uniformly from the
+        inclusive range (min >= 1).  Ignored when ``salience=0``.
+    salient_duration : (float, float), default=(0.3, 1.5)
+        Length of each span in seconds, drawn uniformly (a stressed word to a
+        phrase); the spans of an utterance cover at most 60 % of it.
+    vocal_events : float, default=0.3
+        Probability, in [0, 1], that an emotional utterance also has a short
+        nonverbal event on a span of its own: a laugh or a breathy burst for
+        happy (and excited), a sigh or a creaky end for sad, a sigh for
+        frustrated, a shout for angry.  Scaled by the utterance's intensity;
+        ignored when ``salience=0``.
     duration_median : float, default=2.5
         Median utterance duration in seconds (> 0), before the emotion's
         effect (sad utterances are a little longer, angry ones shorter).
@@ -376,7 +599,7 @@ def make_dialogue_corpus(
 
     Returns
     -------
-    X : pandas.DataFrame of shape (n_utterances, 10)
+    X : pandas.DataFrame of shape (n_utterances, 11)
         One row per utterance, in session, dialogue and turn order, with a
         default RangeIndex, and the columns:
 
@@ -391,7 +614,12 @@ def make_dialogue_corpus(
         - ``gender`` (str): ``"F"`` or ``"M"``;
         - ``corpus`` (str): the ``corpus`` parameter;
         - ``session`` (str): ``<corpus>_Ses<ss>``;
-        - ``utterance_id`` (str): ``<dialogue>_t<ttt>``, unique.
+        - ``utterance_id`` (str): ``<dialogue>_t<ttt>``, unique;
+        - ``salient_spans`` (list of (float, float)): the ground truth of the
+          salient moments, ``(start, end)`` in seconds from the utterance's
+          start, its vocal event included; an empty list for a neutral
+          utterance (whose peaks are ordinary prominence) and for
+          ``salience=0``.
     y : ndarray of shape (n_utterances,), dtype object
         The emotion label (from ``emotions``) of every utterance.
 
@@ -441,6 +669,28 @@ def make_dialogue_corpus(
     per-utterance variation (standard deviations: F0 0.8 semitone, level 2 dB,
     speaking rate 8 %, ...) is added, so the classes overlap.
 
+    **Salient spans.** Real emotional speech is uneven: a few moments (a
+    stressed word, a raised voice, a laugh) carry most of the emotion, which
+    is what MAEC's attention over segments is meant to find.  With
+    ``salience`` ``s > 0`` every utterance gets ``salient_spans`` spans of
+    ``salient_duration`` seconds at random places (a margin from both ends).
+    Outside them the voice is the speaker's habitual one moved by ``1 - s``
+    times the emotion's effect; inside them by ``1 + 0.3 s`` times it, plus
+    the ordinary prominence of a stressed word (higher, wider pitch range,
+    louder, slower, brighter), which every utterance has on its spans, neutral
+    ones included, so that "there is a peak" alone tells nothing.  Each span
+    draws its own strength (0.75 to 1.25) and rises and falls with 0.1 s
+    raised-cosine edges inside the span (the voice parameters change smoothly,
+    the waveform has no clicks).  The recording level is set for the peaks
+    (``10 s`` dB of headroom), and the channel's noise refers to the level
+    outside the spans (a shout does not make the room noisier).  Vocal events
+    (``vocal_events``) sit on a span of their own, a sigh or a creaky voice at
+    the utterance's end.  The spans of emotional utterances come back as the
+    ``salient_spans`` column.  The extra randomness draws from its own streams,
+    so ``salience`` changes the dynamics only: the speakers, turns, emotions,
+    intensities, durations and per-utterance variation are those of the same
+    ``random_state`` at any ``salience``.
+
     The waveform is made at 16 kHz by source-filter synthesis: a Rosenberg
     glottal pulse train following an F0 contour (declination over each
     phrase, pitch accents on stressed syllables, phrase-final falls or a
@@ -474,10 +724,10 @@ def make_dialogue_corpus(
     >>> X, y = make_dialogue_corpus(n_dialogues=2, n_sessions=1, turns_per_dialogue=3,
     ...                             duration_median=0.8, random_state=0)
     >>> X.shape
-    (6, 10)
+    (6, 11)
     >>> list(X.columns)  # doctest: +NORMALIZE_WHITESPACE
     ['audio', 'sampling_rate', 'dialogue', 'speaker', 'start', 'end', 'gender',
-     'corpus', 'session', 'utterance_id']
+     'corpus', 'session', 'utterance_id', 'salient_spans']
     >>> X.loc[0, "audio"].dtype, int(X.loc[0, "sampling_rate"])
     (dtype('float32'), 16000)
     >>> X["speaker"].nunique(), y.shape
@@ -542,6 +792,15 @@ def make_dialogue_corpus(
         )
     emotion_strength = _check_float("emotion_strength", emotion_strength, 0.0)
     intensity_spread = _check_float("intensity_spread", intensity_spread, 0.0)
+    salience = _check_float("salience", salience, 0.0, 1.0)
+    spans_lo, spans_hi = _check_pair("salient_spans", salient_spans, integer=True)
+    if spans_lo < 1:
+        raise ValueError(f"salient_spans must be >= 1 (spans per utterance), got {salient_spans!r}")
+    span_lo, span_hi = _check_pair("salient_duration", salient_duration, integer=False)
+    if span_lo <= 0:
+        raise ValueError(f"salient_duration must hold positive lengths (seconds), "
+                         f"got {salient_duration!r}")
+    vocal_events = _check_float("vocal_events", vocal_events, 0.0, 1.0)
     speaker_variability = _check_float("speaker_variability", speaker_variability, 0.0)
     duration_median = _check_float("duration_median", duration_median, 0.0, low_open=True)
     dur_lo, dur_hi = _check_pair("duration_range", duration_range, integer=False)
@@ -608,10 +867,25 @@ def make_dialogue_corpus(
             speaker = casts[s][who]
             duration = float(np.clip(
                 math.exp(log_median + dur_factor[e] + dlg["duration_noise"][t]), dur_lo, dur_hi))
-            params = _voice_params(speaker, deltas[e], emotion_strength, stream(2, d, t),
-                                   intensity_spread)
-            clean = synthesize(params, duration, stream(2, d, t, 1))
-            audio, rate = apply_channel(clean, SYNTH_RATE, channel, stream(3, d, t), sampling_rate)
+            intensity, z = _draw_voice(emotion_strength, stream(2, d, t),
+                                       intensity_spread)
+            if salience == 0.0:  # the emotion over the whole utterance
+                params, contour, spans = _voice_params(speaker, intensity * deltas[e], z), None, []
+            else:  # concentrated in salient spans (their own stream: the rest is unchanged)
+                rng = stream(4, d, t)
+                exact = max(round(duration * SYNTH_RATE), 1) / SYNTH_RATE  # as synthesised
+                # a turn without emotional intensity has no vocal event either
+                plan = _utterance_plan(rng, exact, keys[e], (spans_lo, spans_hi),
+                                       (span_lo, span_hi), vocal_events if intensity > 0 else 0.0)
+                params, contour, spans = _salient_voice(
+                    speaker, deltas[e], keys[e], intensity, z, exact, salience, plan,
+                    min(intensity, 1.0), rng)
+            clean = synthesize(params, duration, stream(2, d, t, 1), contour=contour)
+            # the noise refers to the level of the voice outside the spans (a shout does not
+            # make the room noisier)
+            mask = None if contour is None else _outside(plan, clean.size)
+            audio, rate = apply_channel(clean, SYNTH_RATE, channel, stream(3, d, t), sampling_rate,
+                                        level_mask=mask)
             utterance_id = f"{dialogue_id}_t{t:0{max(w_turn, 3)}d}"
             length = audio.size / rate
             if directory is not None:
@@ -619,15 +893,47 @@ def make_dialogue_corpus(
                 sf.write(path, audio, rate, subtype="PCM_16")
                 audio = path
             rows.append((audio, rate, dialogue_id, speaker["id"], clock, clock + length,
-                         speaker["gender"], corpus, session_id, utterance_id))
+                         speaker["gender"], corpus, session_id, utterance_id, spans))
             labels.append(emotions[e])
             clock += length + dlg["gaps"][t]
 
     columns = ["audio", "sampling_rate", "dialogue", "speaker", "start", "end", "gender",
-               "corpus", "session", "utterance_id"]
+               "corpus", "session", "utterance_id", "salient_spans"]
     X = pd.DataFrame.from_records(rows, columns=columns)
     X["sampling_rate"] = X["sampling_rate"].astype(np.int64)
     y = np.empty(len(labels), dtype=object)
     y[:] = labels
     return X, y
 
+
+_TURN_RE = re.compile(r"_d(\d+)_t(\d+)$")
+
+
+def _peak_spans(X, y, *, random_state, salient_spans=(1, 3), salient_duration=(0.3, 1.5),
+                vocal_events=0.3, emotion_strength=1.0, intensity_spread=0.35):
+    """The spans of every utterance of a generated corpus, neutral ones' prominence included.
+
+    Private, for tests and benchmarks (an oracle that pools the frames of the
+    spans must see a neutral utterance's peaks too, or "has spans" would give
+    the class away). It redraws the plans from the generator's own streams, so
+    ``random_state`` (an int) and the settings named here must be those the
+    corpus was made with (``salience`` > 0); exact for 16 kHz output (the
+    durations come from ``X``).
+    """
+    n_spans = _check_pair("salient_spans", salient_spans, integer=True)
+    span_length = _check_pair("salient_duration", salient_duration, integer=False)
+    out = []
+    for uid, corpus, start, end, label in zip(X["utterance_id"], X["corpus"], X["start"],
+                                              X["end"], y, strict=True):
+        d, t = (int(v) for v in _TURN_RE.search(uid).groups())
+        entropy = [_root_entropy(random_state), zlib.crc32(corpus.encode("utf-8"))]
+
+        def stream(*key, entropy=entropy):
+            return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
+
+        intensity, _ = _draw_voice(emotion_strength, stream(2, d, t), intensity_spread)
+        duration = max(round((end - start) * SYNTH_RATE), 1) / SYNTH_RATE
+        plan = _utterance_plan(stream(4, d, t), duration, _profile(label)[1], n_spans,
+                               span_length, vocal_events if intensity > 0 else 0.0)
+        out.append([(round(float(a), 3), round(float(b), 3)) for a, b, _, _ in plan])
+    return out

@@ -18,7 +18,12 @@ filter and costs two FFTs per frame instead of a per-sample recursion.
 
 The main entry point is :func:`synthesize`, which takes a :class:`VoiceParams`
 (everything the speaker and the emotion set) and a duration, and returns the
-waveform at :data:`SYNTH_RATE` (16 kHz).
+waveform at :data:`SYNTH_RATE` (16 kHz). A :class:`VoiceContour` makes the voice
+change within the utterance (a raised voice on a few words, a laugh, a creaky
+end): smooth, time-varying offsets from the :class:`VoiceParams`, applied where
+each acts (the syllable layout for the rate, the F0 contour, the glottal
+source, the spectral tilt per frame, the output level per sample). Without a
+contour the voice is constant and the output is what it always was.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from scipy import fft as sp_fft
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import get_window
 
-__all__ = ["SYNTH_RATE", "VoiceParams", "synthesize"]
+__all__ = ["SYNTH_RATE", "VoiceContour", "VoiceParams", "synthesize"]
 
 SYNTH_RATE = 16000
 """Sampling rate (Hz) at which every utterance is synthesised."""
@@ -39,6 +44,11 @@ _N_FFT = 512  # 32 ms analysis/synthesis frames
 _HOP = 128  # 8 ms hop, 75 % overlap (Hann^2 overlap-adds to a constant)
 _WINDOW = get_window("hann", _N_FFT).astype(np.float32)
 _OLA_NORM = float(np.sum(_WINDOW**2) / (_N_FFT / _HOP))
+# The weighted overlap-add of Hann^2 frames every _HOP sums to sum(w^2) / _HOP, not _OLA_NORM:
+# _istft returns its input _WOLA_GAIN (32) times too soft. The voice is normalised afterwards,
+# so only the unvoiced noises are affected (30 dB below their _NOISE_LEVEL_DB); they are kept
+# so, so that a corpus stays what it was, and new sources multiply by _WOLA_GAIN.
+_WOLA_GAIN = float(_OLA_NORM / (np.sum(_WINDOW**2) / _HOP))
 _FREQS = np.fft.rfftfreq(_N_FFT, 1.0 / SYNTH_RATE)
 _Z1 = np.exp(-2j * np.pi * _FREQS / SYNTH_RATE).astype(np.complex64)
 _Z2 = (_Z1 * _Z1).astype(np.complex64)
@@ -165,6 +175,148 @@ class VoiceParams:
     pause_length: float = 0.3
 
 
+#: The tracks of a :class:`VoiceContour`, in the order of its fields.
+CONTOUR_TRACKS = ("f0", "f0_range", "level_db", "tilt", "open_quotient", "breathiness",
+                  "jitter", "rate", "aspiration")
+
+
+@dataclass(frozen=True, eq=False)
+class VoiceContour:
+    """Time-varying changes of a voice within one utterance.
+
+    Each track is an offset from the utterance's :class:`VoiceParams`, given
+    at the instants ``times`` and linearly interpolated in between (and held
+    constant before the first and after the last instant); a track left at
+    None does not change. A grid of 10 ms with ramps of ~100 ms gives changes
+    without clicks. Every track is 0 where the voice is the
+    :class:`VoiceParams` one.
+
+    Attributes
+    ----------
+    times : ndarray of shape (n_knots,)
+        Increasing instants (seconds from the utterance's start).
+    f0 : ndarray of shape (n_knots,) or None
+        F0 offset (semitones), added to the whole F0 contour.
+    f0_range : ndarray of shape (n_knots,) or None
+        Pitch-accent height, as a natural-log factor (``log(2)`` doubles the
+        accents and the syllables' pitch spread).
+    level_db : ndarray of shape (n_knots,) or None
+        Level change (dB) of the output, voice and noises alike.
+    tilt : ndarray of shape (n_knots,) or None
+        Spectral tilt offset (dB per octave, positive is brighter).
+    open_quotient : ndarray of shape (n_knots,) or None
+        Open quotient offset (negative is tenser, positive breathier).
+    breathiness : ndarray of shape (n_knots,) or None
+        Aspiration noise offset, in the units of ``VoiceParams.breathiness``.
+    jitter : ndarray of shape (n_knots,) or None
+        Jitter and shimmer (period and amplitude irregularity), as a
+        natural-log factor.
+    rate : ndarray of shape (n_knots,) or None
+        Speaking rate as a natural-log factor: syllables that would start
+        there are shortened by ``exp(-rate)``.
+    aspiration : ndarray of shape (n_knots,) or None
+        Level (linear, re the vowels' RMS) of breath noise that sounds even
+        where nobody speaks: an exhalation, the ``h`` of a laugh.
+    """
+
+    times: np.ndarray
+    f0: np.ndarray | None = None
+    f0_range: np.ndarray | None = None
+    level_db: np.ndarray | None = None
+    tilt: np.ndarray | None = None
+    open_quotient: np.ndarray | None = None
+    breathiness: np.ndarray | None = None
+    jitter: np.ndarray | None = None
+    rate: np.ndarray | None = None
+    aspiration: np.ndarray | None = None
+
+    def __post_init__(self):
+        times = np.asarray(self.times, dtype=float)
+        if times.ndim != 1 or times.size < 1 or np.any(np.diff(times) <= 0):
+            raise ValueError("VoiceContour.times must be a non-empty increasing 1-D array")
+        object.__setattr__(self, "times", times)
+        for name in CONTOUR_TRACKS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            value = np.asarray(value, dtype=float)
+            if value.shape != times.shape or not np.all(np.isfinite(value)):
+                raise ValueError(f"VoiceContour.{name} must be finite, one value per time "
+                                 f"({times.size}), got shape {value.shape}")
+            object.__setattr__(self, name, value)
+
+    def at(self, name, t):
+        """Track ``name`` at the instants ``t`` (seconds), or None if it is not set."""
+        values = getattr(self, name)
+        if values is None:
+            return None
+        return np.interp(t, self.times, values)
+
+    def _moving(self):
+        """Per knot, whether any track is non-zero there."""
+        moving = np.zeros(self.times.shape, dtype=bool)
+        for name in CONTOUR_TRACKS:
+            values = getattr(self, name)
+            if values is not None:
+                moving |= values != 0.0
+        return moving
+
+    def unchanged(self, t):
+        """Whether the voice at the instants ``t`` is the :class:`VoiceParams` one (tracks 0)."""
+        return np.interp(t, self.times, self._moving().astype(float)) == 0.0
+
+
+class _Sampled:
+    """A contour at many instants ``t``: where it acts, and its tracks there.
+
+    The knots around each instant are found once for all the tracks (one
+    search instead of one ``np.interp`` per track), and only the ``active``
+    instants, where some track is non-zero, are evaluated.
+    """
+
+    def __init__(self, contour, t):
+        self.contour = contour
+        times = contour.times
+        if times.size == 1:
+            i, w = np.zeros(t.shape, dtype=np.int64), np.zeros(t.shape)
+        else:
+            step = (times[-1] - times[0]) / (times.size - 1)
+            if np.allclose(np.diff(times), step, rtol=1e-9, atol=0.0):  # a grid: no search
+                i = np.clip(((t - times[0]) / step).astype(np.int64), 0, times.size - 2)
+            else:
+                i = np.clip(np.searchsorted(times, t, side="right") - 1, 0, times.size - 2)
+            w = np.clip((t - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0)
+        j = np.minimum(i + 1, times.size - 1)
+        moving = contour._moving()
+        self.active = moving[i] | moving[j]  # exactly where the interpolation is not zero
+        self.index = np.flatnonzero(self.active)
+        self._i, self._j, self._w = i[self.index], j[self.index], w[self.index]
+        self.t = t[self.index]
+
+    def __call__(self, name):
+        """Track ``name`` at the active instants, or None if it is not set."""
+        values = getattr(self.contour, name)
+        if values is None:
+            return None
+        a = values[self._i]
+        return a + self._w * (values[self._j] - a)
+
+
+def _reference(mask, active, minimum=0.05):
+    """``mask`` where the contour leaves the voice unchanged (not ``active``), unless that is
+    under ``minimum`` seconds.
+
+    The source and the level are normalised on the unchanged voice, so that
+    ``VoiceParams.level_db`` stays the voice outside the contour's changes (a
+    loud or tense stretch would otherwise pull the rest down).
+    """
+    if active is None or not np.any(mask):
+        return mask
+    ref = mask & ~active
+    return ref if ref.sum() >= minimum * SYNTH_RATE else mask
+
+
+
 # --------------------------------------------------------------------------- #
 # small vectorised helpers
 # --------------------------------------------------------------------------- #
@@ -255,13 +407,15 @@ def _formant_response(freqs, bandwidths):
 # --------------------------------------------------------------------------- #
 # utterance layout: syllables, consonants, phrases, pauses
 # --------------------------------------------------------------------------- #
-def _layout(p, duration, rng):
+def _layout(p, duration, rng, contour=None):
     """Time structure of the utterance (all times in seconds).
 
     Returns a dict of per-syllable arrays: ``onset`` (start of the syllable,
     i.e. of its consonant), ``vowel`` (start of the vowel), ``end`` (end of
     the vowel), ``kind`` (index into ``_ONSETS``), ``vowel_id``, ``accent``
-    (bool), ``phrase`` (phrase index) and ``pause_after`` (seconds).
+    (bool), ``phrase`` (phrase index) and ``pause_after`` (seconds). A
+    ``contour`` with a ``rate`` track shortens (or lengthens) each syllable by
+    the rate at its nominal position.
     """
     if duration >= 0.4:
         lead = rng.uniform(0.04, 0.12)
@@ -271,10 +425,15 @@ def _layout(p, duration, rng):
         rng.uniform(size=2)  # keep the stream aligned
     span = max(duration - lead - trail, 1e-3)
 
-    n_max = int(np.ceil(span * p.rate * 1.6)) + 4
+    rate = None if contour is None else contour.rate
+    faster = 1.0 if rate is None else max(1.0, float(np.exp(rate.max())))
+    n_max = int(np.ceil(span * p.rate * faster * 1.6)) + 4
     syl = rng.lognormal(0.0, 0.22, n_max) / p.rate
     brk = rng.random(n_max) < p.pause_prob
     pauses = np.where(brk, p.pause_length * rng.lognormal(0.0, 0.35, n_max), 0.0)
+    if rate is not None:  # each syllable at the rate of its nominal centre
+        centre = lead + np.cumsum(syl + pauses) - pauses - 0.5 * syl
+        syl = syl * np.exp(-contour.at("rate", centre))
     while True:
         ends = np.cumsum(syl + pauses) - pauses  # end of syllable i, pause excluded
         k = max(1, int(np.searchsorted(ends, span, side="right")))
@@ -318,8 +477,14 @@ def _layout(p, duration, rng):
 # --------------------------------------------------------------------------- #
 # the synthesiser
 # --------------------------------------------------------------------------- #
-def _f0_contour(p, lay, t, voiced, rng):
-    """F0 in Hz per sample: declination per phrase + accents + wander, centred on ``p.f0``."""
+def _f0_contour(p, lay, t, voiced, rng, on=None):
+    """F0 in Hz per sample: declination per phrase + accents + wander, centred on ``p.f0``.
+
+    A contour (``on``, sampled at ``t``) scales the accents and the syllables'
+    pitch spread (``f0_range``) and adds its ``f0`` offset where it acts; both
+    come after the centring, which is that of the voice without them: outside
+    the contour's changes the F0 is what it would be without the contour.
+    """
     semitones = np.zeros_like(t)
     # declination: a linear fall over each phrase, reset in the pauses
     phrase = lay["phrase"]
@@ -343,15 +508,18 @@ def _f0_contour(p, lay, t, voiced, rng):
         locs.append(lay["end"][i])
         heights.append((1.0 if final_rise else -0.5) * p.f0_range * rng.uniform(0.6, 1.1))
         widths.append(0.08)
+    accents = None
     if locs:
         # evaluated on a 5 ms grid, then interpolated: the accents are smooth
         grid = np.arange(0.0, t[-1] + 0.01, 0.005)
         bumps = np.exp(
             -0.5 * ((grid[:, None] - np.array(locs)[None, :]) / np.array(widths)[None, :]) ** 2
         )
-        semitones += np.interp(t, grid, bumps @ np.array(heights))
+        accents = np.interp(t, grid, bumps @ np.array(heights))
+        semitones += accents
     # every syllable its own pitch level, with glides between them
-    semitones += np.interp(t, centers, rng.normal(0.0, 0.25 * p.f0_range, centers.size))
+    levels = np.interp(t, centers, rng.normal(0.0, 0.25 * p.f0_range, centers.size))
+    semitones += levels
     # slow random wander
     knots = np.arange(0.0, t[-1] + 0.25, 0.2)
     semitones += np.interp(t, knots, rng.normal(0.0, 0.35, knots.size))
@@ -359,37 +527,88 @@ def _f0_contour(p, lay, t, voiced, rng):
     w = voiced > 0.5
     if np.any(w):
         semitones -= semitones[w].mean()
+    if on is not None:
+        idx = on.index
+        wide, offset = on("f0_range"), on("f0")
+        if wide is not None:  # accents and levels scaled where they sound
+            pitch = levels[idx] if accents is None else accents[idx] + levels[idx]
+            semitones[idx] += np.expm1(wide) * pitch
+        if offset is not None:
+            semitones[idx] += offset
     return np.clip(p.f0 * 2.0 ** (semitones / 12.0), 60.0, 480.0)
 
 
-def _glottal_source(p, f0, rng):
-    """Rosenberg glottal-flow derivative with jitter and shimmer, plus the flow itself."""
+def _rosenberg(frac, oq):
+    """The Rosenberg glottal flow at phases ``frac`` (0..1) for open quotient(s) ``oq``."""
+    # speed quotient (opening / closing time): tense voices close faster; the closing
+    # phase is kept short (~0.5-1.5 ms at 120 Hz), which gives the source its high harmonics
+    if np.ndim(oq):  # the same line as np.interp on [0.3, 0.85], for clipped values
+        sq = 3.0 - (oq - 0.3) * (1.7 / 0.55)
+    else:
+        sq = np.interp(oq, [0.3, 0.85], [3.0, 1.3])
+    tn = 0.5 * oq / (1.0 + sq)
+    tp = oq - tn
+    return np.where(
+        frac < tp,
+        0.5 * (1.0 - np.cos(np.pi * frac / tp)),
+        np.where(frac < tp + tn, np.cos(0.5 * np.pi * (frac - tp) / tn), 0.0),
+    )
+
+
+def _pulse_rms_table():
+    """RMS of the flow derivative over one cycle, on a grid of open quotients."""
+    oq = np.linspace(0.3, 0.85, 111)
+    frac = (np.arange(4096) + 0.5) / 4096
+    flow = _rosenberg(frac[None, :], oq[:, None])
+    deriv = np.diff(flow, axis=1, append=flow[:, :1])
+    return oq, np.sqrt(np.mean(deriv**2, axis=1))
+
+
+_OQ_GRID, _PULSE_RMS = _pulse_rms_table()
+
+
+def _glottal_source(p, f0, rng, contour=None, on=None):
+    """Rosenberg glottal-flow derivative with jitter and shimmer, plus the flow itself.
+
+    A ``contour`` may change the jitter and shimmer (per cycle) and the open
+    quotient (per sample, where it acts: ``on``) along the utterance; a change of the open quotient
+    keeps the pulses' energy (a tenser voice is brighter, not louder: the
+    contour's ``level_db`` says how much louder).
+    """
     cycles_nominal = np.cumsum(f0) / SYNTH_RATE
     n_cycles = int(cycles_nominal[-1] * 1.3) + 8
-    jit = np.clip(1.0 + p.jitter * rng.standard_normal(n_cycles), 0.7, 1.3)
+    jitter, shimmer = p.jitter, p.shimmer
+    if contour is not None and contour.jitter is not None:
+        # the time at which each nominal cycle starts (cycles past the end: the last sample)
+        starts = np.searchsorted(cycles_nominal, np.arange(n_cycles)) / SYNTH_RATE
+        factor = np.exp(contour.at("jitter", starts))
+        jitter, shimmer = p.jitter * factor, p.shimmer * factor
+    jit = np.clip(1.0 + jitter * rng.standard_normal(n_cycles), 0.7, 1.3)
     idx = np.minimum(cycles_nominal.astype(np.int64), n_cycles - 1)
     phase = np.cumsum(f0 * jit[idx]) / SYNTH_RATE
     phase += rng.uniform()  # random start in the cycle
     cycle = np.minimum(phase.astype(np.int64), n_cycles - 1)
     frac = phase - np.floor(phase)
     oq = float(np.clip(p.open_quotient, 0.3, 0.85))
-    # speed quotient (opening / closing time): tense voices close faster; the closing
-    # phase is kept short (~0.5-1.5 ms at 120 Hz), which gives the source its high harmonics
-    sq = np.interp(oq, [0.3, 0.85], [3.0, 1.3])
-    tn = 0.5 * oq / (1.0 + sq)
-    tp = oq - tn
-    flow = np.where(
-        frac < tp,
-        0.5 * (1.0 - np.cos(np.pi * frac / tp)),
-        np.where(frac < tp + tn, np.cos(0.5 * np.pi * (frac - tp) / tn), 0.0),
-    )
+    varying = on is not None and contour.open_quotient is not None
+    if varying:
+        idx = on.index
+        moved = np.clip(p.open_quotient + on("open_quotient"), 0.3, 0.85)
+        flow = np.empty_like(frac)
+        still = ~on.active
+        flow[still] = _rosenberg(frac[still], oq)
+        flow[idx] = _rosenberg(frac[idx], moved)
+    else:
+        flow = _rosenberg(frac, oq)
     deriv = np.diff(flow, prepend=flow[0])
-    amp = np.exp(p.shimmer * rng.standard_normal(n_cycles))
+    if varying:  # the pulses' energy of the base open quotient
+        deriv[idx] *= np.interp(oq, _OQ_GRID, _PULSE_RMS) / np.interp(moved, _OQ_GRID, _PULSE_RMS)
+    amp = np.exp(shimmer * rng.standard_normal(n_cycles))
     deriv *= amp[cycle]
     return deriv.astype(np.float32), flow.astype(np.float32)
 
 
-def synthesize(p, duration, rng, *, return_info=False):
+def synthesize(p, duration, rng, *, contour=None, return_info=False):
     """Synthesise one utterance.
 
     Parameters
@@ -401,6 +620,12 @@ def synthesize(p, duration, rng, *, return_info=False):
         samples, at least one).
     rng : numpy.random.Generator
         Source of every random draw.
+    contour : VoiceContour or None, default=None
+        Changes of the voice along the utterance, as offsets from ``p``. None
+        keeps the voice constant (and the output the same, bit for bit, as
+        without the argument). A contour draws nothing from ``rng`` itself;
+        only a ``rate`` track, which moves the syllables, changes how many
+        draws the layout makes.
     return_info : bool, default=False
         Also return a dict with per-sample ``f0`` (Hz), ``voiced`` (the
         voicing envelope, 0..1), ``noise`` (the envelope of the unvoiced
@@ -415,10 +640,12 @@ def synthesize(p, duration, rng, *, return_info=False):
     """
     n = max(int(round(duration * SYNTH_RATE)), 1)
     duration = n / SYNTH_RATE
-    lay = _layout(p, duration, rng)
+    lay = _layout(p, duration, rng, contour)
     k = lay["onset"].size
     sr = SYNTH_RATE
     t = np.arange(n) / sr
+    sampled = None if contour is None else _Sampled(contour, t)  # where the contour acts
+    active = None if sampled is None else sampled.active
 
     def samples(x):
         return np.clip(np.round(np.asarray(x) * sr).astype(np.int64), 0, n)
@@ -477,12 +704,16 @@ def synthesize(p, duration, rng, *, return_info=False):
     noise_env = _smooth(noise_env, 0.004 * sr)
 
     # ---- source
-    f0 = _f0_contour(p, lay, t, voiced, rng)
-    deriv, flow = _glottal_source(p, f0, rng)
+    f0 = _f0_contour(p, lay, t, voiced, rng, sampled)
+    deriv, flow = _glottal_source(p, f0, rng, contour, sampled)
     white = rng.standard_normal(n, dtype=np.float32)
-    vmask = voiced > 0.3
+    vmask = _reference(voiced > 0.3, active)
     ref = float(np.sqrt(np.mean(deriv[vmask] ** 2))) if np.any(vmask) else 1.0
-    aspiration = white * (0.3 + flow) * (p.breathiness * 1.5)
+    breathiness = p.breathiness
+    if contour is not None and contour.breathiness is not None:
+        breathiness = np.full(n, p.breathiness, dtype=np.float32)
+        breathiness[sampled.index] = np.clip(p.breathiness + sampled("breathiness"), 0.0, 0.8)
+    aspiration = white * (0.3 + flow) * (breathiness * 1.5)
     excitation = (deriv / max(ref, 1e-12) + aspiration) * voiced
 
     # ---- vocal tract: formant targets per syllable, interpolated per frame
@@ -507,9 +738,24 @@ def synthesize(p, duration, rng, *, return_info=False):
     high = np.minimum(_HIGH_FORMANTS * p.formant_scale, 0.46 * sr)
     response *= _formant_response(high[None, :], _HIGH_BANDWIDTHS[None, :])
     # spectral tilt above 500 Hz (the F0 region keeps its level), flat above 5 kHz
-    tilt = 10.0 ** (p.tilt * np.log2(np.clip(_FREQS, 500.0, 5000.0) / 500.0) / 20.0)
+    octaves = np.log2(np.clip(_FREQS, 500.0, 5000.0) / 500.0)
+    base_tilt = 10.0 ** (p.tilt * octaves / 20.0)
+    spectrum = _stft(excitation)
+    tilt = base_tilt
+    if contour is not None and contour.tilt is not None:  # per frame, keeping each frame's power
+        frames = _Sampled(contour, frame_t)
+        moving = frames.index
+        if moving.size:
+            tilt_db = p.tilt + frames("tilt")
+            moved = 10.0 ** (tilt_db[:, None] * octaves[None, :] / 20.0)
+            power = np.abs(spectrum[moving] * response[moving]) ** 2
+            with_tilt = np.einsum("fk,fk->f", power, moved**2)
+            without = power @ base_tilt**2
+            floor = 1e-9 * max(float(without.max()), 1e-30)
+            tilt = np.broadcast_to(base_tilt, response.shape).copy()
+            tilt[moving] = moved * np.sqrt((without + floor) / (with_tilt + floor))[:, None]
     response *= tilt.astype(np.float32)
-    voice = _istft(_stft(excitation) * response, n)
+    voice = _istft(spectrum * response, n)
 
     # ---- unvoiced path: white noise shaped per frame by the dominant noise type
     noise = np.zeros(n, dtype=np.float32)
@@ -527,12 +773,21 @@ def synthesize(p, duration, rng, *, return_info=False):
         w = np.where(total > 0, w / np.maximum(total, 1e-30), 1.0 / len(_NOISE_TYPES))
         shape = (w.astype(np.float32) @ _NOISE_SHAPES).astype(np.float32)
         noise = _istft(_stft(white * noise_env) * shape, n)
+    if contour is not None and contour.aspiration is not None:
+        # breath noise of the contour (an exhalation, a laugh's "h"), at its stated level: the
+        # path above is _WOLA_GAIN too soft, which the sources above keep for compatibility
+        extra = np.zeros(n, dtype=np.float32)
+        extra[sampled.index] = sampled("aspiration")
+        breath = _NOISE_SHAPES[_NOISE_TYPES.index("breath")]
+        noise = noise + _istft(_stft(np.roll(white, n // 2) * extra) * breath, n) * _WOLA_GAIN
 
     # ---- levels: the vowels' RMS is p.level_db; noise levels are relative to it
     gain = 10.0 ** (p.level_db / 20.0)
-    vmask = voiced > 0.5 * max(float(voiced.max()), 1e-12)
+    vmask = _reference(voiced > 0.5 * max(float(voiced.max()), 1e-12), active)
     v_rms = float(np.sqrt(np.mean(voice[vmask] ** 2))) if np.any(vmask) else 0.0
     out = voice * (gain / max(v_rms, 1e-12)) + noise * gain
+    if contour is not None and contour.level_db is not None:
+        out[sampled.index] *= 10.0 ** (sampled("level_db") / 20.0)
     out = out.astype(np.float32)
     if not return_info:
         return out
