@@ -26,6 +26,9 @@ from sklearn_maec.persistence import load_model, save_model
 
 LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
 TINY = dict(latent_dim=8, conv_channels=8, disc_hidden=16, random_state=0)
+#: A validation split of the tiny corpus (the default refuses sets under 4 dialogues / 40 rows).
+SMALL_SPLIT = DialogueValidSplit(0.3, random_state=0, min_dialogues=1, min_utterances=1,
+                                 every_class=False)
 
 
 def make_clf(**params):
@@ -54,7 +57,7 @@ def triples(tiny_corpus):
 def fitted(triples):
     """A classifier trained 2 epochs with an internal validation set (do not modify)."""
     X, y = triples
-    return fit_quiet(make_clf(max_epochs=2, validation_fraction=0.3, patience=None), X, y)
+    return fit_quiet(make_clf(max_epochs=2, train_split=SMALL_SPLIT, patience=None), X, y)
 
 
 @pytest.fixture(scope="module")
@@ -185,7 +188,7 @@ def test_history_records_every_loss_per_epoch(fitted):
 
 def test_history_without_regulariser_has_zero_disc_losses(triples):
     X, y = triples
-    clf = fit_quiet(make_clf(max_epochs=2, validation_fraction=0.3, patience=None,
+    clf = fit_quiet(make_clf(max_epochs=2, train_split=SMALL_SPLIT, patience=None,
                              adversarial_weight=0), X, y)
     for epoch in clf.history:
         for p in ("train", "valid"):
@@ -269,7 +272,7 @@ def test_balanced_class_weight_matches_sklearn(triples):
 # --- reproducibility
 def test_random_state_makes_fit_reproducible(triples):
     X, y = triples
-    params = dict(max_epochs=2, validation_fraction=0.3, patience=None, batch_size=6)
+    params = dict(max_epochs=2, train_split=SMALL_SPLIT, patience=None, batch_size=6)
     p0 = fit_quiet(make_clf(**params), X, y).predict_proba(X)
     p0_again = fit_quiet(make_clf(**params), X, y).predict_proba(X)
     p1 = fit_quiet(make_clf(**{**params, "random_state": 1}), X, y).predict_proba(X)
@@ -286,7 +289,7 @@ def test_fit_leaves_the_global_torch_rng_untouched(triples):
     X, y = triples
     torch.manual_seed(1234)
     state = torch.random.get_rng_state()
-    fit_quiet(make_clf(max_epochs=2, batch_size=6, validation_fraction=0.3, patience=None),
+    fit_quiet(make_clf(max_epochs=2, batch_size=6, train_split=SMALL_SPLIT, patience=None),
               X, y)
     assert torch.equal(torch.random.get_rng_state(), state)
 
@@ -316,7 +319,8 @@ def test_set_params_latent_dim_reinitialises_the_fitted_module(triples):
     # and the new module trains (the optimizer follows the new parameters)
     before = [p.clone() for p in clf.module_.parameters()]
     clf.train_step(one_training_batch(clf, X, y))
-    assert any(not torch.equal(b, p) for b, p in zip(before, clf.module_.parameters()))
+    assert any(not torch.equal(b, p)
+               for b, p in zip(before, clf.module_.parameters(), strict=True))
 
 
 def test_clone_is_unfitted_with_the_same_params(fitted, triples):
@@ -498,10 +502,14 @@ def test_huge_inputs_raise_training_diverged_error(triples):
 def test_early_stopping_on_noise_labels(triples):
     X, y = triples
     noise = np.random.default_rng(0).permutation(y)
-    clf = fit_quiet(make_clf(max_epochs=30, patience=1, validation_fraction=0.3, lr=1e-2), X,
+    clf = fit_quiet(make_clf(max_epochs=30, patience=1, train_split=SMALL_SPLIT, lr=1e-2), X,
                     noise)
     assert len(clf.history) < 30
-    assert "valid_loss" in clf.history[-1]
+    assert "valid_loss" in clf.history[-1] and "valid_ua" in clf.history[-1]
+    # the weights kept are the best validation UA's epoch's
+    best = int(np.argmax(clf.history[:, "valid_ua"]))
+    assert clf.callbacks_[-2][0] == "early_stopping" or "early_stopping" in dict(clf.callbacks_)
+    assert dict(clf.callbacks_)["early_stopping"].best_epoch_ == clf.history[best, "epoch"]
 
 
 def test_no_validation_trains_every_epoch(triples):
@@ -515,7 +523,7 @@ def test_no_validation_trains_every_epoch(triples):
 def test_validation_split_holds_out_whole_dialogues(fitted, triples):
     X, _ = triples
     dataset = fitted.get_dataset(X)
-    train, valid = DialogueValidSplit(0.3, random_state=0)(dataset)
+    train, valid = SMALL_SPLIT(dataset)
     groups = np.asarray(dataset.groups)
     train_dialogues, valid_dialogues = set(groups[train.rows]), set(groups[valid.rows])
     assert train_dialogues and valid_dialogues
@@ -524,6 +532,50 @@ def test_validation_split_holds_out_whole_dialogues(fitted, triples):
     # the split is the dialogue column's
     dialogues = X["dialogue"].to_numpy()
     assert not set(dialogues[train.rows]) & set(dialogues[valid.rows])
+
+
+def test_a_validation_set_too_small_to_mean_anything_is_not_held_out(triples):
+    """Fewer than 4 dialogues / 40 utterances, or a class missing: train on every row."""
+    X, y = triples
+    clf = fit_quiet(make_clf(max_epochs=2, validation_fraction=0.3, patience=1), X, y)
+    assert clf.validation_size_ == 0
+    assert len(clf.history_) == 2 and "valid_ua" not in clf.history_[-1]  # every epoch run
+    dataset = clf.get_dataset(X, y)
+    split = DialogueValidSplit(0.3, random_state=0)
+    train, valid = split(dataset)
+    assert valid is None and len(train) == len(X)
+    assert "fewer than 40 / 4" in split.reason_
+    # with the bounds met, a validation set of whole dialogues holding every class
+    train, valid = DialogueValidSplit(0.5, 0, min_dialogues=1, min_utterances=1,
+                                      every_class=False)(dataset)
+    assert valid is not None
+    assert set(dataset.table.groups[valid.rows]).isdisjoint(dataset.table.groups[train.rows])
+
+
+def test_the_validation_split_is_stratified_by_emotion():
+    """Dialogues of one emotion each: the held-out dialogues still cover every class."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(["a", "b", "c", "d"], 10)  # 40 dialogues, one emotion each
+    bags = rng.standard_normal((40 * 5, 2, 3, 4)).astype(np.float32)
+    clf = make_clf().fit(bags, np.repeat(labels, 5))
+    dataset = clf.get_dataset(bags, np.repeat(labels, 5))
+    dataset.table.groups = np.repeat(np.arange(40), 5)
+    for seed in range(5):
+        train, valid = DialogueValidSplit(0.2, seed, min_dialogues=4, min_utterances=20)(dataset)
+        assert valid is not None
+        assert set(np.repeat(labels, 5)[valid.rows]) == {"a", "b", "c", "d"}, seed
+
+
+def test_a_fit_that_predicts_one_class_warns_naming_it(triples):
+    X, y = triples
+    dead = make_clf(max_epochs=1, lr=1e-12)  # learns nothing: predicts its initial favourite
+    with pytest.warns(MAECWarning, match=r"the fitted model predicts '\w+' for \d+% of its "
+                                         r"own training utterances"):
+        dead.fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", MAECWarning)
+        warnings.filterwarnings("ignore", message=".*shorter than one window")
+        make_clf(max_epochs=40, lr=1e-2).fit(X, y)  # one that learns: no such warning
 
 
 # --- persistence
@@ -604,7 +656,10 @@ def test_cross_val_score_with_session_groups(tiny_corpus):
     pipe = Pipeline([
         ("segment", OpenSmileSegmenter()),
         ("context", ContextTripleBuilder()),
-        ("maec", make_clf(max_epochs=2, validation_fraction=0.5, patience=1)),
+        ("maec", make_clf(max_epochs=2, patience=1,
+                          train_split=DialogueValidSplit(0.5, 0, min_dialogues=1,
+                                                         min_utterances=1,
+                                                         every_class=False))),
     ])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MAECWarning)
@@ -653,7 +708,7 @@ def test_a_model_trained_with_early_stopping_pickles(triples):
 
     X, y = triples
     clf = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=2, patience=1,
-                         validation_fraction=0.3, random_state=0).fit(X, y)
+                         train_split=SMALL_SPLIT, random_state=0).fit(X, y)
     assert "early_stopping" in dict(clf.callbacks_)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
@@ -669,9 +724,10 @@ def test_memory_freed_by_each_batch_is_handed_back(triples, monkeypatch):
     for module in (classifier_module, predict_module):  # training hooks, prediction loop
         monkeypatch.setattr(module, "release_freed_memory", lambda: calls.append(1))
     X, y = triples
-    clf = fit_quiet(make_clf(max_epochs=1, batch_size=8, validation_fraction=0.3), X, y)
+    clf = fit_quiet(make_clf(max_epochs=1, batch_size=8, train_split=SMALL_SPLIT), X, y)
     history = clf.history_[-1, "batches"]
-    assert len(calls) == len(history) > 1  # train and valid batches of the one epoch
+    check = -(-len(X) // 8)  # the pass over the training rows of the one-class check
+    assert len(calls) == len(history) + check and len(history) > 1  # train and valid batches
     calls.clear()
     clf.predict(X)
     assert len(calls) >= len(X) // 8
@@ -718,7 +774,7 @@ def test_an_interrupted_fit_raises_instead_of_returning_a_half_trained_model(tri
     # and a fit that is not interrupted returns as before, early stopping included (skorch
     # stops it with a KeyboardInterrupt of its own)
     assert fit_quiet(make_clf(max_epochs=1), X, y).history_[-1, "epoch"] == 1
-    stopped = fit_quiet(make_clf(max_epochs=30, patience=1, validation_fraction=0.3, lr=1e-2),
+    stopped = fit_quiet(make_clf(max_epochs=30, patience=1, train_split=SMALL_SPLIT, lr=1e-2),
                         X, np.random.default_rng(0).permutation(y))
     assert len(stopped.history_) < 30
 
@@ -727,7 +783,8 @@ def test_labels_that_cannot_be_classes_are_named_by_row(triples):
     X, y = triples
     bad = y.astype(object).copy()
     bad[[3, 7]] = [np.nan, None]
-    with pytest.raises(ValueError, match=r"y has 2 missing label\(s\) .*'synthetic_Ses01_d000_t003'"):
+    with pytest.raises(ValueError,
+                       match=r"y has 2 missing label\(s\) .*'synthetic_Ses01_d000_t003'"):
         make_clf().fit(X, bad)
     mixed = y.astype(object).copy()
     mixed[5] = 3

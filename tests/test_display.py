@@ -25,6 +25,7 @@ from sklearn_maec.display import (  # noqa: E402
 from sklearn_maec.features import Segmentation  # noqa: E402
 from sklearn_maec.model import ClassMixturePrior, GaussianPrior  # noqa: E402
 from sklearn_maec.model._prior import class_mixture_means  # noqa: E402
+from sklearn_maec.model_selection import DialogueValidSplit  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn_maec.AudioWarning")
 
@@ -46,7 +47,10 @@ def fitted(tiny_corpus):
     X, y = tiny_corpus
     pipe = make_pipeline(
         OpenSmileSegmenter(), ContextTripleBuilder(),
-        MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=2, random_state=0))
+        MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=2, random_state=0,
+                       train_split=DialogueValidSplit(0.3, 0, min_dialogues=1,
+                                                      min_utterances=1,
+                                                      every_class=False)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pipe.fit(X, y)

@@ -18,6 +18,7 @@ import pytest
 import sklearn_maec
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
 from sklearn_maec.exceptions import MAECWarning
+from sklearn_maec.model_selection import DialogueValidSplit
 
 PACKAGE = pathlib.Path(sklearn_maec.__file__).parent
 MAY_PRINT = {"cli.py"}  # the command-line interface talks to its user
@@ -62,7 +63,10 @@ def _segment_and_fit(X, y, verbose):
         Xt = OpenSmileSegmenter(verbose=verbose).fit_transform(X)
         Xt = ContextTripleBuilder().fit_transform(Xt)
         clf = MAECClassifier(latent_dim=8, conv_channels=8, disc_hidden=16, max_epochs=2,
-                             validation_fraction=0.3, random_state=0, verbose=verbose)
+                             train_split=DialogueValidSplit(0.3, 0, min_dialogues=1,
+                                                            min_utterances=1,
+                                                            every_class=False),
+                             random_state=0, verbose=verbose)
         clf.fit(Xt, y)
         clf.predict(Xt)
         clf.transform(Xt)

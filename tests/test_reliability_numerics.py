@@ -160,7 +160,8 @@ def test_partial_fit_does_not_start_over(data):
     X, y = data
     clf = fit(X, y, max_epochs=1)
     saturate_grus(clf.module_)
-    np.testing.assert_array_equal(clf.transform(X), 0)
+    # every code is the same (the latent normalisation's running shift)
+    assert np.ptp(clf.transform(X), axis=0).max() == 0
     with pytest.raises(TrainingCollapsedError, match="collapsed in epoch 2"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MAECWarning)

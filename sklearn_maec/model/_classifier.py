@@ -1,5 +1,6 @@
 """MAECClassifier: the paper's model as a skorch / scikit-learn estimator."""
 
+import logging
 import numbers
 import warnings
 
@@ -12,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
-from skorch.callbacks import EarlyStopping, EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.dataset import Dataset
 from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
@@ -26,16 +27,18 @@ from ._params import signature_with_skorch_params
 from ._predict import BagPrediction
 from ._prior import check_prior, make_prior
 from ._training import LOSS_KEYS, AdversarialTraining, class_weight_tensor, watch_interrupts
-from .callbacks import CollapseMonitor, ValidationScores
-from .nn import CONVOLUTIONS, Discriminator, MAECNetwork, check_latent_dim
+from .callbacks import BestValidationScore, CollapseMonitor, ValidationScores
+from .nn import CONVOLUTIONS, LATENT_NORMS, Discriminator, MAECNetwork, check_latent_dim
 
 __all__ = ["MAECClassifier"]
+
+logger = logging.getLogger(__name__)
 
 
 # Parameters that shape the networks: changing one re-initialises them.
 _ARCHITECTURE_PARAMS = frozenset({
     "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size",
-    "dilation", "convolution",
+    "dilation", "convolution", "latent_norm",
     "dropout", "pooling", "disc_hidden", "prior",
 })
 _CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
@@ -117,6 +120,13 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         (the context then reaches the heads directly, not only through the
         softmax gate ``PI``).  ``latent_dim`` is the size of ``Z`` either way
         (a multiple of 8 for ``"released"``).
+    latent_norm : {"batch", None}, default="batch"
+        ``"batch"`` batch-normalises ``Z`` (a learned scale and shift per unit)
+        before the heads and the discriminator, so the codes can reach the
+        prior and the discriminator has a game to play; None keeps the
+        paper's ``Z``, a product of poolings of tanh outputs about fifty
+        times smaller than a ``N(0, 1)`` prior (the model guide gives the
+        measurements).
     conv_channels : int, default=64
         Channels of the segment encoder's convolutions.
     convolution : {"frame", "segment"}, default="frame"
@@ -152,11 +162,16 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         imbalanced).
     validation_fraction : float or None, default=0.1
         Fraction of the training *dialogues* held out as the internal validation
-        set (see ``train_split``); None trains on everything.
+        set, drawn stratified by emotion (see ``train_split``); None trains on
+        everything.  When the held-out part would be too small to mean
+        anything (fewer than 4 dialogues or 40 utterances, or a class missing:
+        :class:`~sklearn_maec.model_selection.DialogueValidSplit`), nothing is
+        held out and training runs ``max_epochs`` on every row
+        (``validation_size_`` is then 0).
     patience : int or None, default=10
-        Early stopping: stop when the validation emotion loss has not improved
-        for this many epochs and restore the best epoch's weights.  None trains
-        for ``max_epochs``.  Needs a validation set.
+        Early stopping: stop when the validation UA (balanced accuracy) has
+        not improved for this many epochs and restore the best epoch's
+        weights.  None trains for ``max_epochs``.  Needs a validation set.
     batching : {"dialogue", "length"}, default="dialogue"
         How rows are grouped into batches.  ``"dialogue"`` keeps each dialogue's
         turns together, so a turn that is one sample's current utterance and
@@ -254,6 +269,8 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         ``valid_ua`` and ``valid_wa``; ``train_hf_alive``, the fraction of the
         units of ``HF_cur`` that vary across the epoch's training utterances
         (the collapse check).
+    validation_size_ : int
+        Utterances the last ``fit`` held out for validation (0: none).
     n_restarts_ : int
         How many times the last ``fit`` started over from new initial weights
         because training collapsed (0 normally; see ``TrainingCollapsedError``).
@@ -319,6 +336,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         use_context=True,
         share_encoder=True,
         fusion="paper",
+        latent_norm="batch",
         conv_channels=64,
         convolution="frame",
         kernel_size=3,
@@ -371,6 +389,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         self.use_context = use_context
         self.share_encoder = share_encoder
         self.fusion = fusion
+        self.latent_norm = latent_norm
         self.conv_channels = conv_channels
         self.convolution = convolution
         self.kernel_size = kernel_size
@@ -416,9 +435,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         cbs.append(("valid_scores", ValidationScores()))
         cbs.append(("collapse_monitor", CollapseMonitor()))
         if self.patience is not None and self._has_validation():
-            cbs.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=self.patience, load_best=True,
-                sink=_silent)))
+            cbs.append(("early_stopping", BestValidationScore(patience=self.patience)))
         cbs.append(("print_log", PrintLog(keys_ignored=[f"{p}_{k}" for p in ("train", "valid")
                                                         for k in LOSS_KEYS[2:]])))
         return cbs
@@ -443,6 +460,9 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
         if self.grad_clip is not None and not self.grad_clip > 0:
             raise ValueError(f"grad_clip must be None or > 0, got {self.grad_clip!r}")
+        if self.latent_norm not in LATENT_NORMS:
+            raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got "
+                             f"{self.latent_norm!r}")
         if self.convolution not in CONVOLUTIONS:
             raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got "
                              f"{self.convolution!r}")
@@ -525,7 +545,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
                       kernel_size=self.kernel_size, dilation=self.dilation,
                       dropout=self.dropout, pooling=self.pooling,
                       convolution=self.convolution, window_frames=self.window_frames_,
-                      stride_frames=self.stride_frames_)
+                      stride_frames=self.stride_frames_, latent_norm=self.latent_norm)
         kwargs.update(self.get_params_for("module"))
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self._seed())
@@ -644,15 +664,20 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             ``valid`` is None when there is no validation set; it is ordered for
             evaluation (by dialogue or by bag length, following ``batching``).
         """
+        self.validation_size_ = 0
         if isinstance(self.train_split, str):
             if self.validation_fraction is None:
                 return X, None
-            train, valid = DialogueValidSplit(self.validation_fraction, self.random_seed_)(X)
+            split = DialogueValidSplit(self.validation_fraction, self.random_seed_)
+            train, valid = split(X)
+            if valid is None:
+                logger.info("%s: %s", type(self).__name__, split.reason_)
         elif self.train_split is None:
             return X, None
         else:
             train, valid = self.train_split(X, **fit_params)
         if valid is not None:
+            self.validation_size_ = len(valid)
             valid = valid.subset(evaluation_order(valid.groups, valid.lengths, self.batching))
         return train, valid
 
@@ -910,6 +935,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             super().partial_fit(X, y, classes, **fit_params)
             self._raise_if_interrupted()
             self._check_trained_weights(X)
+            self._warn_if_one_class(X)
             return self
         # skorch's own ``partial_fit`` would hand the raw X to the training loop unvalidated
         # (and could not build the networks, whose shapes are learned from X)
@@ -925,6 +951,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
             super().partial_fit(dataset, None, **fit_params)
         self._raise_if_interrupted()
         self._check_trained_weights(dataset)
+        self._warn_if_one_class(dataset)
         return self
 
     def __repr__(self, N_CHAR_MAX=700):
@@ -933,7 +960,3 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
 
 
 MAECClassifier.__init__.__signature__ = signature_with_skorch_params(MAECClassifier)
-
-
-def _silent(*args, **kwargs):
-    """A callback sink that prints nothing (module-level, so the estimator pickles)."""

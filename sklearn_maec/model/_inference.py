@@ -92,6 +92,9 @@ class ExportNetwork(nn.Module):
             encoders = encoders * 3
         self.enc_current, self.enc_previous, self.enc_interlocutor = encoders
         self.separate = len(network.encoders) == 3
+        # the latent normalisation at inference: the running statistics (an affine map)
+        self.latent_norm = network.latent_norm.norm if network.latent_norm is not None \
+            else nn.Identity()
         self.emotion_head = network.emotion_head
         self.eval()
 
@@ -111,5 +114,6 @@ class ExportNetwork(nn.Module):
             z = _fuse(hf_cur, hf_pre, hf_int, self.append_context)
         else:
             z = hf_cur
+        z = self.latent_norm(z)
         logits = self.emotion_head(z)
         return logits, torch.softmax(logits.float(), dim=1), z

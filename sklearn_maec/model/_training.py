@@ -39,9 +39,10 @@ class AdversarialTraining:
     def _losses(self, x, y):
         """Forward pass and every loss of one batch (no optimizer step)."""
         emotion_y, gender_y = y[:, 0], y[:, 1]
-        z = self.module_.encode(**x)
+        code = self.module_.encode(**x, normalise=False)
+        z = self.module_.normalise(code)
         emotion_logits, gender_logits = self.module_.heads(z)
-        out = {"z": z, "y_pred": emotion_logits,
+        out = {"z": z, "code": code, "y_pred": emotion_logits,
                "emotion_loss": self.criterion_(emotion_logits, emotion_y)}
         if self.has_gender_ and self.gender_weight > 0 and bool((gender_y >= 0).any()):
             out["gender_loss"] = self.criterion_gender_(gender_logits, gender_y)
@@ -90,7 +91,9 @@ class AdversarialTraining:
         -------
         step : dict
             ``loss`` (the encoder's total loss), ``y_pred`` (emotion logits) and
-            ``z`` (the latent codes, for the collapse monitor).
+            ``code`` (the latent codes before the latent normalisation, for the
+            collapse monitor: a normalisation would blow a collapsed code's
+            rounding noise up to unit spread).
         """
         self._set_training(True)
         x, y = unpack_data(batch)
@@ -121,7 +124,8 @@ class AdversarialTraining:
         self._clip(self.module_)
         self.optimizer_.step()
         self._record("train", out, adv_loss, disc_loss, disc_acc)
-        return {"loss": loss.detach(), "y_pred": out["y_pred"].detach(), "z": z.detach()}
+        return {"loss": loss.detach(), "y_pred": out["y_pred"].detach(),
+                "code": out["code"].detach()}
 
     def validation_step(self, batch, **fit_params):
         """Every loss on a validation batch, without updates; ``loss`` is the emotion loss.
@@ -160,6 +164,29 @@ class AdversarialTraining:
     def _clip(self, module):
         if self.grad_clip is not None:
             torch.nn.utils.clip_grad_norm_(module.parameters(), self.grad_clip)
+
+    def _warn_if_one_class(self, dataset):
+        """Warn, naming the class, when the fitted model predicts one class for its training data.
+
+        Such a fit has learnt nothing (a collapsed encoder, a learning rate far
+        too small or too large, a validation set that stopped it at once); the
+        losses alone do not show it.  Skipped when the training data itself is
+        (almost) one class.
+        """
+        labels = dataset.labels
+        if labels is None or not len(labels):
+            return
+        predicted = self.predict_proba(dataset).argmax(axis=1)
+        counts = np.bincount(predicted, minlength=len(self.classes_))
+        top = int(counts.argmax())
+        share, true_share = counts[top] / len(predicted), np.mean(labels == top)
+        if share >= 0.99 and true_share < 0.9 and len(np.unique(labels)) > 1:
+            warnings.warn(
+                f"the fitted model predicts {self.classes_[top]!r} for {share:.0%} of its own "
+                f"training utterances ({true_share:.0%} of them are {self.classes_[top]!r}): it "
+                "has not learnt to tell the emotions apart; see the training curves "
+                "(history_), and try more epochs, another lr or random_state",
+                MAECWarning, stacklevel=4)
 
     def _check_trained_weights(self, dataset):
         """Raise when the trained weights give non-finite outputs.

@@ -12,14 +12,14 @@ import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback, Checkpoint, LoadInitState
+from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LoadInitState
 from skorch.dataset import unpack_data
 
 from ..exceptions import MAECWarning, TrainingCollapsedError
 from .nn import current_code
 
-__all__ = ["ValidationScores", "CollapseMonitor", "EveryNEpochs", "resumable_checkpoint",
-           "recover_checkpoint"]
+__all__ = ["ValidationScores", "CollapseMonitor", "BestValidationScore", "EveryNEpochs",
+           "resumable_checkpoint", "recover_checkpoint"]
 
 
 class ValidationScores(Callback):
@@ -92,6 +92,63 @@ class ValidationScores(Callback):
         net.history.record("valid_wa", float(accuracy_score(y_true, y_pred)))
 
 
+class BestValidationScore(EarlyStopping):
+    """Early stopping on the validation UA, keeping the best epoch's weights.
+
+    skorch's :class:`~skorch.callbacks.EarlyStopping` on ``valid_ua`` (higher
+    is better) with ``load_best=True``, which does nothing in a fit without a
+    validation set (the classifier holds none out when it would be too small:
+    see :class:`~sklearn_maec.model_selection.DialogueValidSplit`).
+
+    Parameters
+    ----------
+    patience : int, default=10
+        Epochs without a better validation UA before training stops.
+    monitor : str, default="valid_ua"
+        The history key watched.
+
+    Examples
+    --------
+    >>> from sklearn_maec.model.callbacks import BestValidationScore
+    >>> BestValidationScore(patience=5).patience
+    5
+    """
+
+    def __init__(self, patience=10, monitor="valid_ua"):
+        super().__init__(monitor=monitor, patience=patience, lower_is_better=False,
+                         load_best=True, sink=_silent)
+
+    def on_epoch_end(self, net, **kwargs):
+        """Count the epochs without improvement (when the epoch has a validation score).
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+        """
+        if self.monitor in net.history[-1]:
+            super().on_epoch_end(net, **kwargs)
+
+    def on_train_end(self, net, **kwargs):
+        """Restore the best epoch's weights (when there was a validation set).
+
+        Parameters
+        ----------
+        net : MAECClassifier
+            The estimator being trained.
+        **kwargs : dict
+            Unused.
+        """
+        if getattr(self, "best_model_weights_", None) is not None:
+            super().on_train_end(net, **kwargs)
+
+
+def _silent(*args, **kwargs):
+    """A sink that prints nothing (module-level, so the estimator pickles)."""
+
+
 class CollapseMonitor(Callback):
     """Stop a training whose encoder collapsed: ``train_hf_alive`` in the history.
 
@@ -100,7 +157,9 @@ class CollapseMonitor(Callback):
     across the epoch's training utterances.  The encoder has collapsed when
     at most ``alive_below`` of them still vary although more than
     ``alive_before`` did in an earlier epoch, while the training emotion loss
-    is still at least ``stuck`` times the first epoch's: the model then
+    is still at least ``stuck`` times the first epoch's, or than chance's
+    (``log(n_classes)``, when that is lower; a normalised latent code starts
+    with larger logits, so its first epoch's loss is above chance): the model then
     predicts almost one class whatever the input, with finite losses.  It
     raises :class:`~sklearn_maec.exceptions.TrainingCollapsedError`, which a
     fresh ``fit`` catches to start over from new weights.
@@ -114,7 +173,8 @@ class CollapseMonitor(Callback):
     alive_before : float, default=0.5
         Fraction some earlier epoch must have exceeded.
     stuck : float, default=0.95
-        The emotion loss must be at least this fraction of the first epoch's.
+        The emotion loss must be at least this fraction of the first epoch's
+        (or of chance's, ``log(n_classes)``, when lower).
 
     Examples
     --------
@@ -141,7 +201,7 @@ class CollapseMonitor(Callback):
         """
         self.range_ = None
 
-    def on_batch_end(self, net, batch=None, training=False, z=None, **kwargs):
+    def on_batch_end(self, net, batch=None, training=False, code=None, **kwargs):
         """Widen the epoch's per-unit range of ``HF_cur`` with a training batch's codes.
 
         Parameters
@@ -152,14 +212,15 @@ class CollapseMonitor(Callback):
             The batch (unused).
         training : bool, default=False
             Whether it was a training batch (others are ignored).
-        z : Tensor or None, default=None
-            The batch's latent codes (the training step returns them).
+        code : Tensor or None, default=None
+            The batch's latent codes before the latent normalisation (the
+            training step returns them).
         **kwargs : dict
             Unused.
         """
-        if not training or z is None:
+        if not training or code is None:
             return
-        hf = current_code(z, net.use_context, net.fusion)
+        hf = current_code(code, net.use_context, net.fusion)
         lo, hi = hf.amin(dim=0), hf.amax(dim=0)
         if getattr(self, "range_", None) is not None:
             lo, hi = torch.minimum(self.range_[0], lo), torch.maximum(self.range_[1], hi)
@@ -193,7 +254,8 @@ class CollapseMonitor(Callback):
         first, now = (np.mean([b["train_emotion_loss"] for b in row["batches"]
                                if "train_emotion_loss" in b] or [np.nan])
                       for row in (history[0], history[-1]))
-        if max(earlier) <= self.alive_before or not now >= self.stuck * first:
+        reference = min(first, np.log(len(net.classes_)))
+        if max(earlier) <= self.alive_before or not now >= self.stuck * reference:
             return
         raise TrainingCollapsedError(
             f"training collapsed in epoch {len(history)}: only {alive:.0%} of the units of the "

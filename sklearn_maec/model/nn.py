@@ -61,7 +61,7 @@ CONVOLUTIONS = ("frame", "segment")
 
 
 class SegmentEncoder(nn.Module):
-    """Dilated convolution block with a convolutional shortcut, pooled per segment, then a bottleneck.
+    """Dilated convolutions with a convolutional shortcut, pooled per segment, and a bottleneck.
 
     Parameters
     ----------
@@ -412,6 +412,37 @@ def _latent_form(use_context, fusion):
     return 2, "Z = concat(HF_cur * PI, HF_cur)"
 
 
+#: How ``Z`` is normalised before the heads and the discriminator (None: the paper's raw code).
+LATENT_NORMS = ("batch", None)
+
+
+class LatentNorm(nn.Module):
+    """Batch normalisation of the latent code (per unit, with a learned scale and shift).
+
+    The paper's ``Z`` is a product of poolings of tanh outputs, far smaller than
+    a ``N(0, 1)`` prior; normalised, it can match the prior and the adversarial
+    game has two players.  A training batch of a single sample is normalised
+    with the running statistics (a batch of one has no spread).
+
+    Parameters
+    ----------
+    latent_dim : int
+        Size of ``Z``.
+    """
+
+    def __init__(self, latent_dim):
+        super().__init__()
+        self.norm = nn.BatchNorm1d(latent_dim)
+
+    def forward(self, z):
+        """The normalised codes (same shape as ``z``)."""
+        if self.training and z.shape[0] < 2:
+            n = self.norm
+            return nn.functional.batch_norm(z, n.running_mean, n.running_var, n.weight, n.bias,
+                                            False, 0.0, n.eps)
+        return self.norm(z)
+
+
 class MAECNetwork(nn.Module):
     """Encoder (three bags -> latent code ``Z``) and the emotion and gender heads.
 
@@ -455,12 +486,15 @@ class MAECNetwork(nn.Module):
         Frames per segment.
     stride_frames : int or None, default=None
         Frames between segment starts (None: ``window_frames``).
+    latent_norm : {"batch", None}, default="batch"
+        ``"batch"``: ``Z`` is batch-normalised (:class:`LatentNorm`) before
+        the heads and the discriminator; None: the paper's ``Z`` as it is.
     """
 
     def __init__(self, n_lld, n_classes, latent_dim=64, use_context=True, share_encoder=True,
                  channels=64, kernel_size=3, dilation=2, dropout=0.1, pooling="mean",
                  n_genders=2, fusion="paper", convolution="frame", window_frames=50,
-                 stride_frames=None):
+                 stride_frames=None, latent_norm="batch"):
         super().__init__()
         check_latent_dim(latent_dim, use_context, fusion)
         self.use_context = use_context
@@ -474,6 +508,9 @@ class MAECNetwork(nn.Module):
                       stride_frames=stride_frames)
         n_encoders = 3 if (use_context and not share_encoder) else 1
         self.encoders = nn.ModuleList([BagEncoder(**kwargs) for _ in range(n_encoders)])
+        if latent_norm not in LATENT_NORMS:
+            raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got {latent_norm!r}")
+        self.latent_norm = LatentNorm(latent_dim) if latent_norm == "batch" else None
         self.dropout = nn.Dropout(dropout)
         self.emotion_head = nn.Linear(latent_dim, n_classes)
         self.gender_head = nn.Linear(latent_dim, n_genders)
@@ -487,7 +524,7 @@ class MAECNetwork(nn.Module):
         return self.encoders[0].segment.frame_gap
 
     def encode(self, frames, frame_valid, segment_starts, segment_frames, bag_lengths, current,
-               previous=None, interlocutor=None, return_attention=False):
+               previous=None, interlocutor=None, return_attention=False, normalise=True):
         """Latent codes ``Z`` of a batch (and the attention over the current bags if asked).
 
         A batch holds each distinct bag once (an utterance is often another
@@ -511,6 +548,9 @@ class MAECNetwork(nn.Module):
             empty bag).  The context is ignored when ``use_context`` is False.
         return_attention : bool, default=False
             Also return the attention over the current bags' segments.
+        normalise : bool, default=True
+            Apply the latent normalisation (:meth:`normalise`); False gives the
+            code as the encoder and the fusion make it.
 
         Returns
         -------
@@ -536,9 +576,25 @@ class MAECNetwork(nn.Module):
             z = _fuse(hf_cur, hf_pre, hf_int, self.fusion == "released")
         else:
             z = hf_cur
+        if normalise:
+            z = self.normalise(z)
         if return_attention:
             return z, _gather(attention_all, current)
         return z
+
+    def normalise(self, z):
+        """The latent normalisation of codes ``z`` (``z`` itself when ``latent_norm`` is None).
+
+        Parameters
+        ----------
+        z : Tensor of shape (B, latent_dim)
+            Latent codes as :meth:`encode` gives them with ``normalise=False``.
+
+        Returns
+        -------
+        z : Tensor of shape (B, latent_dim)
+        """
+        return z if self.latent_norm is None else self.latent_norm(z)
 
     def heads(self, z):
         """Emotion and gender logits from latent codes.
