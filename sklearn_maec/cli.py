@@ -18,14 +18,21 @@
 
 Errors in the user's input are reported in one line with exit code 2; a
 ``predict`` run where some files fail prints one error line per file and exits
-with 1.
+with 1.  Ctrl-C stops any command with exit code 130 and the line
+``interrupted (...)`` saying where (``epoch N of M``, or how many files were
+extracted); nothing is saved or reported then, and the feature cache keeps
+only whole entries.  Progress (openSMILE files, one line per training epoch)
+is shown when stderr is a terminal, or with ``-v``; ``-q`` hides it.  Colour
+codes are only written to a terminal.
 """
 
 import argparse
 import ast
+import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -42,6 +49,10 @@ PICKLE_WARNING = (
     "or fully trust (share models in the .maec format, which cannot)"
 )
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".aiff", ".aif")
+#: MELD split each command reads by default: fit trains on ``train``; evaluate tests on
+#: ``test`` (the split the cross-corpus protocol reports), never the one it trains on.
+DEFAULT_MELD_SPLIT = {"fit": "train", "evaluate": "test"}
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class UserError(Exception):
@@ -56,20 +67,29 @@ def build_parser():
     -------
     parser : argparse.ArgumentParser
     """
+    from . import __version__
+
     parser = argparse.ArgumentParser(
         prog="sklearn-maec",
         description="MAEC speech-emotion recognition (Fu et al., ICASSP 2021) for scikit-learn.",
     )
+    parser.add_argument("--version", action="version",
+                        version=f"sklearn-maec {__version__} (Python "
+                                f"{'.'.join(map(str, sys.version_info[:3]))})")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def progress(p):
+        p.add_argument("--verbose", "-v", action="count", default=None,
+                       help="show progress (openSMILE files, one line per training epoch); "
+                            "the default when stderr is a terminal")
+        p.add_argument("--quiet", "-q", action="store_true",
+                       help="no progress, even on a terminal")
 
     def common(p, training=True):
         p.add_argument("--n-jobs", type=int, default=None,
                        help="parallel feature-extraction jobs (default: 1; -1: every core)")
-        p.add_argument("--verbose", "-v", action="count", default=0, help="show progress")
+        progress(p)
         if training:
-            p.add_argument("--cache", default=None,
-                           help="directory caching the extracted features (re-runs skip "
-                                "extraction)")
             p.add_argument("--max-epochs", type=int, default=None,
                            help="training epochs (default: the classifier's)")
             p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -77,13 +97,19 @@ def build_parser():
                            help="a pipeline parameter, e.g. latent_dim=32 (the classifier's) "
                                 "or segment__window=0.3; repeatable")
 
-    def corpora(p, meld_required=False):
+    def corpora(p, command, meld_required=False):
         p.add_argument("--iemocap", required=True, metavar="ROOT",
                        help="IEMOCAP release (IEMOCAP_full_release or its parent)")
         p.add_argument("--meld", required=meld_required, metavar="ROOT",
                        help="MELD release (the folder with *_sent_emo.csv)")
-        p.add_argument("--meld-split", default="test", choices=["train", "dev", "test", "all"],
-                       help="MELD split to use (default: test)")
+        default = DEFAULT_MELD_SPLIT[command]
+        p.add_argument("--meld-split", default=default,
+                       choices=["train", "dev", "test", "all"],
+                       help=f"MELD split to use (default: {default})")
+        p.add_argument("--audio-cache", metavar="DIR", default=None,
+                       help="where the audio extracted from MELD's mp4 files is kept (default: "
+                            "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
+                            "never the corpus folder)")
         p.add_argument("--skip-missing", action="store_true",
                        help="skip (and count) utterances whose audio is missing or corrupt")
 
@@ -97,31 +123,43 @@ def build_parser():
     demo.add_argument("--out", default="maec_demo.joblib",
                       help="where to save the fitted pipeline (default: maec_demo.joblib; "
                            "a .maec name uses the pickle-free format)")
-    demo.add_argument("--verbose", "-v", action="count", default=0, help="show progress")
+    progress(demo)
     demo.set_defaults(func=run_demo)
 
     fit = sub.add_parser("fit", help="train on IEMOCAP (and MELD) and save the model")
-    corpora(fit)
+    corpora(fit, "fit")
     fit.add_argument("--out", required=True,
                      help="model file: .maec (pickle-free, for sharing) or .joblib")
+    fit.add_argument("--cache", default=None,
+                     help="directory caching the extracted features (re-runs skip "
+                          "extraction; not saved in the model)")
     common(fit)
     fit.set_defaults(func=run_fit)
 
     ev = sub.add_parser("evaluate", help="leave-one-session-out or cross-corpus evaluation")
-    corpora(ev)
+    corpora(ev, "evaluate")
     ev.add_argument("--protocol", choices=["loso", "cross-corpus"], default="loso",
                     help="loso: leave one IEMOCAP session out; cross-corpus: train on "
-                         "IEMOCAP, test on MELD (default: loso)")
+                         "IEMOCAP, test on MELD, each corpus standardised with its own "
+                         "statistics unless --param segment__standardize=... says otherwise "
+                         "(default: loso)")
     ev.add_argument("--report", default=None, help="write the results as JSON here")
     ev.add_argument("--csv", default=None, help="write the per-fold results as CSV here")
     ev.add_argument("--baseline", action="store_true",
                     help="also evaluate the functionals + logistic-regression baseline")
+    ev.add_argument("--cache", default=None,
+                    help="directory caching the extracted features, kept for later runs "
+                         "(default: a temporary one, removed at the end; either way each "
+                         "file is extracted once for all folds and models)")
     common(ev)
     ev.set_defaults(func=run_evaluate)
 
     pr = sub.add_parser("predict", help="label audio files (or every audio file in directories)")
     pr.add_argument("model", help="a model saved by fit/demo (.maec or .joblib)")
-    pr.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR")
+    pr.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR",
+                    help=f"audio files ({', '.join(AUDIO_SUFFIXES)}), or directories searched "
+                         "for them (with their sub-directories); the files are predicted as "
+                         "one new group (speaker, corpus) for standardisation")
     pr.add_argument("--out", default=None, help="write the CSV here instead of stdout")
     common(pr, training=False)
     pr.set_defaults(func=run_predict)
@@ -162,14 +200,39 @@ def _parse_params(items):
 
 
 #: MAEC settings for the generated corpora of the demo (a few hundred utterances).
-SMALL_CORPUS_PARAMS = {"maec__lr": 1e-2, "maec__patience": None}
+def _is_terminal(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):  # replaced, closed or detached streams
+        return False
+
+
+def _verbosity(args):
+    """``-q``: 0; ``-v``: as counted; neither: 1 when stderr (where progress goes) is a terminal."""
+    if getattr(args, "quiet", False):
+        return 0
+    verbose = getattr(args, "verbose", None)
+    if verbose is not None:
+        return verbose
+    return 1 if _is_terminal(sys.stderr) else 0
+
+
+def _plain_print(text):
+    """skorch's epoch log without its colour codes (the sink when stdout is no terminal)."""
+    print(_ANSI.sub("", str(text)), flush=True)
+
+
+def _note(text):
+    """A line about the run's progress, on stderr (stdout keeps the results)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
     """The MAEC pipeline a command trains: the public builder with the command line's settings.
 
     ``params`` holds ``segment__<name>`` and ``maec__<name>`` keys (from
-    ``--param``); anything the builder refuses is a :class:`UserError`.
+    ``--param``); anything the builder refuses is a :class:`UserError`.  The
+    classifier's epoch log loses its colour codes when stdout is not a terminal.
     """
     from .pipeline import make_maec_pipeline
 
@@ -187,9 +250,31 @@ def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, 
             raise UserError(f"unknown parameter {key!r}: use a classifier parameter "
                             "(latent_dim=32) or segment__<name> for the segmenter")
     try:
-        return make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose,
+        pipe = make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose,
                                   segmenter_params=segmenter_params, **maec_params)
     except (ValueError, TypeError) as exc:
+        raise UserError(str(exc)) from None
+    if verbose and not _is_terminal(sys.stdout):
+        pipe.set_params(maec__callbacks__print_log__sink=_plain_print)
+    return pipe
+
+
+@contextlib.contextmanager
+def _feature_cache(cache):
+    """The ``--cache`` directory, or a temporary one for this run (removed at the end)."""
+    if cache is not None:
+        yield cache
+        return
+    with tempfile.TemporaryDirectory(prefix="sklearn_maec_features_") as tmp:
+        yield tmp
+
+
+@contextlib.contextmanager
+def _data_errors():
+    """Problems with the data found while training or predicting: one line, exit code 2."""
+    try:
+        yield
+    except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
 
 
@@ -202,29 +287,49 @@ def _load_corpora(args, need_meld=False):
     on_missing = "skip" if args.skip_missing else "raise"
     try:
         X, y = load_iemocap(args.iemocap, on_missing=on_missing)
+        sessions = sorted(X["session"].unique())
         print(f"IEMOCAP: {len(X)} utterances, {X['dialogue'].nunique()} dialogues, "
-              f"{X['session'].nunique()} sessions")
+              f"{len(sessions)} sessions ({', '.join(map(str, sessions))})")
         if need_meld or args.meld:
             if not args.meld:
                 raise UserError("--protocol cross-corpus needs --meld ROOT")
-            Xm, ym = load_meld(args.meld, split=args.meld_split, on_missing=on_missing,
-                               n_jobs=args.n_jobs)
+            Xm, ym, summary = load_meld(args.meld, split=args.meld_split, on_missing=on_missing,
+                                        n_jobs=args.n_jobs, audio_cache=args.audio_cache,
+                                        return_summary=True)
+            if summary.n_extracted:
+                _note(f"MELD: extracted the audio of {summary.n_extracted} media file(s) "
+                      f"into {summary.audio_cache} (kept for later runs; --audio-cache DIR "
+                      "puts it elsewhere)")
             print(f"MELD ({args.meld_split}): {len(Xm)} utterances, "
                   f"{Xm['dialogue'].nunique()} dialogues")
             X = pd.concat([X, Xm], ignore_index=True)
             y = np.concatenate([y, ym])
-    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+    except (OSError, ValueError, RuntimeError) as exc:  # OSError: also an unwritable cache
         raise UserError(str(exc)) from None
     return X, y
 
 
+def _forget_cache(model):
+    """Drop the segmenter's ``memory``: a directory of this machine, not part of the model."""
+    steps = getattr(model, "steps", [])
+    for _, step in steps:
+        if hasattr(step, "memory") and hasattr(step, "n_lld_"):
+            step.set_params(memory=None)
+    return model
+
+
 def _save(model, path):
-    """Save with the pickle-free format for ``.maec`` names, joblib otherwise."""
+    """Save with the pickle-free format for ``.maec`` names, joblib otherwise.
+
+    The model is saved without the segmenter's cache directory (``memory``),
+    so a model file moved elsewhere never creates or reads this machine's cache.
+    """
     import joblib
 
     from ._files import atomic_write
     from .persistence import save_model
 
+    _forget_cache(model)
     if str(path).endswith(SAFE_SUFFIXES):
         save_model(model, path)
     else:  # never a half-written file, nor a good one clobbered by a failed save
@@ -232,23 +337,47 @@ def _save(model, path):
 
 
 def _load(path):
-    """Load a model file; pickles only after a warning on stderr."""
+    """Load a model file; pickles only after a warning on stderr.
+
+    The format is told by the content: a pickle-free file loads safely
+    whatever its name; a pickle named ``.maec`` (a name that promises no code)
+    is refused.
+    """
     import joblib
 
     from .persistence import load_model
 
+    if os.path.isdir(path):
+        raise UserError(f"model file {path!r} is a directory")
     if not os.path.isfile(path):
         raise UserError(f"model file not found: {path!r}")
-    if str(path).endswith(SAFE_SUFFIXES):
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise UserError(f"cannot read the model file {path!r}: {exc.strerror or exc}") from None
+    if str(path).endswith(SAFE_SUFFIXES) or head.startswith(b"PK"):
         try:
             return load_model(path)
         except ValueError as exc:
             raise UserError(str(exc)) from None
+    if not head:
+        raise UserError(f"cannot load {path!r}: the file is empty (0 bytes)")
     print(f"warning: {PICKLE_WARNING.format(path=path)}", file=sys.stderr)
     try:
         return joblib.load(path)
     except Exception as exc:
-        raise UserError(f"cannot load {path!r}: {exc}") from None
+        import pickle
+
+        detail = str(exc).strip()
+        if isinstance(exc, (EOFError, pickle.UnpicklingError)) or "truncated" in detail.lower():
+            raise UserError(f"cannot load {path!r}: the file is truncated or damaged ("
+                            f"{os.path.getsize(path)} bytes"
+                            + (f"; {detail}" if detail else "")
+                            + "); save the model again or copy the whole file") from None
+        raise UserError(f"cannot load {path!r}: {type(exc).__name__}"
+                        + (f": {detail}" if detail else " (a damaged or foreign file?)")) \
+            from None
 
 
 # --------------------------------------------------------------------------- commands
@@ -271,19 +400,16 @@ def run_demo(args):
           f"{X['speaker'].nunique()} speakers; training on {len(X_train)} (sessions 1-4), "
           f"testing on {len(X_test)} (session 5, unseen speakers)")
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
-        # a few hundred utterances: lr=1e-3 (the default, for corpora of thousands)
-        # hardly moves in 20 epochs, and a validation split of ~5 dialogues is too
-        # small to stop early on
-        maec = _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs, args.verbose,
-                             params=SMALL_CORPUS_PARAMS)
-        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs)
+        maec = _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
+                              _verbosity(args))
+        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs,
+                                          verbose=_verbosity(args))
         results = {}
         for name, pipe in [("functionals + logistic regression", baseline), ("MAEC", maec)]:
             t = time.perf_counter()
             pipe.fit(X_train, y_train)
             results[name] = _scores(y_test, pipe.predict(X_test))
             print(f"trained {name} in {time.perf_counter() - t:.0f} s")
-    maec.set_params(segment__memory=None)  # the cache is gone
     labels, counts = np.unique(y_train, return_counts=True)
     results["majority class"] = _scores(y_test, np.full(len(y_test), labels[counts.argmax()]))
     _print_table(results)
@@ -301,11 +427,16 @@ def _print_table(results):
 
 def run_fit(args):
     """Train on the given corpora and save the pipeline."""
-    pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, args.verbose,
-                         _parse_params(args.param))
+    verbose = _verbosity(args)
+    pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, verbose,
+                          _parse_params(args.param))
     X, y = _load_corpora(args)
+    if not verbose and not args.quiet:
+        _note(f"extracting the features of {len(X)} utterances, then training MAEC (up to "
+              f"{pipe.named_steps['maec'].max_epochs} epochs); -v shows the progress")
     t = time.perf_counter()
-    pipe.fit(X, y)
+    with _data_errors():
+        pipe.fit(X, y)
     print(f"trained on {len(X)} utterances in {time.perf_counter() - t:.0f} s; classes "
           f"{list(pipe.classes_)}")
     _save(pipe, args.out)
@@ -315,6 +446,17 @@ def run_fit(args):
 
 def run_evaluate(args):
     """Leave-one-session-out on IEMOCAP, or IEMOCAP -> MELD."""
+    params = _parse_params(args.param)
+    if args.protocol == "cross-corpus" and "segment__standardize" not in params:
+        # one corpus' statistics on another collapse MAEC to one class: each its own
+        params["segment__standardize"] = "corpus"
+        _note("cross-corpus: each corpus is standardised with its own statistics "
+              "(segment__standardize='corpus'; --param segment__standardize=True pools them)")
+    with _feature_cache(args.cache) as cache:
+        return _evaluate(args, params, cache)
+
+
+def _evaluate(args, params, cache):
     import numpy as np
     from sklearn.base import clone
     from sklearn.model_selection import LeaveOneGroupOut
@@ -322,14 +464,15 @@ def run_evaluate(args):
     from .model_selection import CrossCorpusSplit
     from .pipeline import make_baseline_pipeline
 
-    params = _parse_params(args.param)
-    models = {"MAEC": _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs,
-                                    args.verbose, params)}
+    verbose = _verbosity(args)
+    models = {"MAEC": _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
+                                     verbose, params)}
     X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
     if args.baseline:  # the same features: the segmenter's --param settings reach it too
-        baseline = make_baseline_pipeline(memory=args.cache, n_jobs=args.n_jobs)
-        models["baseline"] = baseline.set_params(
-            **{k: v for k, v in params.items() if k.startswith("segment__")})
+        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs, verbose=verbose)
+        with _data_errors():
+            models["baseline"] = baseline.set_params(
+                **{k: v for k, v in params.items() if k.startswith("segment__")})
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]
@@ -339,11 +482,16 @@ def run_evaluate(args):
         splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
         names = ["iemocap->meld"]
     rows = []
-    for (train, test), fold in zip(splits, names, strict=True):
+    for k, ((train, test), fold) in enumerate(zip(splits, names, strict=True), 1):
         for model_name, model in models.items():
+            if not args.quiet:
+                _note(f"fold {k} of {len(splits)} ({fold}): {model_name}, training on "
+                      f"{len(train)} utterances, testing on {len(test)}")
             t = time.perf_counter()
-            est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
-            scores = _scores(y[test], est.predict(X.iloc[test].reset_index(drop=True)))
+            with _data_errors():
+                est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
+                predicted = est.predict(X.iloc[test].reset_index(drop=True))
+            scores = _scores(y[test], predicted)
             rows.append({"model": model_name, "fold": fold, "n_train": int(len(train)),
                          "n_test": int(len(test)), **scores,
                          "seconds": round(time.perf_counter() - t, 1)})
@@ -360,16 +508,22 @@ def run_evaluate(args):
             f"{k} {s[k]['mean']:.3f} +- {s[k]['std']:.3f}" for k in ("UA", "WA", "F1")))
     report = {"protocol": args.protocol, "params": {k: repr(v) for k, v in params.items()},
               "seed": args.seed, "folds": rows, "summary": summary}
+    from ._files import atomic_write
+
     if args.report:
-        with open(args.report, "w") as fh:
-            json.dump(report, fh, indent=2)
+        atomic_write(args.report, lambda tmp: _write_json(report, tmp))
         print(f"report written to {args.report}")
     if args.csv:
         import pandas as pd
 
-        pd.DataFrame(rows).to_csv(args.csv, index=False)
+        atomic_write(args.csv, lambda tmp: pd.DataFrame(rows).to_csv(tmp, index=False))
         print(f"per-fold results written to {args.csv}")
     return 0
+
+
+def _write_json(data, path):
+    with open(path, "w") as fh:
+        json.dump(data, fh, indent=2)
 
 
 def _audio_files(inputs):
@@ -377,7 +531,10 @@ def _audio_files(inputs):
     for item in inputs:
         if os.path.isdir(item):
             root = os.path.realpath(item)
-            for folder, _, names in sorted(os.walk(item, followlinks=False)):
+            found = len(files)
+            for folder, dirs, names in sorted(os.walk(item, followlinks=False)):
+                dirs.sort()
+                before = len(files)
                 for name in sorted(names):
                     path = os.path.join(folder, name)
                     if not name.lower().endswith(AUDIO_SUFFIXES):
@@ -389,6 +546,13 @@ def _audio_files(inputs):
                     else:
                         print(f"skipped: {path}: a symbolic link leading outside {item} "
                               f"(to {target})", file=sys.stderr)
+                if (folder != item and len(files) == before
+                        and folder.lower().endswith(AUDIO_SUFFIXES)):
+                    print(f"skipped: {folder}: a directory named like an audio file, with no "
+                          "audio file in it", file=sys.stderr)
+            if len(files) == found:
+                print(f"skipped: {item}: a directory with no audio file "
+                      f"({', '.join(AUDIO_SUFFIXES)}) in it", file=sys.stderr)
         elif os.path.exists(item):
             files.append(item)
         else:
@@ -406,12 +570,36 @@ def _is_inside(path, root):
         return False
 
 
+#: Columns the files of a ``predict`` run keep one per file (the context rule reads them).
+_PER_FILE_COLUMNS = ("audio", "dialogue", "start", "utterance_id")
+
+
+def _new_group(segmenter):
+    """A value of the ``standardize`` column that ``fit`` never saw (None: no such column)."""
+    column = segmenter.standardize
+    if not isinstance(column, str) or column in _PER_FILE_COLUMNS:
+        return None
+    seen = {str(g) for g in getattr(segmenter, "groups_", [])}
+    value, k = "predict", 1
+    while value in seen:
+        k += 1
+        value = f"predict-{k}"
+    return value
+
+
 def run_predict(args):
-    """Label each file; one error line per file that fails."""
+    """Label each file; one error line per file that fails, one warning per doubtful one.
+
+    The files are predicted together: with a segmenter that standardises per
+    group (``standardize="speaker"``, ``"corpus"``, ...) they form one new
+    group, standardised with their own statistics (so predict the files of one
+    speaker or recording setup together).
+    """
     import pandas as pd
 
     from .exceptions import AudioWarning
 
+    verbose = _verbosity(args)
     model = _load(args.model)
     files = _audio_files(args.inputs)
     X = pd.DataFrame({"audio": files, "dialogue": files, "speaker": "unknown", "start": 0.0,
@@ -419,16 +607,30 @@ def run_predict(args):
     if not hasattr(model, "steps") or "segment" not in model.named_steps:
         raise UserError(f"{args.model} is not a pipeline that starts from audio (an "
                         "OpenSmileSegmenter step named 'segment'); save one with fit or demo")
-    model.named_steps["segment"].set_params(on_error="warn", n_jobs=args.n_jobs,
-                                            verbose=args.verbose)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AudioWarning)
+    segmenter = model.named_steps["segment"]
+    # memory=None: a cache directory a model remembers from another machine is not created here
+    segmenter.set_params(on_error="warn", n_jobs=args.n_jobs, verbose=verbose, memory=None)
+    group = _new_group(segmenter)
+    if group is not None:
+        X[segmenter.standardize] = group
+    with warnings.catch_warnings(record=True) as caught, _data_errors():
+        warnings.simplefilter("always")
         Xt = X
         for _, step in model.steps[:-1]:
             Xt = step.transform(Xt)
         proba = model.steps[-1][1].predict_proba(Xt)
-    classes = list(model.classes_)
     failed = [len(f) == 0 for f in Xt["frames"]] if "frames" in Xt else [False] * len(X)
+    lonely = False
+    for w in caught:  # what the per-file lines below say better is not repeated
+        text = str(w.message)
+        if issubclass(w.category, AudioWarning) and (
+                "failed and give an empty bag" in text or "shorter than one window" in text):
+            continue
+        if issubclass(w.category, AudioWarning) and "hold a single utterance" in text:
+            lonely = True
+            continue
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    classes = list(model.classes_)
     out = pd.DataFrame(proba, columns=[f"p_{c}" for c in classes])
     out.insert(0, "label", [classes[i] for i in proba.argmax(axis=1)])
     out.insert(0, "file", files)
@@ -439,15 +641,37 @@ def run_predict(args):
         atomic_write(args.out, lambda tmp: ok.to_csv(tmp, index=False, float_format="%.4f"))
     else:
         ok.to_csv(sys.stdout, index=False, float_format="%.4f")
+    if lonely:
+        print(f"warning: {files[0]}: the model standardises per {segmenter.standardize!r} and "
+              "this file is predicted alone, so it is standardised with its own statistics "
+              "(its own level and pitch are removed); predict a speaker's or a recording "
+              "setup's files together", file=sys.stderr)
+    if "frames" in Xt:  # under half a segment of audio: the label says next to nothing
+        window, step = segmenter.window_frames_, segmenter.frame_step_
+        for path, frames in zip(files, Xt["frames"], strict=True):
+            if 0 < len(frames) < window / 2:
+                print(f"warning: {path}: only {_duration(path, len(frames) * step):.2f} s of "
+                      f"audio ({len(frames)} frames), under half of one {segmenter.window} s "
+                      "segment: its label comes from a mostly zero-padded segment and is "
+                      "little more than a guess", file=sys.stderr)
     for path, bad in zip(files, failed, strict=True):
         if bad:
-            print(f"error: {path}: {_failure_reason(model.named_steps['segment'], path)}",
-                  file=sys.stderr)
+            print(f"error: {path}: {_failure_reason(segmenter, path)}", file=sys.stderr)
     n_failed = sum(failed)
     if args.out:
         print(f"{len(ok)} prediction(s) written to {args.out}; {n_failed} error(s)",
               file=sys.stderr)
     return 1 if n_failed else 0
+
+
+def _duration(path, fallback):
+    """Seconds of audio in a file libsndfile reads (``fallback`` for other files)."""
+    import soundfile
+
+    try:
+        return soundfile.info(path).duration
+    except Exception:  # mp4 and other ffmpeg formats
+        return fallback
 
 
 def _failure_reason(segmenter, path):
@@ -517,15 +741,16 @@ def main(argv=None):
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    verbose = getattr(args, "verbose", 0)
+    verbose = getattr(args, "verbose", None) or 0  # -v only: progress alone logs nothing
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _make_showwarning(verbose)
             return args.func(args)
     except UserError as exc:
-        print(f"sklearn-maec {args.command}: error: {exc}", file=sys.stderr)
+        message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"sklearn-maec {args.command}: error: {message}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # FitInterrupted / ExtractionInterrupted say where
+        print(str(exc) or "interrupted", file=sys.stderr, flush=True)
         return 130

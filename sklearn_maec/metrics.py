@@ -99,23 +99,24 @@ def _rank_auc(scores, positive):
     pos, neg = scores[positive], scores[~positive]
     greater = (pos[:, None] > neg[None, :]).sum()
     ties = (pos[:, None] == neg[None, :]).sum()
-    return (greater + 0.5 * ties) / (pos.size * neg.size)
+    return float((greater + 0.5 * ties) / (pos.size * neg.size))
 
 
 def _row_spans(value, row):
     """The (start, end) pairs of row ``row`` as an (n, 2) float array, or a ValueError."""
-    if value is None or (np.ndim(value) == 0 and not isinstance(value, (list, tuple))):
-        raise ValueError(f"spans of row {row} must be a list of (start, end) pairs in seconds, "
-                         f"got {value!r}")
-    try:
-        pairs = np.asarray(value, dtype=float).reshape(-1, 2) if len(value) else \
-            np.empty((0, 2))
-    except (TypeError, ValueError):
-        raise ValueError(f"spans of row {row} must be a list of (start, end) pairs in seconds, "
-                         f"got {value!r}") from None
-    if len(value) and np.asarray(value, dtype=object).shape != (pairs.shape[0], 2):
-        raise ValueError(f"spans of row {row} must be a list of (start, end) pairs in seconds, "
-                         f"got {value!r}")
+    bad = ValueError(f"spans of row {row} must be a list of (start, end) pairs in seconds, "
+                     f"got {value!r}")
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise bad
+    pairs = []
+    for pair in value:
+        if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+            raise bad
+        try:
+            pairs.append((float(pair[0]), float(pair[1])))
+        except (TypeError, ValueError):
+            raise bad from None
+    pairs = np.array(pairs, dtype=float).reshape(-1, 2)
     if not np.all(np.isfinite(pairs)) or np.any(pairs[:, 1] < pairs[:, 0]):
         raise ValueError(f"spans of row {row} must be finite with start <= end, got {value!r}")
     return pairs
@@ -224,8 +225,8 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
                               durations=X_test["end"] - X_test["start"])
     """
     for name, value in (("window", window), ("stride", stride)):
-        if isinstance(value, bool) or not np.isscalar(value) or not np.isfinite(value) \
-                or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value) or value <= 0:
             raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
     attention, spans = list(attention), list(spans)
     if len(attention) != len(spans):

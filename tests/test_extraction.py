@@ -106,8 +106,10 @@ def test_ctrl_c_inside_opensmile_is_raised_when_it_returns_not_lost(monkeypatch)
     if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         pytest.skip("another SIGINT handler is installed")
     spec = resolve_feature_set("maec45")
-    x = voice(40.0, 1)  # long enough to be inside openSMILE when the signal comes
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    # ~1 s inside openSMILE (it runs ~150x real time on one core): the signal at 0.2 s
+    # lands inside it on an idle or a loaded machine (40 s of audio was done in < 0.3 s)
+    x = voice(150.0, 1)
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
         with pytest.raises(KeyboardInterrupt):

@@ -1,12 +1,23 @@
-"""Tests of sklearn_maec.metrics: UA / WA / macro F1 as scikit-learn scorers."""
+"""Tests of sklearn_maec.metrics: UA / WA / macro F1 as scikit-learn scorers, attention scores."""
+
+import re
+import subprocess
+import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
-from sklearn_maec.metrics import METRIC_NAMES, emotion_scores, get_scorers, scorers
+from sklearn_maec.metrics import (
+    METRIC_NAMES,
+    attention_span_scores,
+    emotion_scores,
+    get_scorers,
+    scorers,
+)
 
 # small folds of a rare class: sklearn notes classes predicted but absent from a fold
 pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
@@ -66,3 +77,121 @@ def test_scorers_drive_a_grid_search(imbalanced):
                           refit="UA").fit(X, y)
     assert {f"mean_test_{n}" for n in METRIC_NAMES} <= set(search.cv_results_)
     assert search.best_index_ == int(np.argmax(search.cv_results_["mean_test_UA"]))
+
+
+# --------------------------------------------------------------------------- #
+# attention_span_scores: the attention against known salient spans
+# --------------------------------------------------------------------------- #
+def test_attention_span_scores_hand_built_bag():
+    # 0.2 s segments every 0.1 s: [0, .2) [.1, .3) [.2, .4) [.3, .5) [.4, .6)
+    attention = [np.array([0.05, 0.1, 0.6, 0.2, 0.05])]
+    spans = [[(0.25, 0.35)]]  # overlaps segments 1, 2 and 3
+    scores = attention_span_scores(attention, spans, window=0.2, stride=0.1)
+    assert scores["share_of_segments"] == pytest.approx(3 / 5)
+    assert scores["attention_on_spans"] == pytest.approx(0.9)
+    assert scores["lift"] == pytest.approx(0.9 / (3 / 5))
+    # span segments (0.1, 0.6, 0.2) against the others (0.05, 0.05): every pair ranked right
+    assert scores["auc"] == pytest.approx(1.0)
+    assert scores["n_utterances"] == scores["n_auc_utterances"] == 1
+
+
+def test_attention_span_scores_ranks_with_ties_and_averages_over_utterances():
+    attention = [np.array([0.1, 0.1, 0.6, 0.2]),  # span segments 1, 2: 0.7 of the mass
+                 np.array([0.4, 0.1, 0.1, 0.4]),  # span segment 0 only: 0.4
+                 np.array([0.5, 0.5]),  # no span: not scored
+                 np.array([])]  # empty bag: not scored
+    spans = [[(0.2, 0.3)], [(0.0, 0.05)], [], [(0.0, 1.0)]]
+    scores = attention_span_scores(attention, spans, window=0.2, stride=0.1)
+    assert scores["n_utterances"] == 2 and scores["n_auc_utterances"] == 2
+    assert scores["attention_on_spans"] == pytest.approx((0.7 + 0.4) / 2)
+    assert scores["share_of_segments"] == pytest.approx((2 / 4 + 1 / 4) / 2)
+    assert scores["lift"] == pytest.approx(0.55 / 0.375)
+    # row 0: (0.1 vs 0.1 tie, 0.1 < 0.2, 0.6 > both) = 2.5 / 4; row 1: 0.4 > 0.1, 0.1, tie 0.4
+    assert scores["auc"] == pytest.approx((2.5 / 4 + 2.5 / 3) / 2)
+
+
+def test_attention_span_scores_uniform_and_perfect_attention():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 40, size=20)
+    spans = []
+    for n in lengths:
+        start = float(rng.uniform(0, 0.1 * n))
+        spans.append([(start, start + float(rng.uniform(0.05, 0.8)))])
+    uniform = [np.full(n, 1.0 / n) for n in lengths]
+    scores = attention_span_scores(uniform, spans)
+    assert scores["lift"] == pytest.approx(1.0)  # no better than uniform
+    assert scores["auc"] == pytest.approx(0.5)
+    # all the weight on the span segments (unnormalised: each row is normalised)
+    on_span = []
+    for n, row in zip(lengths, spans, strict=True):
+        start = np.arange(n) * 0.1
+        on_span.append(((start < row[0][1]) & (start + 0.5 > row[0][0])).astype(float) * 3.0)
+    perfect = attention_span_scores(on_span, spans)
+    assert perfect["attention_on_spans"] == pytest.approx(1.0)
+    assert perfect["lift"] == pytest.approx(1.0 / perfect["share_of_segments"])
+    assert perfect["lift"] > 1.5
+    assert perfect["auc"] == pytest.approx(1.0)
+    assert perfect["n_auc_utterances"] < perfect["n_utterances"] == 20  # some all-span rows
+    reversed_ = attention_span_scores([1.01 - r / 3.0 for r in on_span], spans)
+    assert reversed_["lift"] < 1.0 and reversed_["auc"] == pytest.approx(0.0)
+
+
+def test_attention_span_scores_segment_boundaries():
+    # a segment [0.2, 0.7) does not overlap a span that ends at 0.2 (half-open intervals)
+    attention = [np.array([0.25, 0.25, 0.25, 0.25])]
+    assert attention_span_scores(attention, [[(0.1, 0.2)]])["share_of_segments"] == 0.5
+    assert attention_span_scores(attention, [[(0.8, 0.9)]])["share_of_segments"] == 0.0
+    # spans as the generator writes them: a pandas column of lists of tuples
+    spans = pd.Series([[(0.1, 0.2), (0.65, 0.8)]])
+    assert attention_span_scores(attention, spans)["share_of_segments"] == 1.0
+
+
+def test_attention_span_scores_without_spans_is_nan():
+    scores = attention_span_scores([np.array([0.5, 0.5])], [[]])
+    assert scores["n_utterances"] == 0 and scores["n_auc_utterances"] == 0
+    assert np.isnan(scores["lift"]) and np.isnan(scores["auc"])
+
+
+def test_attention_span_scores_checks_lengths_against_durations():
+    # 1.0 s at 0.5 s / 0.1 s: 6 segments
+    ok = attention_span_scores([np.full(6, 1 / 6)], [[(0.2, 0.4)]], durations=[1.0])
+    assert ok["n_utterances"] == 1
+    attention = [np.full(6, 1 / 6), np.full(12, 1 / 12)]
+    with pytest.raises(ValueError, match=r"attention of row 1 has 12 segments, but an utterance "
+                                         r"of 1\.000 s has 6"):
+        attention_span_scores(attention, [[], []], durations=[1.0, 1.0])
+    with pytest.raises(ValueError, match=r"spans of row 0 end at 2\.500 s, after the utterance"):
+        attention_span_scores([np.full(6, 1 / 6)], [[(2.0, 2.5)]], durations=[1.0])
+    with pytest.raises(ValueError, match=r"durations must have one entry per utterance \(1\)"):
+        attention_span_scores([np.full(6, 1 / 6)], [[]], durations=[1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    "attention, spans, kwargs, message",
+    [
+        ([np.ones(3)], [[], []], {}, "got 1 attention rows and 2 span rows"),
+        ([np.ones(3), np.ones((2, 2))], [[], []], {},
+         "attention of row 1 must be a 1-D array"),
+        ([np.array([0.5, -0.1, 0.6])], [[(0, 1)]], {},
+         "attention of row 0 must be finite and non-negative"),
+        ([np.array([0.5, np.nan])], [[(0, 1)]], {}, "attention of row 0 must be finite"),
+        ([np.zeros(3)], [[(0, 1)]], {}, "attention of row 0 is all zero"),
+        ([np.ones(3), np.ones(3)], [[], [(0.5,)]], {},
+         "spans of row 1 must be a list of (start, end) pairs"),
+        ([np.ones(3)], ["(0, 1)"], {}, "spans of row 0 must be a list of (start, end) pairs"),
+        ([np.ones(3)], [None], {}, "spans of row 0 must be a list"),
+        ([np.ones(3)], [[("a", 1)]], {}, "spans of row 0 must be a list"),
+        ([np.ones(3)], [[(1.0, 0.5)]], {}, "spans of row 0 must be finite with start <= end"),
+        ([np.ones(3)], [[]], {"window": 0}, "window must be a positive number of seconds"),
+        ([np.ones(3)], [[]], {"stride": "0.1"}, "stride must be a positive number of seconds"),
+    ],
+)
+def test_attention_span_scores_invalid_input(attention, spans, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        attention_span_scores(attention, spans, **kwargs)
+
+
+def test_metrics_module_does_not_import_torch():
+    code = ("import sys, sklearn_maec.metrics as m; m.attention_span_scores([[1.0]], [[(0, 1)]]); "
+            "sys.exit('torch' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -95,3 +95,43 @@ def test_other_files_are_refused(tmp_path):
     torch.save({"format": "something else"}, tmp_path / "other.maec")
     with pytest.raises(ValueError, match="not a file written by save_model"):
         load_model(tmp_path / "other.maec")
+
+
+@pytest.fixture(scope="module")
+def saved(split, tmp_path_factory):
+    X_train, y_train, _, _ = split
+    d = tmp_path_factory.mktemp("saved")
+    pipe = Pipeline([("segment", OpenSmileSegmenter(memory=str(d / "machine-cache"))),
+                     ("functionals", FrameFunctionals()), ("scale", StandardScaler()),
+                     ("logreg", LogisticRegression(max_iter=500))]).fit(X_train, y_train)
+    save_model(pipe, d / "model.maec")
+    return d / "model.maec"
+
+
+def test_the_training_machines_cache_directory_is_not_saved(saved):
+    assert load_model(saved).named_steps["segment"].memory is None
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 100])
+def test_a_truncated_file_is_said_to_be_truncated(saved, tmp_path, keep):
+    data = saved.read_bytes()
+    cut = tmp_path / "cut.maec"
+    cut.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
+    with pytest.raises(ValueError, match=r"not a file written by save_model: it is truncated "
+                                         r"or damaged \(\d+ bytes"):
+        load_model(cut)
+
+
+def test_a_joblib_file_is_named_a_pickle_without_torchs_advice(saved, tmp_path):
+    import joblib
+
+    path = tmp_path / "model.joblib"
+    joblib.dump(load_model(saved), path)
+    with pytest.raises(ValueError) as info:
+        load_model(path)
+    message = str(info.value)
+    assert "it is a pickle" in message and "joblib.load" in message
+    assert "weights_only" not in message and "\n" not in message
+    (tmp_path / "empty.maec").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty"):
+        load_model(tmp_path / "empty.maec")

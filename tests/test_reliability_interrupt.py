@@ -10,6 +10,7 @@ import glob
 import json
 import multiprocessing
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -335,3 +336,149 @@ def test_training_killed_while_saving_a_checkpoint_resumes_consistently(tmp_path
                                rtol=1e-5)
     np.testing.assert_allclose(resumed.predict_proba(X), full.predict_proba(X), rtol=1e-5,
                                atol=1e-6)
+
+
+# --------------------------------------------------------------------------- Ctrl-C, command line
+# A real ``python -m sklearn_maec`` process gets SIGINT as from Ctrl-C at a terminal: sent to
+# its whole process group (the joblib workers too).  Expected: exit code 130, one line saying
+# where it stopped, no model file, no fold result, and a frames cache of whole entries only.
+
+def _cli(args, tmp_path, extraction_log=None):
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    if extraction_log is not None:
+        env[EXTRACTION_LOG_ENV] = str(extraction_log)
+    return subprocess.Popen([sys.executable, "-m", "sklearn_maec", *args], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+
+
+def _ctrl_c(proc, timeout=60):
+    """Interrupt like a terminal's Ctrl-C; return (exit code, stdout, stderr)."""
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:  # Ctrl-C ignored: the bug this section is about
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        raise AssertionError("still running after SIGINT: " + err.decode()[-2000:]) from None
+    return proc.returncode, out.decode(), err.decode()
+
+
+class _Lines:
+    """Collect a pipe's lines in a thread (so the child never blocks on a full pipe)."""
+
+    def __init__(self, stream):
+        import threading
+
+        self.lines = []
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream):
+        for line in iter(stream.readline, b""):
+            self.lines.append(line.decode(errors="replace"))
+
+    def text(self):
+        return "".join(self.lines)
+
+
+@pytest.fixture(scope="module")
+def long_release(tmp_path_factory):
+    """An IEMOCAP-like release of ~50 turns of ~4 s: extraction lasts a few seconds."""
+    from sklearn_maec.datasets import make_iemocap_layout
+
+    root = tmp_path_factory.mktemp("long_release")
+    make_iemocap_layout(root, n_sessions=2, dialogues_per_session=3, turns_per_dialogue=(8, 9),
+                        duration_median=4.0, random_state=0)
+    return root
+
+
+@pytest.fixture(scope="module")
+def short_release(tmp_path_factory):
+    from sklearn_maec.datasets import make_iemocap_layout
+
+    root = tmp_path_factory.mktemp("short_release")
+    make_iemocap_layout(root, n_sessions=2, dialogues_per_session=2, random_state=0)
+    return root
+
+
+def _cached_frames_are_whole(cache, release):
+    """Every cached extraction equals a fresh one of the same file (none torn); how many."""
+    from sklearn_maec.features._extraction import _spec_key, extract_row
+    from sklearn_maec.features._opensmile import resolve_feature_set
+
+    spec = resolve_feature_set("maec45")
+    store = FrameCache(cache)
+    n_cached = 0
+    for wav in sorted(glob.glob(os.path.join(release, "**", "*.wav"), recursive=True)):
+        st = os.stat(wav)
+        key = store.key("file", os.path.abspath(wav), st.st_size, st.st_mtime_ns,
+                        *_spec_key(spec, 16000))
+        hit = store.load(key)
+        if hit is None:
+            continue
+        fresh = extract_row(wav, None, spec, 16000)
+        assert hit[0].shape == fresh.frames.shape, wav  # a torn entry has fewer frames
+        np.testing.assert_array_equal(hit[0], fresh.frames)
+        n_cached += 1
+    return n_cached
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_cli_ctrl_c_during_extraction_stops_and_caches_only_whole_entries(
+        long_release, tmp_path, n_jobs):
+    cache, log, model = tmp_path / "cache", tmp_path / "extractions.log", tmp_path / "m.maec"
+    proc = _cli(["fit", "--iemocap", str(long_release), "--out", str(model), "--cache",
+                 str(cache), "--n-jobs", str(n_jobs), "--max-epochs", "2",
+                 "--param", "conv_channels=8", "--param", "latent_dim=8"], tmp_path, log)
+    wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= 3, timeout=120,
+             proc=proc)
+    n_files = len(glob.glob(os.path.join(long_release, "**", "*.wav"), recursive=True))
+    assert len(log.read_text().splitlines()) < n_files - 5  # surely interrupted half way
+    code, out, err = _ctrl_c(proc)
+    assert code == 130, err[-3000:]
+    assert "interrupted (feature extraction" in err
+    assert "Exception ignored" not in err and "Traceback" not in err
+    assert "trained on" not in out and not model.exists()
+    n_entries = len(entries(str(cache)))
+    assert 0 < n_entries < n_files
+    assert not temporaries(str(cache))
+    # what is cached is whole, so a new run reuses it safely
+    assert _cached_frames_are_whole(str(cache), long_release) == n_entries
+
+
+@pytest.mark.slow
+def test_cli_ctrl_c_during_training_saves_nothing(short_release, tmp_path):
+    model = tmp_path / "m.maec"
+    proc = _cli(["fit", "--iemocap", str(short_release), "--out", str(model), "-v",
+                 "--max-epochs", "500", "--param", "conv_channels=8", "--param",
+                 "latent_dim=8"], tmp_path)
+    out = _Lines(proc.stdout)
+    wait_for(lambda: any(line.split()[:1] == ["2"] for line in out.lines), timeout=120,
+             proc=proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert code == 130, err[-3000:]
+    assert re.search(r"^interrupted \(epoch \d+ of 500\)$", err, re.MULTILINE), err[-3000:]
+    assert "saved to" not in out.text() and not model.exists()
+    assert "\x1b[" not in out.text()  # the epoch log into a pipe has no colour codes
+
+
+@pytest.mark.slow
+def test_cli_ctrl_c_during_evaluate_reports_no_fold(short_release, tmp_path):
+    report = tmp_path / "r.json"
+    proc = _cli(["evaluate", "--iemocap", str(short_release), "--report", str(report), "-v",
+                 "--max-epochs", "500", "--param", "conv_channels=8", "--param",
+                 "latent_dim=8"], tmp_path)
+    out = _Lines(proc.stdout)
+    wait_for(lambda: any(line.split()[:1] == ["2"] for line in out.lines), timeout=120,
+             proc=proc)
+    os.killpg(proc.pid, signal.SIGINT)
+    err = proc.stderr.read().decode()
+    code = proc.wait(timeout=60)
+    assert code == 130, err[-3000:]
+    assert re.search(r"^interrupted \(epoch \d+ of 500\)$", err, re.MULTILINE)
+    assert " UA " not in out.text() and "mean +- std" not in out.text()  # no fold reported
+    assert not report.exists()
