@@ -236,7 +236,7 @@ def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, 
     """
     from .pipeline import make_maec_pipeline
 
-    maec_params = {"random_state": seed, "class_weight": "balanced"}
+    maec_params = {"random_state": seed}
     if max_epochs is not None:
         maec_params["max_epochs"] = max_epochs
     segmenter_params = {}

@@ -14,7 +14,8 @@ The bidirectional GRU runs on the padded layout: the forward direction is
 unaffected by padding after a sequence's end, and the backward direction reads
 each sequence reversed within its own length (a gather), which gives the
 packed GRU's outputs on every real segment.  The outputs are the emotion
-logits, their softmax and the latent codes ``Z``.
+logits, their softmax and the latent codes ``Z`` (named by
+``sklearn_maec.deployment._format.OUTPUT_NAMES``).
 """
 
 import torch
@@ -22,10 +23,7 @@ from torch import nn
 
 from .nn import _fuse, _gather, attention_pool
 
-__all__ = ["ExportNetwork", "INPUT_NAMES", "OUTPUT_NAMES"]
-
-INPUT_NAMES = ("segments", "segment_frames", "bag_index", "current", "previous", "interlocutor")
-OUTPUT_NAMES = ("logits", "proba", "z")
+__all__ = ["ExportNetwork"]
 
 
 def _unidirectional(gru, suffix):

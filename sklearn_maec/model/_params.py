@@ -1,10 +1,81 @@
-"""The constructor signature of MAECClassifier, with the skorch parameters it passes on."""
+"""MAECClassifier's parameters: what each one re-initialises, their checks, the signature."""
 
 import inspect
+import numbers
 
 from skorch import NeuralNet, NeuralNetClassifier
+from skorch.dataset import Dataset
+from torch.utils.data import DataLoader
 
-__all__ = ["signature_with_skorch_params"]
+from ._prior import check_prior
+from .nn import CONVOLUTIONS, LATENT_NORMS, check_latent_dim
+
+__all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
+           "check_params", "signature_with_skorch_params"]
+
+# Parameters that shape the networks: changing one re-initialises them.
+ARCHITECTURE_PARAMS = frozenset({
+    "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size",
+    "dilation", "convolution", "latent_norm",
+    "dropout", "pooling", "disc_hidden", "prior",
+})
+CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
+PRIOR_PARAMS = frozenset({"prior_mu", "prior_sigma"})
+# skorch parameters with a fixed value here: (name, the only value accepted, why).
+FIXED_SKORCH_PARAMS = (
+    ("iterator_train", DataLoader, "batches are built by a torch DataLoader with the package's "
+     "bucketing sampler; pass iterator_train__* settings (batch_size, num_workers, ...) instead"),
+    ("iterator_valid", DataLoader, "batches are built by a torch DataLoader with the package's "
+     "bucketing sampler; pass iterator_valid__* settings (batch_size, num_workers, ...) instead"),
+    ("dataset", Dataset, "the rows are wrapped in the package's bag dataset, built from the "
+     "DataFrame that ContextTripleBuilder produces"),
+    ("predict_nonlinearity", "auto", "predict_proba always applies the softmax"),
+    ("compile", False, "torch.compile of the bag encoder is not supported (variable bag lengths)"),
+)
+
+
+def check_params(estimator):
+    """Raise a ValueError naming the first parameter of ``estimator`` with a bad value.
+
+    Parameters
+    ----------
+    estimator : MAECClassifier
+        The estimator whose parameters are checked (at ``fit``).
+    """
+    check_latent_dim(estimator.latent_dim, estimator.use_context, estimator.fusion)
+    check_prior(estimator.prior, estimator.prior_mu, estimator.prior_sigma)
+    for name in ("adversarial_weight", "gender_weight"):
+        value = getattr(estimator, name)
+        if not (isinstance(value, numbers.Real) and value >= 0):
+            raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    if estimator.generator_loss not in ("minimax", "non_saturating"):
+        raise ValueError("generator_loss must be 'minimax' or 'non_saturating', got "
+                         f"{estimator.generator_loss!r}")
+    if not (0 <= estimator.label_smoothing < 1):
+        raise ValueError(f"label_smoothing must be in [0, 1), got {estimator.label_smoothing!r}")
+    if estimator.grad_clip is not None and not estimator.grad_clip > 0:
+        raise ValueError(f"grad_clip must be None or > 0, got {estimator.grad_clip!r}")
+    if estimator.latent_norm not in LATENT_NORMS:
+        raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got "
+                         f"{estimator.latent_norm!r}")
+    if estimator.convolution not in CONVOLUTIONS:
+        raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got "
+                         f"{estimator.convolution!r}")
+    if estimator.kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size must be odd, got {estimator.kernel_size}")
+    if estimator.batching not in ("dialogue", "length"):
+        raise ValueError(f"batching must be 'dialogue' or 'length', got {estimator.batching!r}")
+    if estimator.patience is not None and not (isinstance(estimator.patience, numbers.Integral)
+                                          and estimator.patience >= 1):
+        raise ValueError(f"patience must be None or an int >= 1, got {estimator.patience!r}")
+    if isinstance(estimator.train_split, str) and estimator.train_split != "auto":
+        raise ValueError(f"train_split must be 'auto', a callable or None, got "
+                         f"{estimator.train_split!r}")
+    # skorch parameters this class does not honour: refuse rather than ignore them
+    for name, default, why in FIXED_SKORCH_PARAMS:
+        value = getattr(estimator, name, default)
+        if value is not default and value != default:
+            raise ValueError(f"{name}={value!r} is not supported by MAECClassifier: {why}")
 
 
 def signature_with_skorch_params(cls):
