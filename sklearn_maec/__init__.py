@@ -6,6 +6,7 @@ on the latent code and a multi-task (emotion + gender) classifier, using the
 dialogue context (the speaker's previous turn and the interlocutor's turn).
 """
 
+from ._version import __version__
 from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
 from .features import OpenSmileSegmenter
@@ -29,8 +30,6 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "OpenSmileSegmenter",

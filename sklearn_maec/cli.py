@@ -42,8 +42,6 @@ __all__ = ["main", "build_parser"]
 
 logger = logging.getLogger(__name__)
 
-#: Model files saved in the pickle-free format (anything else goes through joblib).
-SAFE_SUFFIXES = (".maec",)
 PICKLE_WARNING = (
     "loading {path}: a joblib/pickle file can run code when loaded; only load files you made "
     "or fully trust (share models in the .maec format, which cannot)"
@@ -67,7 +65,7 @@ def build_parser():
     -------
     parser : argparse.ArgumentParser
     """
-    from . import __version__
+    from ._version import __version__
 
     parser = argparse.ArgumentParser(
         prog="sklearn-maec",
@@ -309,75 +307,27 @@ def _load_corpora(args, need_meld=False):
     return X, y
 
 
-def _forget_cache(model):
-    """Drop the segmenter's ``memory``: a directory of this machine, not part of the model."""
-    steps = getattr(model, "steps", [])
-    for _, step in steps:
-        if hasattr(step, "memory") and hasattr(step, "n_lld_"):
-            step.set_params(memory=None)
-    return model
-
-
 def _save(model, path):
-    """Save with the pickle-free format for ``.maec`` names, joblib otherwise.
+    """Save a model file of the kind its name says (``persistence.save_model_file``)."""
+    from .persistence import save_model_file
 
-    The model is saved without the segmenter's cache directory (``memory``),
-    so a model file moved elsewhere never creates or reads this machine's cache.
-    """
-    import joblib
-
-    from ._files import atomic_write
-    from .persistence import save_model
-
-    _forget_cache(model)
-    if str(path).endswith(SAFE_SUFFIXES):
-        save_model(model, path)
-    else:  # never a half-written file, nor a good one clobbered by a failed save
-        atomic_write(path, lambda tmp: joblib.dump(model, tmp))
+    save_model_file(model, path)
 
 
 def _load(path):
-    """Load a model file; pickles only after a warning on stderr.
+    """Load a model file; a pickle only after a warning on stderr.
 
-    The format is told by the content: a pickle-free file loads safely
-    whatever its name; a pickle named ``.maec`` (a name that promises no code)
-    is refused.
+    Either kind is told by :func:`~sklearn_maec.persistence.model_file_kind`;
+    anything wrong with the file is a :class:`UserError`.
     """
-    import joblib
+    from .persistence import load_model_file, model_file_kind
 
-    from .persistence import load_model
-
-    if os.path.isdir(path):
-        raise UserError(f"model file {path!r} is a directory")
-    if not os.path.isfile(path):
-        raise UserError(f"model file not found: {path!r}")
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(4)
-    except OSError as exc:
-        raise UserError(f"cannot read the model file {path!r}: {exc.strerror or exc}") from None
-    if str(path).endswith(SAFE_SUFFIXES) or head.startswith(b"PK"):
-        try:
-            return load_model(path)
-        except ValueError as exc:
-            raise UserError(str(exc)) from None
-    if not head:
-        raise UserError(f"cannot load {path!r}: the file is empty (0 bytes)")
-    print(f"warning: {PICKLE_WARNING.format(path=path)}", file=sys.stderr)
-    try:
-        return joblib.load(path)
-    except Exception as exc:
-        import pickle
-
-        detail = str(exc).strip()
-        if isinstance(exc, (EOFError, pickle.UnpicklingError)) or "truncated" in detail.lower():
-            raise UserError(f"cannot load {path!r}: the file is truncated or damaged ("
-                            f"{os.path.getsize(path)} bytes"
-                            + (f"; {detail}" if detail else "")
-                            + "); save the model again or copy the whole file") from None
-        raise UserError(f"cannot load {path!r}: {type(exc).__name__}"
-                        + (f": {detail}" if detail else " (a damaged or foreign file?)")) \
-            from None
+        if model_file_kind(path) == "pickle":
+            print(f"warning: {PICKLE_WARNING.format(path=path)}", file=sys.stderr)
+        return load_model_file(path, allow_pickle=True)
+    except (OSError, ValueError) as exc:
+        raise UserError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- commands

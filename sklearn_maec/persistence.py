@@ -15,6 +15,11 @@ its fitted state (the attributes ending in ``_``: numbers, strings, arrays,
 tables; the network weights for the classifier).  The segmenter's ``memory``
 (a cache directory of the training machine) is not stored: a loaded model
 caches nothing until given a ``memory`` of its own.
+
+:func:`save_model_file` and :func:`load_model_file` are the one way to save and
+load a model file of either kind: the pickle-free format for ``.maec`` names,
+joblib for any other; a file is told by its content when loaded, and a pickle
+is only loaded when the caller allows it.
 """
 
 import json
@@ -31,14 +36,36 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._files import atomic_write
-from ._state import encode_fitted, json_safe, restore_fitted
+from ._state import (
+    encode_fitted,
+    json_safe,
+    labels_as_objects,
+    restore_fitted,
+    stored_params,
+    without_machine_local_params,
+)
 from .context import ContextTripleBuilder
 from .features import FrameFunctionals, OpenSmileSegmenter
 from .model import MAECClassifier
 
-__all__ = ["save_model", "load_model", "FORMAT"]
+__all__ = ["save_model", "load_model", "save_model_file", "load_model_file", "model_file_kind",
+           "FORMAT", "PICKLE_FREE_SUFFIXES"]
 
 FORMAT = "sklearn-maec-model/1"
+#: Names of model files in the pickle-free format (:func:`save_model_file` uses joblib otherwise).
+PICKLE_FREE_SUFFIXES = (".maec",)
+#: The classifier's fitted attributes beside its weights, by the key a model file stores each
+#: under; an export (:mod:`sklearn_maec.deployment`) stores the :data:`BAG_SHAPE` ones.
+CLASSIFIER_FITTED = {
+    "classes": "classes_",
+    "n_lld": "n_features_in_",
+    "window_frames": "window_frames_",
+    "stride_frames": "stride_frames_",
+    "has_gender": "has_gender_",
+    "class_counts": "class_counts_",
+}
+#: The bag shape the classifier learns in fit (keys of :data:`CLASSIFIER_FITTED`).
+BAG_SHAPE = ("n_lld", "window_frames", "stride_frames")
 
 # The classes a file may name; nothing else is ever constructed on load.
 _ALLOWED = {cls.__name__: cls for cls in (
@@ -131,6 +158,151 @@ def load_model(path, device="cpu"):
     return Pipeline(steps) if state["pipeline"] else steps[0][1]
 
 
+def save_model_file(model, path):
+    """Save a fitted model: the pickle-free format for a ``.maec`` name, joblib otherwise.
+
+    Either way the model is saved without its machine-local parameters (the
+    segmenter's ``memory``, a cache directory of this machine), so a model file
+    moved elsewhere never creates or reads this machine's cache; ``model``
+    itself keeps them.  The file is written whole or not at all (a failed save
+    leaves an existing file as it was).
+
+    Parameters
+    ----------
+    model : estimator or sklearn.pipeline.Pipeline
+        Fitted.  For a ``.maec`` name, what :func:`save_model` accepts; any
+        picklable model otherwise.
+    path : str or os.PathLike
+        Destination file; a name ending in one of :data:`PICKLE_FREE_SUFFIXES`
+        chooses the pickle-free format.
+
+    Raises
+    ------
+    TypeError
+        For a ``.maec`` name, a step the pickle-free format cannot store.
+
+    Examples
+    --------
+    >>> from sklearn_maec.persistence import load_model_file, save_model_file
+    >>> save_model_file(fitted_pipeline, "model.maec")       # doctest: +SKIP
+    >>> save_model_file(fitted_pipeline, "model.joblib")     # doctest: +SKIP
+    >>> pipe = load_model_file("model.maec")                 # doctest: +SKIP
+    """
+    import joblib
+
+    with without_machine_local_params(model):
+        if os.fspath(path).endswith(PICKLE_FREE_SUFFIXES):
+            save_model(model, path)
+        else:  # never a half-written file, nor a good one clobbered by a failed save
+            atomic_write(path, lambda tmp: joblib.dump(model, tmp))
+
+
+def model_file_kind(path):
+    """Whether a model file is in the pickle-free format or a pickle, told by name and content.
+
+    A file named ``.maec`` (a name that promises no code) or starting like a zip
+    archive is read as the pickle-free format, whatever its content turns out
+    to be; anything else is a pickle.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+
+    Returns
+    -------
+    kind : {"pickle-free", "pickle"}
+
+    Raises
+    ------
+    FileNotFoundError
+        When there is no such file.
+    IsADirectoryError
+        When ``path`` is a directory.
+    OSError
+        When the file cannot be read.
+    ValueError
+        When a file that is not named ``.maec`` is empty.
+
+    Examples
+    --------
+    >>> from sklearn_maec.persistence import model_file_kind
+    >>> model_file_kind("model.joblib")                      # doctest: +SKIP
+    'pickle'
+    """
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"model file {path!r} is a directory")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"model file not found: {path!r}")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise OSError(f"cannot read the model file {path!r}: {exc.strerror or exc}") from None
+    if os.fspath(path).endswith(PICKLE_FREE_SUFFIXES) or head.startswith(b"PK"):
+        return "pickle-free"
+    if not head:
+        raise ValueError(f"cannot load {path!r}: the file is empty (0 bytes)")
+    return "pickle"
+
+
+def load_model_file(path, *, allow_pickle=False, device="cpu"):
+    """Load a model file of either kind :func:`save_model_file` writes.
+
+    The kind is told by :func:`model_file_kind`: a pickle-free file loads
+    safely whatever its name; a pickle (joblib) is loaded only with
+    ``allow_pickle=True``, since loading a pickle runs whatever code it names;
+    a pickle named ``.maec`` is always refused.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The model file.
+    allow_pickle : bool, default=False
+        Whether to load a pickle (only files you made or fully trust).
+    device : str, default="cpu"
+        Where the classifier's weights of a pickle-free file go.
+
+    Returns
+    -------
+    model : estimator or sklearn.pipeline.Pipeline
+        Fitted, ready to predict.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, OSError
+        When there is no such file, it is a directory, or it cannot be read.
+    ValueError
+        When the file is empty, damaged, truncated or foreign, or is a pickle
+        and ``allow_pickle`` is False; the message names the file and why.
+
+    Examples
+    --------
+    >>> from sklearn_maec.persistence import load_model_file
+    >>> pipe = load_model_file("model.maec")                        # doctest: +SKIP
+    >>> pipe = load_model_file("model.joblib", allow_pickle=True)   # doctest: +SKIP
+    """
+    if model_file_kind(path) == "pickle-free" or not allow_pickle:
+        return load_model(path, device=device)  # a refused pickle: load_model says why
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except Exception as exc:
+        raise ValueError(_pickle_failure(path, exc)) from None
+
+
+def _pickle_failure(path, exc):
+    """Why ``joblib.load`` failed on a file, in one line."""
+    detail = str(exc).strip()
+    if isinstance(exc, (EOFError, pickle.UnpicklingError)) or "truncated" in detail.lower():
+        return (f"cannot load {path!r}: the file is truncated or damaged ("
+                f"{os.path.getsize(path)} bytes" + (f"; {detail}" if detail else "")
+                + "); save the model again or copy the whole file")
+    return (f"cannot load {path!r}: {type(exc).__name__}"
+            + (f": {detail}" if detail else " (a damaged or foreign file?)"))
+
+
 def _load_failure(path, exc):
     """Why ``torch.load`` refused a file, in words (not torch's advice to unpickle it anyway)."""
     path = os.fspath(path)
@@ -157,10 +329,7 @@ def _load_failure(path, exc):
 
 
 def _safe_params(est):
-    params = {k: v for k, v in est.get_params(deep=False).items() if json_safe(v)}
-    if isinstance(est, OpenSmileSegmenter):  # a cache directory of this machine: not the model's
-        params.pop("memory", None)
-    return params
+    return {k: v for k, v in stored_params(est).items() if json_safe(v)}
 
 
 def _to_tensors(arrays):
@@ -174,35 +343,53 @@ def _from_tensors(tensors):
     return {name: t.numpy() for name, t in tensors.items()}
 
 
+def classifier_fitted(classifier, keys=tuple(CLASSIFIER_FITTED)):
+    """The fitted attributes of a classifier named by ``keys``, as JSON values.
+
+    Parameters
+    ----------
+    classifier : MAECClassifier
+        Fitted.
+    keys : sequence of str, default=all of :data:`CLASSIFIER_FITTED`
+        Which attributes, by the key files store them under.
+
+    Returns
+    -------
+    fitted : dict
+        ``{key: value}``: arrays as lists, numpy scalars as Python numbers.
+    """
+    fitted = {}
+    for key in keys:
+        value = getattr(classifier, CLASSIFIER_FITTED[key])
+        fitted[key] = (value.tolist() if isinstance(value, np.ndarray)
+                       else value.item() if isinstance(value, np.generic) else value)
+    return fitted
+
+
+def _restore_classifier_fitted(classifier, fitted):
+    """Set the attributes :func:`classifier_fitted` stored back on ``classifier``."""
+    for key, attribute in CLASSIFIER_FITTED.items():
+        value = fitted[key]
+        if isinstance(value, list):
+            value = np.asarray(value)
+        if attribute == "classes_":  # skorch's classes_ gives the labels fit inferred
+            attribute, value = "classes_inferred_", labels_as_objects(value)
+        setattr(classifier, attribute, value)
+
+
 def _classifier_state(clf):
     """A fitted classifier's parameters, fitted metadata and weights: (JSON-safe dict, tensors)."""
     check_is_fitted(clf)
-    params = _safe_params(clf)
-    fitted = {
-        "classes": clf.classes_.tolist(),
-        "n_lld": int(clf.n_features_in_),
-        "window_frames": int(clf.window_frames_),
-        "stride_frames": int(clf.stride_frames_),
-        "has_gender": bool(clf.has_gender_),
-        "class_counts": clf.class_counts_.tolist(),
-    }
     tensors = {f"module.{k}": v.detach().cpu() for k, v in clf.module_.state_dict().items()}
     tensors.update({f"discriminator.{k}": v.detach().cpu()
                     for k, v in clf.discriminator_.state_dict().items()})
-    return {"params": params, "fitted": fitted}, tensors
+    return {"params": _safe_params(clf), "fitted": classifier_fitted(clf)}, tensors
 
 
 def _classifier_from_state(meta, tensors, device="cpu"):
     """Rebuild a fitted classifier from :func:`_classifier_state`'s output."""
     model = MAECClassifier(**dict(meta["params"], device=device))
-    fitted = meta["fitted"]
-    classes = np.asarray(fitted["classes"])
-    model.classes_inferred_ = classes.astype(object) if classes.dtype.kind == "U" else classes
-    model.n_features_in_ = fitted["n_lld"]
-    model.window_frames_ = fitted["window_frames"]
-    model.stride_frames_ = fitted["stride_frames"]
-    model.has_gender_ = fitted["has_gender"]
-    model.class_counts_ = np.asarray(fitted["class_counts"])
+    _restore_classifier_fitted(model, meta["fitted"])
     model.random_seed_ = 0
     model.initialize()
     for prefix, module in (("module.", model.module_),

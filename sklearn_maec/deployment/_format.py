@@ -19,7 +19,9 @@ from .._state import (
     encode,
     encode_fitted,
     json_safe,
+    labels_as_objects,
     restore_fitted,
+    stored_params,
 )
 
 __all__ = ["EXPORT_FORMAT", "METADATA_KEY", "INPUT_NAMES", "OUTPUT_NAMES", "segmenter_metadata",
@@ -34,8 +36,9 @@ INPUT_NAMES = ("frames", "frame_valid", "segment_starts", "segment_frames", "bag
                "current", "previous", "interlocutor")
 #: Its outputs.
 OUTPUT_NAMES = ("logits", "proba", "z")
-#: Segmenter parameters that are runtime choices of the machine that predicts, not of the model.
-RUNTIME_PARAMS = ("n_jobs", "memory", "on_error", "verbose")
+#: Segmenter parameters that are runtime choices of the machine that predicts, not of the model
+#: (its machine-local ``memory`` is never stored: :func:`sklearn_maec._state.stored_params`).
+RUNTIME_PARAMS = ("n_jobs", "on_error", "verbose")
 
 
 def encode_classes(classes):
@@ -47,14 +50,12 @@ def encode_classes(classes):
 
 def decode_classes(stored):
     """The labels :func:`encode_classes` stored (str labels as an object array)."""
-    classes = decode(stored["spec"], "classes", arrays_from_json(stored["arrays"]))
-    return classes.astype(object) if classes.dtype.kind == "U" else classes
+    return labels_as_objects(decode(stored["spec"], "classes", arrays_from_json(stored["arrays"])))
 
 
 def segmenter_metadata(segmenter):
     """A fitted segmenter's parameters (the model's, not the runtime's) and fitted state."""
-    params = {k: v for k, v in segmenter.get_params(deep=False).items()
-              if k not in RUNTIME_PARAMS}
+    params = {k: v for k, v in stored_params(segmenter).items() if k not in RUNTIME_PARAMS}
     feature_set = params["feature_set"]
     if isinstance(feature_set, os.PathLike):
         params["feature_set"] = os.fspath(feature_set)

@@ -174,16 +174,15 @@ def _check_segmenter(segmenter, classifier):
 def _metadata(classifier, segmenter, context_builder):
     import torch
 
-    from .. import __version__
+    from .._version import __version__
+    from ..persistence import BAG_SHAPE, classifier_fitted
 
     batch_size = classifier.get_params_for("iterator_valid").get("batch_size",
                                                                   classifier.batch_size)
     return {
         "format": EXPORT_FORMAT,
         "classes": encode_classes(classifier.classes_),
-        "n_lld": int(classifier.n_features_in_),
-        "window_frames": int(classifier.window_frames_),
-        "stride_frames": int(classifier.stride_frames_),
+        **classifier_fitted(classifier, BAG_SHAPE),
         "latent_dim": int(classifier.latent_dim),
         "use_context": bool(classifier.use_context),
         "context_builder": context_builder,

@@ -193,6 +193,13 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     (50, 45)
     """
 
+    #: The record types its fitted attributes hold (``segmentation_``), for the codec of
+    #: fitted state (``sklearn_maec._state``), which imports nothing of this layer.
+    _fitted_records = (Segmentation,)
+    #: Parameters naming a place on the machine that fitted it (the feature cache): never
+    #: stored with a model; a loaded model caches nothing until given a ``memory`` of its own.
+    _machine_local_params = ("memory",)
+
     def __init__(
         self,
         feature_set="maec45",
