@@ -514,3 +514,47 @@ def test_current_code_finds_hf_cur_in_every_layout_of_z(use_context, fusion):
     z = _fuse(hf_cur, hf_pre, hf_int, fusion == "released") if use_context else hf_cur
     torch.testing.assert_close(current_code(z, use_context, fusion), hf_cur)
 
+
+
+# --- latent normalisation
+def test_latent_norm_gives_unit_spread_codes_in_training_and_the_raw_code_on_request():
+    net = network(latent_norm="batch", dropout=0.0).train()
+    batch = network_batch(np_bags([3, 4, 5, 6, 2, 7, 3, 5]), current=list(range(8)),
+                          previous=[-1, 0, 1, 2, 3, 4, 5, 6], interlocutor=[-1] * 8)
+    z = net.encode(**batch)
+    raw = net.encode(**batch, normalise=False)
+    # the paper's code is a product of tanh poolings: far smaller than a N(0, 1) prior
+    assert raw.std(dim=0).max() < 0.3
+    var = raw.var(dim=0, unbiased=False)
+    expected = (raw - raw.mean(dim=0)) / torch.sqrt(var + net.latent_norm.norm.eps)
+    torch.testing.assert_close(z, expected)  # weight 1, bias 0 at initialisation
+    torch.testing.assert_close(z.mean(dim=0), torch.zeros(16), atol=1e-5, rtol=0)
+    spread = var > 1e-3  # units whose spread is not below the normalisation's eps
+    assert spread.any()
+    torch.testing.assert_close(z.std(dim=0, unbiased=False)[spread],
+                               torch.ones(int(spread.sum())), atol=1e-2, rtol=0)
+
+
+def test_latent_norm_none_is_the_papers_code():
+    net = network(latent_norm=None)
+    batch = network_batch(np_bags([3, 4]), current=[0, 1], previous=[1, -1],
+                          interlocutor=[-1, 0])
+    with torch.no_grad():
+        torch.testing.assert_close(net.encode(**batch), net.encode(**batch, normalise=False))
+    assert net.latent_norm is None
+
+
+def test_latent_norm_of_a_single_sample_batch_uses_the_running_statistics():
+    net = network(latent_norm="batch", dropout=0.0).train()
+    batch = network_batch(np_bags([4]), current=[0], previous=[-1], interlocutor=[-1])
+    z = net.encode(**batch)
+    assert torch.isfinite(z).all()  # a batch of one has no spread to normalise by
+    norm = net.latent_norm.norm
+    expected = (net.encode(**batch, normalise=False) - norm.running_mean) \
+        / torch.sqrt(norm.running_var + norm.eps) * norm.weight + norm.bias
+    torch.testing.assert_close(z, expected)
+
+
+def test_unknown_latent_norm_is_refused():
+    with pytest.raises(ValueError, match="latent_norm must be one of"):
+        network(latent_norm="layer")

@@ -9,16 +9,14 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
-from .._batching import array_to_bags, evaluation_order, table_to_bags
+from .._batching import evaluation_order
 from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
-from ._data import BagCollator, BagDataset, BatchSampler, all_numeric, check_labels
+from ._data import BagCollator, BatchSampler, to_dataset
 from ._memory import release_freed_memory
 from ._params import (
     ARCHITECTURE_PARAMS,
@@ -436,48 +434,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
 
     def _to_dataset(self, X, y=None, fitting=False, classes=None):
         """Validate ``X`` (and ``y``) and wrap them as a :class:`BagDataset`."""
-        if is_dataset(X):
-            return X
-        name = type(self).__name__
-        # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
-        # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
-        # always has object columns and keeps the helpful error of ``table_to_bags``.
-        if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not all_numeric(X)):
-            table = table_to_bags(X, self.use_context, name)
-        else:
-            table = array_to_bags(X, None if fitting else self.n_features_in_, name)
-        if fitting:
-            self.n_features_in_ = table.n_lld
-            self.window_frames_ = table.window_frames
-            self.stride_frames_ = table.stride_frames
-        elif (table.window_frames, table.n_lld) != (self.window_frames_, self.n_features_in_):
-            raise ValueError(
-                f"X has segments of {table.window_frames} frames x {table.n_lld} features, "
-                f"but {name} was fitted on {self.window_frames_} x {self.n_features_in_}"
-            )
-        elif table.stride_frames != self.stride_frames_ and table.n_segments.max(initial=0) > 1:
-            raise ValueError(
-                f"X has segments every {table.stride_frames} frames, but {name} was fitted on "
-                f"segments every {self.stride_frames_} frames; cut the bags as in fit")
-        else:
-            table.stride_frames = self.stride_frames_  # bags of one segment: any stride
-        codes = None
-        if y is not None:
-            y = column_or_1d(y, warn=True)
-            if len(y) != table.n_rows:
-                raise ValueError(f"X has {table.n_rows} rows but y has {len(y)}")
-            check_labels(y, X)
-            check_classification_targets(y)
-            if fitting and self.classes is None:
-                self.classes_inferred_ = np.unique(y if classes is None else classes)
-            classes = self.classes_
-            codes = np.searchsorted(classes, y)
-            codes = np.clip(codes, 0, len(classes) - 1)
-            unknown = classes[codes] != y
-            if unknown.any():
-                raise ValueError(f"y has labels not in classes_ {list(classes)}: "
-                                 f"{sorted(set(np.asarray(y)[unknown].tolist()))}")
-        return BagDataset(table, codes)
+        return to_dataset(self, X, y, fitting, classes)
 
     # ------------------------------------------------------------------ initialisation
     def _require_shapes(self):

@@ -10,12 +10,16 @@ targets.
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+from skorch.utils import is_dataset
 from torch.utils.data import Dataset, Sampler
 
-from .._batching import collate, training_batches
+from .._batching import array_to_bags, collate, table_to_bags, training_batches
 from .._validation import describe_rows
 
-__all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler", "check_labels", "all_numeric"]
+__all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler", "check_labels", "all_numeric",
+           "to_dataset"]
 
 
 class BagDataset(Dataset):
@@ -185,3 +189,70 @@ def check_labels(y, X):
 def all_numeric(frame):
     """Whether every column of a DataFrame is numeric (the 2-D array form of ``X``)."""
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
+
+
+def to_dataset(estimator, X, y=None, fitting=False, classes=None):
+    """Validate ``X`` (and ``y``) for ``estimator`` and wrap them as a :class:`BagDataset`.
+
+    Parameters
+    ----------
+    estimator : MAECClassifier
+        The classifier; when ``fitting``, the bag shape learned from ``X``
+        (``n_features_in_``, ``window_frames_``, ``stride_frames_``) and the
+        classes are set on it, else ``X`` is checked against them.
+    X : pandas.DataFrame, array-like or Dataset
+        The pipeline's table or the numeric array form (a Dataset is returned
+        as it is).
+    y : array-like or None, default=None
+        Emotion labels.
+    fitting : bool, default=False
+        Whether ``X`` is the training data.
+    classes : array-like or None, default=None
+        All the classes (``partial_fit``), when ``y`` may not hold them all.
+
+    Returns
+    -------
+    dataset : BagDataset
+    """
+    if is_dataset(X):
+        return X
+    name = type(estimator).__name__
+    # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
+    # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
+    # always has object columns and keeps the helpful error of ``table_to_bags``.
+    if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not all_numeric(X)):
+        table = table_to_bags(X, estimator.use_context, name)
+    else:
+        table = array_to_bags(X, None if fitting else estimator.n_features_in_, name)
+    if fitting:
+        estimator.n_features_in_ = table.n_lld
+        estimator.window_frames_ = table.window_frames
+        estimator.stride_frames_ = table.stride_frames
+    elif (table.window_frames, table.n_lld) != (estimator.window_frames_, estimator.n_features_in_):
+        raise ValueError(
+            f"X has segments of {table.window_frames} frames x {table.n_lld} features, "
+            f"but {name} was fitted on {estimator.window_frames_} x {estimator.n_features_in_}"
+        )
+    elif table.stride_frames != estimator.stride_frames_ and table.n_segments.max(initial=0) > 1:
+        raise ValueError(
+            f"X has segments every {table.stride_frames} frames, but {name} was fitted on "
+            f"segments every {estimator.stride_frames_} frames; cut the bags as in fit")
+    else:
+        table.stride_frames = estimator.stride_frames_  # bags of one segment: any stride
+    codes = None
+    if y is not None:
+        y = column_or_1d(y, warn=True)
+        if len(y) != table.n_rows:
+            raise ValueError(f"X has {table.n_rows} rows but y has {len(y)}")
+        check_labels(y, X)
+        check_classification_targets(y)
+        if fitting and estimator.classes is None:
+            estimator.classes_inferred_ = np.unique(y if classes is None else classes)
+        classes = estimator.classes_
+        codes = np.searchsorted(classes, y)
+        codes = np.clip(codes, 0, len(classes) - 1)
+        unknown = classes[codes] != y
+        if unknown.any():
+            raise ValueError(f"y has labels not in classes_ {list(classes)}: "
+                             f"{sorted(set(np.asarray(y)[unknown].tolist()))}")
+    return BagDataset(table, codes)
