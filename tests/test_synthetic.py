@@ -16,13 +16,9 @@ from sklearn.preprocessing import StandardScaler
 
 from sklearn_maec.datasets import make_dialogue_corpus
 from sklearn_maec.datasets._channel import apply_channel, resolve_domain
-from sklearn_maec.datasets._synthetic import (
-    _draw_speaker,
-    _peak_spans,
-    _profile,
-    _salient_voice,
-    _utterance_plan,
-)
+from sklearn_maec.datasets._profiles import _draw_speaker, _profile
+from sklearn_maec.datasets._salience import _salient_voice, _utterance_plan
+from sklearn_maec.datasets._synthetic import _peak_spans
 from sklearn_maec.datasets._voice import SYNTH_RATE, VoiceContour, VoiceParams, synthesize
 
 COLUMNS = ["audio", "sampling_rate", "dialogue", "speaker", "start", "end", "gender", "corpus",

@@ -3,8 +3,9 @@
 The real corpora MAEC is evaluated on (IEMOCAP, MELD) are licensed, so tests,
 examples and benchmarks run on corpora made by :func:`make_dialogue_corpus`:
 dialogues between synthetic speakers whose voices (source-filter synthesis,
-see :mod:`._voice`) carry the emotion of each turn, recorded through a
-chosen channel (see :mod:`._channel`).
+see :mod:`._voice`; emotion profiles and speakers, :mod:`._profiles`; salient
+spans and vocal events, :mod:`._salience`) carry the emotion of each turn,
+recorded through a chosen channel (see :mod:`._channel`).
 """
 
 from __future__ import annotations
@@ -21,70 +22,26 @@ import pandas as pd
 import soundfile as sf
 
 from ._channel import apply_channel, resolve_domain
-from ._voice import SYNTH_RATE, VoiceContour, VoiceParams, synthesize
+from ._profiles import (
+    _ALIASES,
+    _DEFAULT_WEIGHT,
+    _PROFILE_KEYS,
+    _PROFILES,
+    _draw_speaker,
+    _draw_voice,
+    _profile,
+    _voice_params,
+)
+from ._salience import _outside, _salient_voice, _utterance_plan
+from ._voice import SYNTH_RATE, synthesize
 
 __all__ = ["make_dialogue_corpus", "SALIENCE_DEFAULT"]
 
 #: Default ``salience`` of :func:`make_dialogue_corpus` (see its Notes).
 SALIENCE_DEFAULT = 0.8
 
-# --------------------------------------------------------------------------- #
-# emotions
-# --------------------------------------------------------------------------- #
-# Effect of each emotion relative to neutral speech, at emotion_strength=1 and
-# intensity 1 (every utterance draws its own intensity, see the Notes of
-# make_dialogue_corpus):
-#   f0: mean F0 (semitones)          range: pitch-accent height (semitones)
-#   rate: speaking rate (log factor)  level: loudness (dB)
-#   tilt: spectral tilt (dB/octave, + is brighter)
-#   oq: glottal open quotient (- is tenser, + breathier)
-#   breath: aspiration noise          jitter: period perturbation
-#   pause: pause frequency (log factor)  duration: utterance length (log factor)
-#   artic: F1 (log factor, + is a more open mouth)
-_PROFILE_KEYS = ("f0", "range", "rate", "level", "tilt", "oq", "breath", "jitter", "pause",
-                 "duration", "artic")
-_L = math.log
-_PROFILES = {
-    "neu": dict(),
-    "hap": dict(f0=3.0, range=2.5, rate=_L(1.1), level=4.0, tilt=1.5, oq=-0.03, jitter=0.001,
-                pause=_L(0.8), artic=_L(1.05)),
-    "sad": dict(f0=-2.0, range=-1.8, rate=_L(0.78), level=-5.0, tilt=-2.5, oq=0.08, breath=0.08,
-                jitter=0.002, pause=_L(1.6), duration=_L(1.15), artic=_L(0.95)),
-    "ang": dict(f0=2.0, range=1.0, rate=_L(1.18), level=7.0, tilt=3.0, oq=-0.15, breath=-0.04,
-                jitter=0.003, pause=_L(0.75), duration=_L(0.95), artic=_L(1.1)),
-    "exc": dict(f0=4.0, range=3.5, rate=_L(1.15), level=5.0, tilt=2.5, oq=-0.06, jitter=0.002,
-                pause=_L(0.8), artic=_L(1.08)),
-    "fru": dict(f0=0.5, range=-0.5, rate=_L(1.05), level=3.0, tilt=2.0, oq=-0.08, jitter=0.002,
-                artic=_L(1.03)),
-    "sur": dict(f0=5.0, range=5.0, rate=_L(1.05), level=3.0, tilt=1.0, pause=_L(0.9),
-                artic=_L(1.08)),
-    "fea": dict(f0=3.5, range=-0.5, rate=_L(1.15), level=-1.0, tilt=-1.0, oq=0.05, breath=0.08,
-                jitter=0.005),
-    "dis": dict(f0=-1.5, range=1.0, rate=_L(0.85), level=0.0, tilt=1.0, oq=-0.05, jitter=0.002,
-                duration=_L(1.1)),
-}
-_ALIASES = {
-    "neutral": "neu", "happy": "hap", "happiness": "hap", "joy": "hap", "sad": "sad",
-    "sadness": "sad", "angry": "ang", "anger": "ang", "excited": "exc", "excitement": "exc",
-    "frustrated": "fru", "frustration": "fru", "surprise": "sur", "surprised": "sur",
-    "fear": "fea", "fearful": "fea", "disgust": "dis", "disgusted": "dis",
-}
-# Default class prior (IEMOCAP-like for the four classes); other emotions 0.1.
-_DEFAULT_WEIGHT = {"neu": 0.3, "hap": 0.3, "sad": 0.2, "ang": 0.2}
-
 _P_SAME_SPEAKER = 0.1  # probability that the speaker of a turn also speaks the next one
-_F0_MEAN = {"F": 210.0, "M": 125.0}  # Hz, adult speakers' habitual F0
-_FORMANT_SCALE = {"F": 1.15, "M": 0.98}
-_OPEN_QUOTIENT = {"F": 0.65, "M": 0.58}
-_BREATHINESS = {"F": 0.10, "M": 0.07}
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
-def _profile(emotion):
-    key = emotion.lower()
-    key = _ALIASES.get(key, key)
-    prof = _PROFILES[key]
-    return np.array([prof.get(k, 0.0) for k in _PROFILE_KEYS]), key
 
 
 # --------------------------------------------------------------------------- #
@@ -131,6 +88,46 @@ def _check_pair(name, value, *, integer):
     return (int(lo), int(hi)) if integer else (float(lo), float(hi))
 
 
+def _check_emotions(emotions, emotion_weights):
+    """The checked ``emotions`` (a list), their profiles, canonical keys and normalised weights."""
+    if isinstance(emotions, str) or not hasattr(emotions, "__iter__"):
+        raise ValueError(f"emotions must be a sequence of str labels, got {emotions!r}")
+    emotions = list(emotions)
+    if not emotions:
+        raise ValueError("emotions must not be empty")
+    if not all(isinstance(e, str) for e in emotions):
+        raise ValueError(f"emotions must be str labels, got {emotions!r}")
+    unknown = [e for e in emotions if _ALIASES.get(e.lower(), e.lower()) not in _PROFILES]
+    if unknown:
+        raise ValueError(
+            f"unknown emotion(s) {unknown}; known emotions are {sorted(_PROFILES)} and the "
+            f"aliases {sorted(_ALIASES)}"
+        )
+    if len(set(emotions)) != len(emotions):
+        raise ValueError(f"emotions must be unique, got {emotions!r}")
+    deltas, keys = zip(*(_profile(e) for e in emotions), strict=True)
+    deltas = np.array(deltas)
+    if emotion_weights is None:
+        weights = np.array([_DEFAULT_WEIGHT.get(k, 0.1) for k in keys])
+    else:
+        try:
+            weights = np.asarray(emotion_weights, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"emotion_weights must be numbers, got {emotion_weights!r}") from exc
+        if weights.shape != (len(emotions),):
+            raise ValueError(
+                f"emotion_weights must have one weight per emotion ({len(emotions)}), "
+                f"got {emotion_weights!r}"
+            )
+        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(
+                "emotion_weights must be finite, non-negative and not all zero, "
+                f"got {emotion_weights!r}"
+            )
+    weights = weights / weights.sum()
+    return emotions, deltas, keys, weights
+
+
 def _root_entropy(random_state):
     """An int entropy for the SeedSequence, from an int, None, RandomState or Generator."""
     if random_state is None:
@@ -147,249 +144,6 @@ def _root_entropy(random_state):
         "random_state must be None, an int, a numpy.random.RandomState or a "
         f"numpy.random.Generator, got {random_state!r}"
     )
-
-
-# --------------------------------------------------------------------------- #
-# speakers and utterances
-# --------------------------------------------------------------------------- #
-def _draw_speaker(gender, variability, rng):
-    """A speaker's habitual voice: a dict of base values (same keys as the profiles)."""
-    z = rng.standard_normal(10) * variability
-    return {
-        "gender": gender,
-        "f0": _F0_MEAN[gender] * 2.0 ** (2.0 * z[0] / 12.0),
-        "formant_scale": float(np.clip(_FORMANT_SCALE[gender] * math.exp(0.04 * z[1]), 0.85, 1.25)),
-        "level": -26.0 + 3.0 * z[2],
-        "rate": 4.5 * math.exp(0.12 * z[3]),
-        "tilt": 1.5 * z[4],
-        "oq": _OPEN_QUOTIENT[gender] + 0.05 * z[5],
-        "breath": _BREATHINESS[gender] * math.exp(0.3 * z[6]),
-        "range": 3.0 * math.exp(0.25 * z[7]),
-        "jitter": 0.006 * math.exp(0.25 * z[8]),
-        "pause": 0.15 * math.exp(0.2 * z[9]),
-    }
-
-
-def _draw_voice(strength, rng, intensity_spread):
-    """The utterance's emotional intensity ``a`` (x ``strength``) and its voice noise ``z``."""
-    intensity = float(np.clip(rng.normal(1.0, intensity_spread), 0.0, 2.0)) * strength
-    return intensity, rng.standard_normal(9)
-
-
-def _voice_params(speaker, shift, z):
-    """Combine speaker, emotion (``shift``: the profile already scaled) and utterance noise."""
-    d = dict(zip(_PROFILE_KEYS, shift, strict=True))
-    jitter = float(np.clip((speaker["jitter"] + d["jitter"]) * math.exp(0.25 * z[7]), 0.002, 0.014))
-    return VoiceParams(
-        f0=float(np.clip(speaker["f0"] * 2.0 ** ((d["f0"] + 0.8 * z[0]) / 12.0), 85.0, 380.0)),
-        f0_range=float(np.clip((speaker["range"] + d["range"]) * math.exp(0.25 * z[1]), 0.3, 9.0)),
-        declination=float(np.clip(2.5 + 0.8 * z[2], 0.0, 6.0)),
-        rate=float(np.clip(speaker["rate"] * math.exp(d["rate"] + 0.08 * z[3]), 2.0, 9.0)),
-        level_db=float(speaker["level"] + d["level"] + 2.0 * z[4]),
-        tilt=float(np.clip(speaker["tilt"] + d["tilt"] + 1.2 * z[5], -9.0, 5.0)),
-        open_quotient=float(np.clip(speaker["oq"] + d["oq"] + 0.04 * z[6], 0.35, 0.78)),
-        breathiness=float(
-            np.clip((speaker["breath"] + d["breath"]) * math.exp(0.3 * z[8]), 0.0, 0.6)
-        ),
-        jitter=jitter,
-        shimmer=float(np.clip(0.035 + 3.0 * (jitter - 0.006), 0.015, 0.06)),
-        formant_scale=speaker["formant_scale"],
-        bandwidth_scale=float(np.clip(1.0 + 2.0 * (speaker["oq"] + d["oq"] - 0.6), 0.7, 1.8)),
-        articulation=float(math.exp(d["artic"])),
-        pause_prob=float(np.clip(speaker["pause"] * math.exp(d["pause"]), 0.02, 0.5)),
-        pause_length=float(0.3 * math.exp(0.5 * d["pause"])),
-    )
-
-
-# --------------------------------------------------------------------------- #
-# within-utterance dynamics: salient spans and vocal events
-# --------------------------------------------------------------------------- #
-#: Inside a salient span the emotion's effect is ``1 + salience * (_PEAK - 1)`` times its
-#: utterance-level profile (outside: ``1 - salience`` times).
-_PEAK = 1.3
-#: Ordinary prosodic prominence (a stressed word, any emotion), in profile units, at
-#: salience 1: on every utterance's spans, so a neutral utterance has peaks too.
-_PROMINENCE = np.array([dict(f0=2.0, range=1.5, rate=_L(0.9), level=3.0, tilt=1.0,
-                             oq=-0.02).get(k, 0.0) for k in _PROFILE_KEYS])
-_RAMP = 0.1  # seconds: raised-cosine edges, inside the spans
-#: The recording level is set for the peaks: every utterance is ``_HEADROOM * salience`` dB
-#: softer, so that the loudest spans keep clear of the limiter as at salience 0.
-_HEADROOM = 10.0
-_GRID = 0.01  # seconds: the contours' knots
-_SPAN_HEIGHT = (0.75, 1.25)  # each span's own strength, drawn uniformly
-#: The vocal events of each emotion: (kind, probability given an event).
-_EVENTS = {
-    "hap": (("laugh", 0.7), ("breathy burst", 0.3)),
-    "exc": (("laugh", 0.7), ("breathy burst", 0.3)),
-    "sad": (("sigh", 0.5), ("creak", 0.5)),
-    "fru": (("sigh", 1.0),),
-    "ang": (("shout", 1.0),),
-}
-#: Length range (seconds) of each event, and whether it ends the utterance.
-_EVENT_LENGTH = {"laugh": (0.4, 0.9), "breathy burst": (0.2, 0.4), "sigh": (0.5, 1.0),
-                 "creak": (0.3, 0.6), "shout": (0.3, 0.8)}
-_EVENT_AT_END = {"sigh", "creak"}
-_TRACK_KEYS = ("f0", "f0_range", "level_db", "tilt", "open_quotient", "breathiness", "jitter",
-               "rate", "aspiration")
-
-
-def _plan_spans(rng, duration, n_spans, span_length, events, event_prob):
-    """Where an utterance's salient spans and its vocal event (if any) lie.
-
-    Returns a list of ``(start, end, height, kind)`` in time order, ``kind``
-    ``"span"`` or an event name. The spans stay ``min(0.1, duration / 10)``
-    seconds from both ends and cover at most 60 % of the rest (at least one
-    span of the shortest length, or all of it if the utterance is shorter).
-    """
-    n = int(rng.integers(n_spans[0], n_spans[1] + 1))
-    lengths = list(rng.uniform(span_length[0], span_length[1], n))
-    heights = list(rng.uniform(*_SPAN_HEIGHT, n))
-    kinds = ["span"] * n
-    if events and rng.random() < event_prob:
-        names, probs = zip(*events, strict=True)
-        kind = names[int(rng.choice(len(names), p=np.array(probs) / sum(probs)))]
-        lengths.insert(0, float(rng.uniform(*_EVENT_LENGTH[kind])))  # the event goes first
-        heights.insert(0, 1.0)
-        kinds.insert(0, kind)
-    margin = min(0.1, 0.1 * duration)
-    room = duration - 2.0 * margin
-    cap = max(0.6 * room, min(span_length[0], room))
-    keep, total = [], 0.0
-    for i, length in enumerate(lengths):
-        length = min(length, cap - total)
-        if length < min(span_length[0], cap) - 1e-9 and keep:
-            break
-        keep.append(i)
-        lengths[i] = length
-        total += length
-    lo, hi = margin, duration - margin
-    out = []
-    if kinds[keep[0]] in _EVENT_AT_END:  # a sigh or a creaky voice ends the utterance
-        i = keep.pop(0)
-        out.append((hi - lengths[i], hi, heights[i], kinds[i]))
-        hi -= lengths[i]
-        total -= lengths[i]
-    order = [keep[j] for j in rng.permutation(len(keep))]
-    cuts = np.sort(rng.uniform(0.0, max(hi - lo - total, 0.0), len(order)))
-    start = lo
-    for i, cut in zip(order, cuts, strict=True):
-        out.append((start + cut, start + cut + lengths[i], heights[i], kinds[i]))
-        start += lengths[i]
-    return sorted(out)
-
-
-def _box(t, start, end, ramp):
-    """0 outside [start, end], rising to 1 inside it with raised-cosine edges of ``ramp`` s.
-
-    The edges lie inside the span (at most half of it each), so outside it the
-    voice is exactly the base one.
-    """
-    r = max(min(ramp, 0.5 * (end - start)), 1e-3)
-    x = np.clip(np.minimum(t - start, end - t) / r, 0.0, 1.0)
-    return 0.5 - 0.5 * np.cos(np.pi * x)
-
-
-def _tracks_between(base, peak):
-    """Contour offsets (VoiceContour units) that turn voice ``base`` into ``peak``."""
-    return {
-        "f0": 12.0 * math.log2(peak.f0 / base.f0),
-        "f0_range": math.log(peak.f0_range / base.f0_range),
-        "level_db": peak.level_db - base.level_db,
-        "tilt": peak.tilt - base.tilt,
-        "open_quotient": peak.open_quotient - base.open_quotient,
-        "breathiness": peak.breathiness - base.breathiness,
-        "jitter": math.log(peak.jitter / base.jitter),
-        "rate": math.log(peak.rate / base.rate),
-    }
-
-
-def _add_event(tracks, t, kind, start, end, scale, rng):
-    """Add a vocal event's changes (at ``scale``, 1 = full) to the contour ``tracks``."""
-    def add(name, values):
-        tracks[name] = tracks.get(name, 0.0) + scale * values
-
-    if kind == "laugh":  # a speech-laugh: breathy, high, pulsed at 4-6 "ha" per second
-        env = _box(t, start, end, 0.06)
-        pulse = 0.5 + 0.5 * np.cos(2.0 * np.pi * rng.uniform(4.0, 6.0) * (t - start))
-        add("f0", 5.0 * env)
-        add("f0_range", math.log(1.5) * env)
-        add("breathiness", 0.25 * env)
-        add("open_quotient", 0.05 * env)
-        add("level_db", env * (4.0 - 8.0 * (1.0 - pulse)))
-        add("aspiration", 0.2 * env * (1.0 - pulse))
-    elif kind == "breathy burst":  # an audible out-breath with a high, breathy voice
-        env = _box(t, start, end, 0.05)
-        add("aspiration", 0.3 * env)
-        add("breathiness", 0.35 * env)
-        add("f0", 3.0 * env)
-        add("level_db", 1.0 * env)
-    elif kind == "sigh":  # breathy, slower, falling in pitch and level, an exhalation
-        env = _box(t, start, end, 0.15)
-        fall = np.clip((t - start) / (end - start), 0.0, 1.0)
-        add("f0", -4.0 * env * fall)
-        add("level_db", -5.0 * env * fall)
-        add("breathiness", 0.3 * env)
-        add("aspiration", 0.1 * env)
-        add("rate", math.log(0.8) * env)
-    elif kind == "creak":  # creaky voice: very low, irregular, pressed
-        env = _box(t, start, end, 0.1)
-        add("f0", -9.0 * env)
-        add("jitter", math.log(5.0) * env)
-        add("open_quotient", -0.15 * env)
-        add("level_db", -4.0 * env)
-    elif kind == "shout":  # much louder, higher, brighter, tense
-        env = _box(t, start, end, 0.08)
-        add("level_db", 6.0 * env)
-        add("f0", 5.0 * env)
-        add("f0_range", math.log(1.3) * env)
-        add("tilt", 4.0 * env)
-        add("open_quotient", -0.12 * env)
-        add("rate", math.log(0.9) * env)
-    else:  # pragma: no cover - the tables above name every kind
-        raise AssertionError(kind)
-
-
-def _utterance_plan(rng, duration, key, n_spans, span_length, event_prob):
-    """:func:`_plan_spans` for an utterance of emotion ``key`` (a neutral one has no event)."""
-    events = _EVENTS.get(key, ()) if key != "neu" else ()
-    return _plan_spans(rng, duration, n_spans, span_length, events, event_prob)
-
-
-def _outside(plan, n):
-    """The samples of an ``n``-sample utterance outside every span of ``plan``."""
-    mask = np.ones(n, dtype=bool)
-    for start, end, _, _ in plan:
-        mask[int(start * SYNTH_RATE) : int(math.ceil(end * SYNTH_RATE))] = False
-    return mask
-
-
-def _salient_voice(speaker, delta, key, intensity, z, duration, salience, plan, event_scale, rng):
-    """The voice of an utterance whose emotion sits in the salient spans of ``plan``.
-
-    Returns the base :class:`VoiceParams` (the voice outside the spans), the
-    :class:`VoiceContour` of the spans and events, and the ground truth: the
-    ``(start, end)`` of every span and event of an emotional utterance, none
-    for a neutral one (whose spans are ordinary prominence).
-    """
-    shift = intensity * delta
-    base = _voice_params(speaker, (1.0 - salience) * shift, z)
-    emotional = key != "neu"
-    t = np.arange(0.0, duration + _GRID, _GRID)
-    # every span (and event): the prominence of a stressed word plus the emotion at its peak
-    peak = _voice_params(speaker, (1.0 - salience) * shift + salience * _PROMINENCE
-                         + (salience * _PEAK) * shift, z)
-    per_span = _tracks_between(base, peak)
-    envelope = np.zeros_like(t)
-    for start, end, height, _ in plan:  # a vocal event sits on a peak of its own
-        envelope += height * _box(t, start, end, _RAMP)
-    tracks = {name: amount * envelope for name, amount in per_span.items()}
-    base = dataclasses.replace(base, level_db=base.level_db - _HEADROOM * salience)
-    for start, end, _, kind in plan:
-        if kind != "span":
-            _add_event(tracks, t, kind, start, end, salience * event_scale, rng)
-    contour = VoiceContour(t, **tracks)
-    spans = [(round(float(s), 3), round(float(e), 3)) for s, e, _, _ in plan] if emotional else []
-    return base, contour, spans
 
 
 def _simulate_dialogue(rng, turns, k_speakers, cast_size, inertia, contagion, weights):
@@ -747,41 +501,7 @@ def make_dialogue_corpus(
     if turns_lo < 1:
         raise ValueError(f"turns_per_dialogue must be >= 1, got {turns_per_dialogue!r}")
 
-    if isinstance(emotions, str) or not hasattr(emotions, "__iter__"):
-        raise ValueError(f"emotions must be a sequence of str labels, got {emotions!r}")
-    emotions = list(emotions)
-    if not emotions:
-        raise ValueError("emotions must not be empty")
-    if not all(isinstance(e, str) for e in emotions):
-        raise ValueError(f"emotions must be str labels, got {emotions!r}")
-    unknown = [e for e in emotions if _ALIASES.get(e.lower(), e.lower()) not in _PROFILES]
-    if unknown:
-        raise ValueError(
-            f"unknown emotion(s) {unknown}; known emotions are {sorted(_PROFILES)} and the "
-            f"aliases {sorted(_ALIASES)}"
-        )
-    if len(set(emotions)) != len(emotions):
-        raise ValueError(f"emotions must be unique, got {emotions!r}")
-    deltas, keys = zip(*(_profile(e) for e in emotions), strict=True)
-    deltas = np.array(deltas)
-    if emotion_weights is None:
-        weights = np.array([_DEFAULT_WEIGHT.get(k, 0.1) for k in keys])
-    else:
-        try:
-            weights = np.asarray(emotion_weights, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"emotion_weights must be numbers, got {emotion_weights!r}") from exc
-        if weights.shape != (len(emotions),):
-            raise ValueError(
-                f"emotion_weights must have one weight per emotion ({len(emotions)}), "
-                f"got {emotion_weights!r}"
-            )
-        if not np.all(np.isfinite(weights)) or np.any(weights < 0) or weights.sum() <= 0:
-            raise ValueError(
-                "emotion_weights must be finite, non-negative and not all zero, "
-                f"got {emotion_weights!r}"
-            )
-    weights = weights / weights.sum()
+    emotions, deltas, keys, weights = _check_emotions(emotions, emotion_weights)
 
     inertia = _check_float("inertia", inertia, 0.0, 1.0)
     contagion = _check_float("contagion", contagion, 0.0, 1.0)
@@ -824,28 +544,13 @@ def make_dialogue_corpus(
     def stream(*key):
         return np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=key))
 
-    # ------------------------------------------------------------------ casts
+    settings = _TurnSettings(emotion_strength, intensity_spread, salience, (spans_lo, spans_hi),
+                             (span_lo, span_hi), vocal_events, channel, sampling_rate)
     n_used = min(n_sessions, n_dialogues)
-    cast_size = 2 if k_speakers == 2 else k_speakers + 1
-    casts = []
-    for s in range(n_used):
-        rng = stream(1, s)
-        if k_speakers == 2:
-            genders = ["F", "M"]
-        else:
-            both = np.array(["F", "M"] * ((cast_size + 1) // 2))
-            genders = list(rng.permutation(both))[:cast_size]
-        cast = []
-        for j, g in enumerate(genders):
-            spk = _draw_speaker(str(g), speaker_variability, stream(1, s, j))
-            spk["id"] = f"{corpus}_Ses{s + 1:0{max(len(str(n_used)), 2)}d}_{g}{j}"
-            cast.append(spk)
-        casts.append(cast)
+    casts = _casts(stream, n_used, k_speakers, speaker_variability, corpus)
     session_of = np.concatenate(
         [np.full(len(b), i) for i, b in enumerate(np.array_split(np.arange(n_dialogues), n_used))]
     )
-
-    # ------------------------------------------------------------------ dialogues
     if directory is not None:
         directory = os.path.abspath(os.fspath(directory))
         os.makedirs(directory, exist_ok=True)
@@ -867,25 +572,8 @@ def make_dialogue_corpus(
             speaker = casts[s][who]
             duration = float(np.clip(
                 math.exp(log_median + dur_factor[e] + dlg["duration_noise"][t]), dur_lo, dur_hi))
-            intensity, z = _draw_voice(emotion_strength, stream(2, d, t),
-                                       intensity_spread)
-            if salience == 0.0:  # the emotion over the whole utterance
-                params, contour, spans = _voice_params(speaker, intensity * deltas[e], z), None, []
-            else:  # concentrated in salient spans (their own stream: the rest is unchanged)
-                rng = stream(4, d, t)
-                exact = max(round(duration * SYNTH_RATE), 1) / SYNTH_RATE  # as synthesised
-                # a turn without emotional intensity has no vocal event either
-                plan = _utterance_plan(rng, exact, keys[e], (spans_lo, spans_hi),
-                                       (span_lo, span_hi), vocal_events if intensity > 0 else 0.0)
-                params, contour, spans = _salient_voice(
-                    speaker, deltas[e], keys[e], intensity, z, exact, salience, plan,
-                    min(intensity, 1.0), rng)
-            clean = synthesize(params, duration, stream(2, d, t, 1), contour=contour)
-            # the noise refers to the level of the voice outside the spans (a shout does not
-            # make the room noisier)
-            mask = None if contour is None else _outside(plan, clean.size)
-            audio, rate = apply_channel(clean, SYNTH_RATE, channel, stream(3, d, t), sampling_rate,
-                                        level_mask=mask)
+            audio, rate, spans = _turn_audio(settings, stream, d, t, speaker, deltas[e], keys[e],
+                                             duration)
             utterance_id = f"{dialogue_id}_t{t:0{max(w_turn, 3)}d}"
             length = audio.size / rate
             if directory is not None:
@@ -904,6 +592,65 @@ def make_dialogue_corpus(
     y = np.empty(len(labels), dtype=object)
     y[:] = labels
     return X, y
+
+
+def _casts(stream, n_used, k_speakers, speaker_variability, corpus):
+    """The speakers of each session: two (F, M) for dyadic dialogues, one more than a dialogue
+    holds otherwise, genders alternating in a random order."""
+    cast_size = 2 if k_speakers == 2 else k_speakers + 1
+    casts = []
+    for s in range(n_used):
+        rng = stream(1, s)
+        if k_speakers == 2:
+            genders = ["F", "M"]
+        else:
+            both = np.array(["F", "M"] * ((cast_size + 1) // 2))
+            genders = list(rng.permutation(both))[:cast_size]
+        cast = []
+        for j, g in enumerate(genders):
+            spk = _draw_speaker(str(g), speaker_variability, stream(1, s, j))
+            spk["id"] = f"{corpus}_Ses{s + 1:0{max(len(str(n_used)), 2)}d}_{g}{j}"
+            cast.append(spk)
+        casts.append(cast)
+    return casts
+
+
+@dataclasses.dataclass(frozen=True)
+class _TurnSettings:
+    """The checked parameters of :func:`make_dialogue_corpus` that shape each turn's audio."""
+
+    emotion_strength: float
+    intensity_spread: float
+    salience: float
+    n_spans: tuple
+    span_length: tuple
+    vocal_events: float
+    channel: dict
+    sampling_rate: int | None
+
+
+def _turn_audio(settings, stream, d, t, speaker, delta, key, duration):
+    """Turn ``t`` of dialogue ``d``, recorded: ``(audio, sampling rate, salient spans)``."""
+    intensity, z = _draw_voice(settings.emotion_strength, stream(2, d, t),
+                               settings.intensity_spread)
+    if settings.salience == 0.0:  # the emotion over the whole utterance
+        params, contour, spans = _voice_params(speaker, intensity * delta, z), None, []
+    else:  # concentrated in salient spans (their own stream: the rest is unchanged)
+        rng = stream(4, d, t)
+        exact = max(round(duration * SYNTH_RATE), 1) / SYNTH_RATE  # as synthesised
+        # a turn without emotional intensity has no vocal event either
+        plan = _utterance_plan(rng, exact, key, settings.n_spans, settings.span_length,
+                               settings.vocal_events if intensity > 0 else 0.0)
+        params, contour, spans = _salient_voice(
+            speaker, delta, key, intensity, z, exact, settings.salience, plan,
+            min(intensity, 1.0), rng)
+    clean = synthesize(params, duration, stream(2, d, t, 1), contour=contour)
+    # the noise refers to the level of the voice outside the spans (a shout does not make the
+    # room noisier)
+    mask = None if contour is None else _outside(plan, clean.size)
+    audio, rate = apply_channel(clean, SYNTH_RATE, settings.channel, stream(3, d, t),
+                                settings.sampling_rate, level_mask=mask)
+    return audio, rate, spans
 
 
 _TURN_RE = re.compile(r"_d(\d+)_t(\d+)$")

@@ -320,34 +320,50 @@ def _reference(mask, active, minimum=0.05):
 # --------------------------------------------------------------------------- #
 # small vectorised helpers
 # --------------------------------------------------------------------------- #
-def _fill(arr, starts, ends, values):
-    """Set ``arr[starts[i]:ends[i]] = values[i]`` for non-overlapping spans, no loop."""
+def _spans(starts, ends):
+    """The non-empty spans ``[starts[i], ends[i])`` laid end to end, or None when all are empty.
+
+    Returns ``(keep, lengths, first, index)``: which spans are non-empty, their
+    lengths, where each begins in the concatenation, and per concatenated
+    sample its index in the signal.
+    """
     starts = np.asarray(starts, dtype=np.int64)
     lengths = np.asarray(ends, dtype=np.int64) - starts
     keep = lengths > 0
     if not np.any(keep):
-        return arr
+        return None
     starts, lengths = starts[keep], lengths[keep]
+    first = np.cumsum(lengths) - lengths
+    index = np.arange(int(lengths.sum())) + np.repeat(starts - first, lengths)
+    return keep, lengths, first, index
+
+
+def _fill(arr, starts, ends, values):
+    """Set ``arr[starts[i]:ends[i]] = values[i]`` for non-overlapping spans, no loop."""
+    spans = _spans(starts, ends)
+    if spans is None:
+        return arr
+    keep, lengths, _, index = spans
     values = np.broadcast_to(np.asarray(values), keep.shape)[keep]
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-    idx = np.arange(int(lengths.sum())) + offsets
-    arr[idx] = np.repeat(values, lengths)
+    arr[index] = np.repeat(values, lengths)
     return arr
 
 
 def _relative_position(n, starts, ends):
-    """Per sample, its relative position (0..1) in the span that holds it, -1 elsewhere."""
+    """Per sample, its relative position (0..1) in the span that holds it, -1 elsewhere.
+
+    As released, span ``i`` is written ``first[i]`` samples early (its offset in
+    the concatenation of the spans), so only the first span sits where it is;
+    kept so that generated corpora stay the same, bit for bit.
+    """
     out = np.full(n, -1.0, dtype=np.float32)
-    starts = np.asarray(starts, dtype=np.int64)
-    lengths = np.asarray(ends, dtype=np.int64) - starts
-    keep = lengths > 0
-    if not np.any(keep):
+    spans = _spans(starts, ends)
+    if spans is None:
         return out
-    starts, lengths = starts[keep], lengths[keep]
-    first = np.cumsum(lengths) - lengths
-    offsets = np.repeat(starts - first, lengths)
-    pos = np.arange(int(lengths.sum())) - np.repeat(first, lengths)
-    out[pos + offsets] = pos / np.repeat(lengths, lengths)
+    _, lengths, first, index = spans
+    early = np.repeat(first, lengths)
+    pos = np.arange(index.size) - early
+    out[index - early] = pos / np.repeat(lengths, lengths)
     return out
 
 
@@ -639,69 +655,14 @@ def synthesize(p, duration, rng, *, contour=None, return_info=False):
         Only with ``return_info=True``.
     """
     n = max(int(round(duration * SYNTH_RATE)), 1)
-    duration = n / SYNTH_RATE
-    lay = _layout(p, duration, rng, contour)
-    k = lay["onset"].size
-    sr = SYNTH_RATE
-    t = np.arange(n) / sr
+    lay = _layout(p, n / SYNTH_RATE, rng, contour)
+    t = np.arange(n) / SYNTH_RATE
     sampled = None if contour is None else _Sampled(contour, t)  # where the contour acts
     active = None if sampled is None else sampled.active
-
-    def samples(x):
-        return np.clip(np.round(np.asarray(x) * sr).astype(np.int64), 0, n)
-
     kind = np.array(_ONSETS)[lay["kind"]]
-    on, vo, en = samples(lay["onset"]), samples(lay["vowel"]), samples(lay["end"])
-
-    # ---- voicing envelope: vowels (stressed ones louder), voiced onsets softer
-    syl_gain = np.where(lay["accent"], 1.35, 1.0) * rng.uniform(0.8, 1.1, k)
-    # intensity declines a little along each phrase
-    first = np.r_[True, lay["phrase"][1:] != lay["phrase"][:-1]]
-    pos_in_phrase = np.arange(k) - np.maximum.accumulate(np.where(first, np.arange(k), 0))
-    syl_gain *= 0.97**pos_in_phrase
-    voiced = np.zeros(n, dtype=np.float32)
-    _fill(voiced, vo, en, syl_gain)
-    # within a vowel the amplitude peaks early and decays towards the end
-    rel = _relative_position(n, vo, en)
-    inside = rel >= 0
-    voiced[inside] *= 1.0 - 0.45 * rel[inside] ** 1.5
-    vc = kind == "voiced"
-    _fill(voiced, on[vc], vo[vc], 0.35 * syl_gain[vc])
-    voiced = _smooth(voiced, 0.012 * sr)
-
-    # ---- unvoiced noise envelope and type (per sample)
-    noise_env = np.zeros(n, dtype=np.float32)
-    noise_type = np.full(n, -1, dtype=np.int8)
-
-    def add_noise(starts, ends, name, level_db):
-        lev = 10.0 ** (np.asarray(level_db) / 20.0)
-        _fill(noise_env, starts, ends, lev)
-        _fill(noise_type, starts, ends, _NOISE_TYPES.index(name))
-
-    for name in ("s", "sh", "f"):
-        m = kind == name
-        if np.any(m):
-            add_noise(on[m], vo[m], name, _NOISE_LEVEL_DB[name] + rng.normal(0, 2, m.sum()))
-    m = kind == "plosive"
-    if np.any(m):
-        length = vo[m] - on[m]
-        burst_start = on[m] + (0.45 * length).astype(np.int64)
-        burst_end = np.minimum(burst_start + int(0.012 * sr), vo[m])
-        add_noise(burst_start, burst_end, "burst", _NOISE_LEVEL_DB["burst"])
-        add_noise(burst_end, vo[m], "h", _NOISE_LEVEL_DB["h"])
-    # breaths in the longer pauses (and sometimes before the first word)
-    pause_start = en + samples(0.05)
-    pause_end = en + samples(lay["pause_after"]) - samples(0.05)
-    take = (lay["pause_after"] > 0.25) & (rng.random(k) < 0.3 + 2.0 * p.breathiness)
-    breath_db = _NOISE_LEVEL_DB["breath"] + 40.0 * p.breathiness + rng.normal(0, 2, k)
-    if lay["lead"] > 0.1 and rng.random() < 0.3:
-        pause_start = np.r_[samples(0.01), pause_start]
-        pause_end = np.r_[on[0] - samples(0.03), pause_end]
-        take = np.r_[True, take]
-        breath_db = np.r_[breath_db[0], breath_db]
-    if np.any(take):
-        add_noise(pause_start[take], pause_end[take], "breath", breath_db[take])
-    noise_env = _smooth(noise_env, 0.004 * sr)
+    on, vo, en = (_samples(lay[key], n) for key in ("onset", "vowel", "end"))
+    voiced = _voicing_envelope(lay, kind, on, vo, en, n, rng)
+    noise_env, noise_type = _noise_envelope(p, lay, kind, on, vo, en, n, rng)
 
     # ---- source
     f0 = _f0_contour(p, lay, t, voiced, rng, sampled)
@@ -716,63 +677,13 @@ def synthesize(p, duration, rng, *, contour=None, return_info=False):
     aspiration = white * (0.3 + flow) * (breathiness * 1.5)
     excitation = (deriv / max(ref, 1e-12) + aspiration) * voiced
 
-    # ---- vocal tract: formant targets per syllable, interpolated per frame
-    frame_t = np.arange(n // _HOP + 1) * _HOP / sr
-    targets_t, targets_f = [], []
-    vowel_f = _VOWELS[lay["vowel_id"]] * rng.normal(1.0, 0.03, (k, 4))
-    vowel_f[:, 0] *= p.articulation
-    vlen = lay["end"] - lay["vowel"]
-    targets_t += [lay["vowel"] + 0.3 * vlen, lay["vowel"] + 0.7 * vlen]
-    targets_f += [vowel_f, vowel_f]
-    if np.any(vc):
-        targets_t.append(0.5 * (lay["onset"][vc] + lay["vowel"][vc]))
-        targets_f.append(np.broadcast_to(_NASAL, (vc.sum(), 4)))
-    tt = np.concatenate(targets_t)
-    ff = np.concatenate(targets_f) * p.formant_scale
-    order = np.argsort(tt, kind="stable")
-    tt, ff = tt[order], ff[order]
-    formants = np.column_stack([np.interp(frame_t, tt, ff[:, j]) for j in range(4)])
-    formants = np.minimum(formants, 0.45 * sr)
-    bws = np.broadcast_to(_BANDWIDTHS * p.bandwidth_scale, formants.shape)
-    response = _formant_response(formants, bws)
-    high = np.minimum(_HIGH_FORMANTS * p.formant_scale, 0.46 * sr)
-    response *= _formant_response(high[None, :], _HIGH_BANDWIDTHS[None, :])
-    # spectral tilt above 500 Hz (the F0 region keeps its level), flat above 5 kHz
-    octaves = np.log2(np.clip(_FREQS, 500.0, 5000.0) / 500.0)
-    base_tilt = 10.0 ** (p.tilt * octaves / 20.0)
+    # ---- vocal tract, then the unvoiced path
+    frame_t = np.arange(n // _HOP + 1) * _HOP / SYNTH_RATE
+    response = _vocal_tract(p, lay, kind == "voiced", frame_t, rng)
     spectrum = _stft(excitation)
-    tilt = base_tilt
-    if contour is not None and contour.tilt is not None:  # per frame, keeping each frame's power
-        frames = _Sampled(contour, frame_t)
-        moving = frames.index
-        if moving.size:
-            tilt_db = p.tilt + frames("tilt")
-            moved = 10.0 ** (tilt_db[:, None] * octaves[None, :] / 20.0)
-            power = np.abs(spectrum[moving] * response[moving]) ** 2
-            with_tilt = np.einsum("fk,fk->f", power, moved**2)
-            without = power @ base_tilt**2
-            floor = 1e-9 * max(float(without.max()), 1e-30)
-            tilt = np.broadcast_to(base_tilt, response.shape).copy()
-            tilt[moving] = moved * np.sqrt((without + floor) / (with_tilt + floor))[:, None]
-    response *= tilt.astype(np.float32)
+    response *= _tilt(p, contour, spectrum, response, frame_t).astype(np.float32)
     voice = _istft(spectrum * response, n)
-
-    # ---- unvoiced path: white noise shaped per frame by the dominant noise type
-    noise = np.zeros(n, dtype=np.float32)
-    if np.any(noise_type >= 0):
-        frame_of = np.minimum((np.arange(n) + _HOP // 2) // _HOP, frame_t.size - 1)
-        sel = noise_type >= 0
-        w = np.bincount(
-            frame_of[sel] * len(_NOISE_TYPES) + noise_type[sel],
-            weights=noise_env[sel] ** 2 + 1e-12,
-            minlength=frame_t.size * len(_NOISE_TYPES),
-        ).reshape(frame_t.size, len(_NOISE_TYPES))
-        # frames may borrow a shape from their neighbours (8 ms on each side)
-        w = w + 0.5 * (np.roll(w, 1, axis=0) + np.roll(w, -1, axis=0))
-        total = w.sum(axis=1, keepdims=True)
-        w = np.where(total > 0, w / np.maximum(total, 1e-30), 1.0 / len(_NOISE_TYPES))
-        shape = (w.astype(np.float32) @ _NOISE_SHAPES).astype(np.float32)
-        noise = _istft(_stft(white * noise_env) * shape, n)
+    noise = _unvoiced_noise(noise_env, noise_type, white, frame_t.size, n)
     if contour is not None and contour.aspiration is not None:
         # breath noise of the contour (an exhalation, a laugh's "h"), at its stated level: the
         # path above is _WOLA_GAIN too soft, which the sources above keep for compatibility
@@ -793,3 +704,132 @@ def synthesize(p, duration, rng, *, contour=None, return_info=False):
         return out
     info = {"f0": f0, "voiced": voiced, "noise": noise_env, "layout": lay}
     return out, info
+
+
+def _samples(x, n):
+    """Seconds as sample indices of a signal of ``n`` samples (clipped to 0..n)."""
+    return np.clip(np.round(np.asarray(x) * SYNTH_RATE).astype(np.int64), 0, n)
+
+
+def _voicing_envelope(lay, kind, on, vo, en, n, rng):
+    """Per sample, the voicing: vowels (stressed ones louder), voiced onsets softer."""
+    k = lay["onset"].size
+    syl_gain = np.where(lay["accent"], 1.35, 1.0) * rng.uniform(0.8, 1.1, k)
+    # intensity declines a little along each phrase
+    first = np.r_[True, lay["phrase"][1:] != lay["phrase"][:-1]]
+    pos_in_phrase = np.arange(k) - np.maximum.accumulate(np.where(first, np.arange(k), 0))
+    syl_gain *= 0.97**pos_in_phrase
+    voiced = np.zeros(n, dtype=np.float32)
+    _fill(voiced, vo, en, syl_gain)
+    # within a vowel the amplitude peaks early and decays towards the end
+    rel = _relative_position(n, vo, en)
+    inside = rel >= 0
+    voiced[inside] *= 1.0 - 0.45 * rel[inside] ** 1.5
+    vc = kind == "voiced"
+    _fill(voiced, on[vc], vo[vc], 0.35 * syl_gain[vc])
+    return _smooth(voiced, 0.012 * SYNTH_RATE)
+
+
+def _noise_envelope(p, lay, kind, on, vo, en, n, rng):
+    """Per sample, the envelope and the type (index in ``_NOISE_TYPES``, -1: none) of the
+    unvoiced noise: fricatives, plosive bursts and aspiration, breaths in the pauses."""
+    sr, k = SYNTH_RATE, lay["onset"].size
+    noise_env = np.zeros(n, dtype=np.float32)
+    noise_type = np.full(n, -1, dtype=np.int8)
+
+    def add_noise(starts, ends, name, level_db):
+        lev = 10.0 ** (np.asarray(level_db) / 20.0)
+        _fill(noise_env, starts, ends, lev)
+        _fill(noise_type, starts, ends, _NOISE_TYPES.index(name))
+
+    for name in ("s", "sh", "f"):
+        m = kind == name
+        if np.any(m):
+            add_noise(on[m], vo[m], name, _NOISE_LEVEL_DB[name] + rng.normal(0, 2, m.sum()))
+    m = kind == "plosive"
+    if np.any(m):
+        length = vo[m] - on[m]
+        burst_start = on[m] + (0.45 * length).astype(np.int64)
+        burst_end = np.minimum(burst_start + int(0.012 * sr), vo[m])
+        add_noise(burst_start, burst_end, "burst", _NOISE_LEVEL_DB["burst"])
+        add_noise(burst_end, vo[m], "h", _NOISE_LEVEL_DB["h"])
+    # breaths in the longer pauses (and sometimes before the first word)
+    pause_start = en + _samples(0.05, n)
+    pause_end = en + _samples(lay["pause_after"], n) - _samples(0.05, n)
+    take = (lay["pause_after"] > 0.25) & (rng.random(k) < 0.3 + 2.0 * p.breathiness)
+    breath_db = _NOISE_LEVEL_DB["breath"] + 40.0 * p.breathiness + rng.normal(0, 2, k)
+    if lay["lead"] > 0.1 and rng.random() < 0.3:
+        pause_start = np.r_[_samples(0.01, n), pause_start]
+        pause_end = np.r_[on[0] - _samples(0.03, n), pause_end]
+        take = np.r_[True, take]
+        breath_db = np.r_[breath_db[0], breath_db]
+    if np.any(take):
+        add_noise(pause_start[take], pause_end[take], "breath", breath_db[take])
+    return _smooth(noise_env, 0.004 * sr), noise_type
+
+
+def _vocal_tract(p, lay, vc, frame_t, rng):
+    """Per frame, the vocal tract's response: formant targets per syllable (nasal ones for the
+    voiced onsets ``vc``), interpolated between, and the fixed higher formants."""
+    sr, k = SYNTH_RATE, lay["onset"].size
+    targets_t, targets_f = [], []
+    vowel_f = _VOWELS[lay["vowel_id"]] * rng.normal(1.0, 0.03, (k, 4))
+    vowel_f[:, 0] *= p.articulation
+    vlen = lay["end"] - lay["vowel"]
+    targets_t += [lay["vowel"] + 0.3 * vlen, lay["vowel"] + 0.7 * vlen]
+    targets_f += [vowel_f, vowel_f]
+    if np.any(vc):
+        targets_t.append(0.5 * (lay["onset"][vc] + lay["vowel"][vc]))
+        targets_f.append(np.broadcast_to(_NASAL, (vc.sum(), 4)))
+    tt = np.concatenate(targets_t)
+    ff = np.concatenate(targets_f) * p.formant_scale
+    order = np.argsort(tt, kind="stable")
+    tt, ff = tt[order], ff[order]
+    formants = np.column_stack([np.interp(frame_t, tt, ff[:, j]) for j in range(4)])
+    formants = np.minimum(formants, 0.45 * sr)
+    bws = np.broadcast_to(_BANDWIDTHS * p.bandwidth_scale, formants.shape)
+    response = _formant_response(formants, bws)
+    high = np.minimum(_HIGH_FORMANTS * p.formant_scale, 0.46 * sr)
+    response *= _formant_response(high[None, :], _HIGH_BANDWIDTHS[None, :])
+    return response
+
+
+def _tilt(p, contour, spectrum, response, frame_t):
+    """The spectral tilt above 500 Hz (the F0 region keeps its level), flat above 5 kHz: one
+    gain per frequency, or per frame where the contour moves it (keeping each frame's power)."""
+    octaves = np.log2(np.clip(_FREQS, 500.0, 5000.0) / 500.0)
+    base_tilt = 10.0 ** (p.tilt * octaves / 20.0)
+    if contour is None or contour.tilt is None:
+        return base_tilt
+    frames = _Sampled(contour, frame_t)
+    moving = frames.index
+    if not moving.size:
+        return base_tilt
+    tilt_db = p.tilt + frames("tilt")
+    moved = 10.0 ** (tilt_db[:, None] * octaves[None, :] / 20.0)
+    power = np.abs(spectrum[moving] * response[moving]) ** 2
+    with_tilt = np.einsum("fk,fk->f", power, moved**2)
+    without = power @ base_tilt**2
+    floor = 1e-9 * max(float(without.max()), 1e-30)
+    tilt = np.broadcast_to(base_tilt, response.shape).copy()
+    tilt[moving] = moved * np.sqrt((without + floor) / (with_tilt + floor))[:, None]
+    return tilt
+
+
+def _unvoiced_noise(noise_env, noise_type, white, n_frames, n):
+    """The unvoiced path: white noise shaped per frame by the dominant noise type."""
+    if not np.any(noise_type >= 0):
+        return np.zeros(n, dtype=np.float32)
+    frame_of = np.minimum((np.arange(n) + _HOP // 2) // _HOP, n_frames - 1)
+    sel = noise_type >= 0
+    w = np.bincount(
+        frame_of[sel] * len(_NOISE_TYPES) + noise_type[sel],
+        weights=noise_env[sel] ** 2 + 1e-12,
+        minlength=n_frames * len(_NOISE_TYPES),
+    ).reshape(n_frames, len(_NOISE_TYPES))
+    # frames may borrow a shape from their neighbours (8 ms on each side)
+    w = w + 0.5 * (np.roll(w, 1, axis=0) + np.roll(w, -1, axis=0))
+    total = w.sum(axis=1, keepdims=True)
+    w = np.where(total > 0, w / np.maximum(total, 1e-30), 1.0 / len(_NOISE_TYPES))
+    shape = (w.astype(np.float32) @ _NOISE_SHAPES).astype(np.float32)
+    return _istft(_stft(white * noise_env) * shape, n)
