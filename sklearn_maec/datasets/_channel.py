@@ -165,6 +165,46 @@ def resolve_domain(domain):
     ValueError
         For an unknown domain name, an unknown key or a bad value.
     """
+    settings = _domain_settings(domain)
+    out = {}
+    sr = settings["sampling_rate"]
+    if not isinstance(sr, Integral) or isinstance(sr, bool) or sr < 1000:
+        raise ValueError(f"domain setting 'sampling_rate' must be an int >= 1000, got {sr!r}")
+    out["sampling_rate"] = int(sr)
+    for key in _RANGED:
+        value = settings[key]
+        if value is None and key in _OPTIONAL:
+            out[key] = None
+        else:
+            out[key] = _check_range(key, value, positive=key == "rt60")
+    out["noise"] = _check_noise(settings["noise"])
+    rate = settings["laughter_rate"]
+    if not isinstance(rate, Real) or isinstance(rate, bool) or not (0 <= rate < math.inf):
+        raise ValueError(f"domain setting 'laughter_rate' must be a number >= 0, got {rate!r}")
+    out["laughter_rate"] = float(rate)
+    band = settings["bandpass"]
+    if band is None:
+        out["bandpass"] = None
+    else:
+        lo, hi = _check_range("bandpass", band)
+        if not 0 <= lo < hi:
+            raise ValueError(
+                f"domain setting 'bandpass' must be (low, high) with 0 <= low < high, got {band!r}"
+            )
+        out["bandpass"] = (lo, hi)
+    comp = settings["compression"]
+    if not isinstance(comp, Real) or isinstance(comp, bool) or not 0 <= comp < 1:
+        raise ValueError(f"domain setting 'compression' must be a number in [0, 1), got {comp!r}")
+    out["compression"] = float(comp)
+    codec = settings["codec"]
+    if codec not in (None, "mulaw"):
+        raise ValueError(f"domain setting 'codec' must be None or 'mulaw', got {codec!r}")
+    out["codec"] = codec
+    return out
+
+
+def _domain_settings(domain):
+    """The settings ``domain`` names, unchecked: a named domain's, or a dict's over its base."""
     if isinstance(domain, str):
         if domain not in DOMAINS:
             raise ValueError(
@@ -192,53 +232,21 @@ def resolve_domain(domain):
             f"domain must be a name in {sorted(DOMAINS)} or a dict of channel settings, "
             f"got {type(domain).__name__}"
         )
+    return settings
 
-    out = {}
-    sr = settings["sampling_rate"]
-    if not isinstance(sr, Integral) or isinstance(sr, bool) or sr < 1000:
-        raise ValueError(f"domain setting 'sampling_rate' must be an int >= 1000, got {sr!r}")
-    out["sampling_rate"] = int(sr)
-    for key in _RANGED:
-        value = settings[key]
-        if value is None and key in _OPTIONAL:
-            out[key] = None
-        else:
-            out[key] = _check_range(key, value, positive=key == "rt60")
-    noise = settings["noise"]
+
+def _check_noise(noise):
+    """The ``noise`` setting as a tuple of noise kinds, or None."""
     if noise is None:
-        out["noise"] = None
-    else:
-        kinds = (noise,) if isinstance(noise, str) else tuple(noise)
-        bad = [k for k in kinds if k not in NOISE_KINDS]
-        if not kinds or bad:
-            raise ValueError(
-                f"domain setting 'noise' must be None, one of {NOISE_KINDS} or a tuple of them, "
-                f"got {noise!r}"
-            )
-        out["noise"] = kinds
-    rate = settings["laughter_rate"]
-    if not isinstance(rate, Real) or isinstance(rate, bool) or not (0 <= rate < math.inf):
-        raise ValueError(f"domain setting 'laughter_rate' must be a number >= 0, got {rate!r}")
-    out["laughter_rate"] = float(rate)
-    band = settings["bandpass"]
-    if band is None:
-        out["bandpass"] = None
-    else:
-        lo, hi = _check_range("bandpass", band)
-        if not 0 <= lo < hi:
-            raise ValueError(
-                f"domain setting 'bandpass' must be (low, high) with 0 <= low < high, got {band!r}"
-            )
-        out["bandpass"] = (lo, hi)
-    comp = settings["compression"]
-    if not isinstance(comp, Real) or isinstance(comp, bool) or not 0 <= comp < 1:
-        raise ValueError(f"domain setting 'compression' must be a number in [0, 1), got {comp!r}")
-    out["compression"] = float(comp)
-    codec = settings["codec"]
-    if codec not in (None, "mulaw"):
-        raise ValueError(f"domain setting 'codec' must be None or 'mulaw', got {codec!r}")
-    out["codec"] = codec
-    return out
+        return None
+    kinds = (noise,) if isinstance(noise, str) else tuple(noise)
+    bad = [k for k in kinds if k not in NOISE_KINDS]
+    if not kinds or bad:
+        raise ValueError(
+            f"domain setting 'noise' must be None, one of {NOISE_KINDS} or a tuple of them, "
+            f"got {noise!r}"
+        )
+    return kinds
 
 
 # --------------------------------------------------------------------------- #
@@ -460,14 +468,7 @@ def apply_channel(x, sr, settings, rng, out_rate=None, *, level_mask=None):
         x = oaconvolve(x, h)[:n].astype(np.float32)
     level = speech_level(x)
     if kind is not None and n > 1:
-        r = rngs[1]
-        if kind == "white":
-            noise = r.standard_normal(n, dtype=np.float32)
-        elif kind == "pink":
-            noise = _shaped_noise(r.standard_normal(n, dtype=np.float32), sr, _pink)
-        else:
-            noise = _babble(n, sr, r)
-        x = x + _scale_to(noise, level, -snr_db)
+        x = x + _scale_to(_noise(kind, n, sr, rngs[1]), level, -snr_db)
     if music_db is not None and n > 1:
         x = x + _scale_to(_music(n, sr, rngs[2]), level, music_db)
     if s["laughter_rate"] > 0 and n > 1:
@@ -475,33 +476,13 @@ def apply_channel(x, sr, settings, rng, out_rate=None, *, level_mask=None):
         if np.any(laugh):
             x = x + _scale_to(laugh, level, laughter_db)
     if s["bandpass"] is not None and n > 1:
-        lo, hi = s["bandpass"]
-        nyq = 0.5 * sr
-        if hi >= nyq and lo <= 0:
-            pass
-        elif hi >= nyq:
-            x = sosfilt(butter(4, lo / nyq, btype="highpass", output="sos"), x)
-        elif lo <= 0:
-            x = sosfilt(butter(6, hi / nyq, btype="lowpass", output="sos"), x)
-        else:
-            x = sosfilt(butter(4, [lo / nyq, hi / nyq], btype="bandpass", output="sos"), x)
-        x = x.astype(np.float32)
+        x = _bandpass(x, sr, s["bandpass"])
     if s["compression"] > 0:
         x = _compress(x, sr, s["compression"])
     x = x * np.float32(10.0 ** (gain_db / 20.0))
     if line_snr_db is not None and n > 1:
-        r = rngs[4]
-        hiss = r.standard_normal(n, dtype=np.float32)
-        if s["bandpass"] is not None:
-            lo, hi = s["bandpass"]
-            hiss = _shaped_noise(hiss, sr, lambda f: ((f >= lo) & (f <= hi)).astype(float))
-        mains = 50.0 if r.random() < 0.5 else 60.0
-        # buzz of odd mains harmonics, looked up from one tabulated period
-        table = np.linspace(0.0, 2 * np.pi, 1024, endpoint=False)
-        table = sum(np.sin(k * table) / k for k in (1, 3, 5, 7)).astype(np.float32)
-        hum = table[(np.arange(n) * (mains * 1024 / sr)).astype(np.int64) % 1024]
-        hum = _scale_to(hum, float(np.mean(hiss**2)), -6.0)
-        x = x + _scale_to(hiss + hum, speech_level(x), -line_snr_db)
+        line = _line_noise(n, sr, s["bandpass"], rngs[4])
+        x = x + _scale_to(line, speech_level(x), -line_snr_db)
     x = resample(x, sr, s["sampling_rate"])
     rate = s["sampling_rate"]
     if s["codec"] == "mulaw":
@@ -510,3 +491,42 @@ def apply_channel(x, sr, settings, rng, out_rate=None, *, level_mask=None):
         x = resample(x, rate, out_rate)
         rate = out_rate
     return limit(x), int(rate)
+
+
+def _noise(kind, n, sr, rng):
+    """``n`` samples of background noise of ``kind`` (see :data:`NOISE_KINDS`), unscaled."""
+    if kind == "white":
+        return rng.standard_normal(n, dtype=np.float32)
+    if kind == "pink":
+        return _shaped_noise(rng.standard_normal(n, dtype=np.float32), sr, _pink)
+    return _babble(n, sr, rng)
+
+
+def _bandpass(x, sr, band):
+    """``x`` through the channel's band (a high-pass, low-pass or band-pass as the band needs)."""
+    lo, hi = band
+    nyq = 0.5 * sr
+    if hi >= nyq and lo <= 0:
+        pass
+    elif hi >= nyq:
+        x = sosfilt(butter(4, lo / nyq, btype="highpass", output="sos"), x)
+    elif lo <= 0:
+        x = sosfilt(butter(6, hi / nyq, btype="lowpass", output="sos"), x)
+    else:
+        x = sosfilt(butter(4, [lo / nyq, hi / nyq], btype="bandpass", output="sos"), x)
+    return x.astype(np.float32)
+
+
+def _line_noise(n, sr, band, rng):
+    """A telephone line's noise: hiss (in the channel's ``band``) and a mains hum 6 dB under it."""
+    hiss = rng.standard_normal(n, dtype=np.float32)
+    if band is not None:
+        lo, hi = band
+        hiss = _shaped_noise(hiss, sr, lambda f: ((f >= lo) & (f <= hi)).astype(float))
+    mains = 50.0 if rng.random() < 0.5 else 60.0
+    # buzz of odd mains harmonics, looked up from one tabulated period
+    table = np.linspace(0.0, 2 * np.pi, 1024, endpoint=False)
+    table = sum(np.sin(k * table) / k for k in (1, 3, 5, 7)).astype(np.float32)
+    hum = table[(np.arange(n) * (mains * 1024 / sr)).astype(np.int64) % 1024]
+    hum = _scale_to(hum, float(np.mean(hiss**2)), -6.0)
+    return hiss + hum

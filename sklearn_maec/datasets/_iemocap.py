@@ -205,27 +205,51 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
 
     records = []
     for session_dir in session_dirs:
-        evaluation_dir = os.path.join(session_dir, "dialog", "EmoEvaluation")
-        if not os.path.isdir(evaluation_dir):
-            raise FileNotFoundError(
-                f"IEMOCAP: no evaluation directory {evaluation_dir!r} (expected "
-                "Session<n>/dialog/EmoEvaluation/<dialogue>.txt)")
-        files = sorted(
-            name for name in os.listdir(evaluation_dir)
-            if name.startswith("Ses") and name.lower().endswith(".txt")
-            and os.path.isfile(os.path.join(evaluation_dir, name)))
-        if not files:
-            raise FileNotFoundError(
-                f"IEMOCAP: no evaluation file (Ses*.txt) in {evaluation_dir!r}")
-        wav_dir = os.path.join(session_dir, "sentences", "wav")
-        for name in files:
-            records.extend(_parse_evaluation(os.path.join(evaluation_dir, name), wav_dir,
-                                             on_missing, summary))
+        records.extend(_read_session(session_dir, on_missing, summary))
     if summary.bad_lines:
         warnings.warn(
             f"IEMOCAP: skipped {len(summary.bad_lines)} malformed evaluation line(s): "
             + _listing(summary.bad_lines), LoaderWarning, stacklevel=2)
+    turns = _turn_table(records)
+    summary.n_turns = len(turns)
+    labelled = _label_turns(turns, label_of, summary)
 
+    exists = np.fromiter((os.path.isfile(p) for p in turns["wav"]), dtype=bool,
+                         count=len(turns))
+    turns["audio"] = np.where(exists, turns["wav"].to_numpy(dtype=object), None)
+    context = resolve_context(turns)
+    turns = pd.concat([turns, context], axis=1)
+    _check_audio(turns, labelled, exists, on_missing, summary)
+    turns["corpus"] = "iemocap"
+    X, y = finish(turns, labelled & exists, summary)
+    return (X, y, summary) if return_summary else (X, y)
+
+
+def _read_session(session_dir, on_missing, summary):
+    """The turn records of every evaluation file of one session."""
+    evaluation_dir = os.path.join(session_dir, "dialog", "EmoEvaluation")
+    if not os.path.isdir(evaluation_dir):
+        raise FileNotFoundError(
+            f"IEMOCAP: no evaluation directory {evaluation_dir!r} (expected "
+            "Session<n>/dialog/EmoEvaluation/<dialogue>.txt)")
+    files = sorted(
+        name for name in os.listdir(evaluation_dir)
+        if name.startswith("Ses") and name.lower().endswith(".txt")
+        and os.path.isfile(os.path.join(evaluation_dir, name)))
+    if not files:
+        raise FileNotFoundError(
+            f"IEMOCAP: no evaluation file (Ses*.txt) in {evaluation_dir!r}")
+    wav_dir = os.path.join(session_dir, "sentences", "wav")
+    records = []
+    for name in files:
+        records.extend(_parse_evaluation(os.path.join(evaluation_dir, name), wav_dir,
+                                         on_missing, summary))
+    return records
+
+
+def _turn_table(records):
+    """The turns as a table in session, dialogue and start order; an id listed twice is an
+    error naming the files and lines."""
     columns = ["utterance_id", "dialogue", "session", "speaker", "gender", "start", "end", "raw",
                "wav", "evaluation_file", "line"]
     turns = pd.DataFrame.from_records(records, columns=columns)
@@ -235,10 +259,13 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
         shown = [f"{r.utterance_id} ({r.evaluation_file}:{r.line})"
                  for r in dup.head(2 * _SHOWN).itertuples()]
         raise ValueError(f"IEMOCAP: utterance id(s) listed more than once: {', '.join(shown)}")
-    turns = turns.sort_values(["session", "dialogue", "start", "utterance_id"],
-                              kind="stable").reset_index(drop=True)
-    summary.n_turns = len(turns)
+    return turns.sort_values(["session", "dialogue", "start", "utterance_id"],
+                             kind="stable").reset_index(drop=True)
 
+
+def _label_turns(turns, label_of, summary):
+    """Set the ``label`` column; returns which turns have one (the others are counted, and a
+    label IEMOCAP does not use is warned about, naming file and line)."""
     turns["label"] = [label_of(raw) for raw in turns["raw"]]
     labelled = turns["label"].notna().to_numpy()
     summary.dropped_labels = dict(sorted(Counter(turns.loc[~labelled, "raw"]).items()))
@@ -248,40 +275,35 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
         warnings.warn(
             f"IEMOCAP: {len(where)} turn(s) have a label that IEMOCAP does not use (a damaged "
             f"evaluation file?); they are dropped: " + _listing(where),
-            LoaderWarning, stacklevel=2)
+            LoaderWarning, stacklevel=3)
+    return labelled
 
-    exists = np.fromiter((os.path.isfile(p) for p in turns["wav"]), dtype=bool,
-                         count=len(turns))
-    turns["audio"] = np.where(exists, turns["wav"].to_numpy(dtype=object), None)
-    context = resolve_context(turns)
-    turns = pd.concat([turns, context], axis=1)
 
-    # wav files needed: the kept rows' own and those of their context turns
+def _check_audio(turns, labelled, exists, on_missing, summary):
+    """The wav files needed, the kept rows' own and their context turns': raise for a missing
+    one, or count and warn (``on_missing="skip"``)."""
     own_missing = labelled & ~exists
     position = pd.Series(np.arange(len(turns)), index=turns["utterance_id"])
     ctx_ids = pd.concat([turns.loc[labelled, "previous_id"],
                          turns.loc[labelled, "interlocutor_id"]])
     ctx_pos = np.unique(position.reindex(ctx_ids.dropna()).to_numpy(dtype=np.int64))
     ctx_missing = ctx_pos[~exists[ctx_pos]] if len(ctx_pos) else ctx_pos
-    if own_missing.any() or len(ctx_missing):
-        missing = np.union1d(np.flatnonzero(own_missing), ctx_missing)
-        described = [f"{turns.at[i, 'wav']} (listed in {turns.at[i, 'evaluation_file']})"
-                     for i in missing]
-        if on_missing == "raise":
-            raise FileNotFoundError(
-                f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing: "
-                + _listing(described)
-                + ". Pass on_missing='skip' to skip those rows (counted in the summary).")
-        summary.missing_audio = turns.loc[own_missing, "wav"].tolist()
-        summary.missing_context_audio = [turns.at[i, "wav"] for i in ctx_missing]
-        warnings.warn(
-            f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing; "
-            f"skipped {int(own_missing.sum())} row(s), {len(ctx_missing)} context turn(s) "
-            f"have no audio: " + _listing(described), LoaderWarning, stacklevel=2)
-
-    turns["corpus"] = "iemocap"
-    X, y = finish(turns, labelled & exists, summary)
-    return (X, y, summary) if return_summary else (X, y)
+    if not (own_missing.any() or len(ctx_missing)):
+        return
+    missing = np.union1d(np.flatnonzero(own_missing), ctx_missing)
+    described = [f"{turns.at[i, 'wav']} (listed in {turns.at[i, 'evaluation_file']})"
+                 for i in missing]
+    if on_missing == "raise":
+        raise FileNotFoundError(
+            f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing: "
+            + _listing(described)
+            + ". Pass on_missing='skip' to skip those rows (counted in the summary).")
+    summary.missing_audio = turns.loc[own_missing, "wav"].tolist()
+    summary.missing_context_audio = [turns.at[i, "wav"] for i in ctx_missing]
+    warnings.warn(
+        f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing; "
+        f"skipped {int(own_missing.sum())} row(s), {len(ctx_missing)} context turn(s) "
+        f"have no audio: " + _listing(described), LoaderWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- #

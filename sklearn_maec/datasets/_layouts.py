@@ -72,6 +72,18 @@ def _ensure_present(labels, wanted, protected):
         protected.add((d, t))
 
 
+def _lose_last_turns(labels, dialogues, kept, default):
+    """The ``(d, t)`` of the last turn of each of ``dialogues``, whose audio is to be deleted;
+    its label becomes ``default`` unless it is one of ``kept``."""
+    lost = []
+    for d in dialogues:
+        t = len(labels[d]) - 1
+        if labels[d][t] not in kept:
+            labels[d][t] = default
+        lost.append((d, t))
+    return lost
+
+
 # --------------------------------------------------------------------------- #
 # IEMOCAP
 # --------------------------------------------------------------------------- #
@@ -162,48 +174,11 @@ def make_iemocap_layout(root, n_sessions=2, dialogues_per_session=2, *, turns_pe
             duration_median=duration_median, domain="studio", corpus="iemocap",
             directory=tmp, random_state=random_state)
         groups = [np.flatnonzero((X["dialogue"] == d).to_numpy()) for d in X["dialogue"].unique()]
-        labels = [[str(y[i]) for i in g] for g in groups]
-        protected = set()
-        for d in range(n_dialogues):
-            labels[d][1] = "xxx"
-            protected.add((d, 1))
-        labels[0][3] = "oth"
-        protected.add((0, 3))
-        lost = []
-        for d in range(n_dialogues - missing_wavs, n_dialogues):
-            t = len(labels[d]) - 1
-            if labels[d][t] not in ("neu", "hap", "exc", "sad", "ang"):
-                labels[d][t] = "neu"
-            protected.add((d, t))
-            lost.append((d, t))
-        _ensure_present(labels, ("exc", "fru", "sur"), protected)
-
+        labels, lost = _iemocap_labels(y, groups, missing_wavs)
         rows, files = [], []
         for d, g in enumerate(groups):
-            s, k = d // dps + 1, d % dps
-            letter = "FM"[k % 2]
-            kind = f"impro{k // 2 + 1:02d}" if k % 2 == 0 else \
-                f"script{k // 2 + 1:02d}_{(k // 2) % 3 + 1}"
-            dialogue = f"Ses{s:02d}{letter}_{kind}"
-            session_dir = os.path.join(release, f"Session{s}")
-            wav_dir = os.path.join(session_dir, "sentences", "wav", dialogue)
-            os.makedirs(wav_dir, exist_ok=True)
-            counters = Counter()
-            turns = []
-            for t, i in enumerate(g):
-                gender = X.at[i, "gender"]
-                utt = f"{dialogue}_{gender}{counters[gender]:03d}"
-                counters[gender] += 1
-                wav = os.path.join(wav_dir, utt + ".wav")
-                shutil.move(X.at[i, "audio"], wav)
-                start = round(float(X.at[i, "start"]) + 2.0, 4)
-                end = round(float(X.at[i, "end"]) + 2.0, 4)
-                turn = dict(utterance_id=utt, dialogue=dialogue, session=f"Ses{s:02d}",
-                            speaker=f"Ses{s:02d}{gender}", gender=gender, start=start, end=end,
-                            label=labels[d][t], wav=wav)
-                turns.append(turn)
-                if (d, t) in lost:
-                    os.remove(wav)
+            session_dir, dialogue, turns = _move_iemocap_dialogue(release, X, g, d, dps,
+                                                                  labels[d], lost)
             rows.extend(turns)
             files.append(_write_evaluation(session_dir, dialogue, turns, rng,
                                            by_speaker=(d == 0), crlf=(d == n_dialogues - 1),
@@ -213,8 +188,59 @@ def make_iemocap_layout(root, n_sessions=2, dialogues_per_session=2, *, turns_pe
         with open(os.path.join(release, "README.txt"), "w") as f:
             f.write("Miniature IEMOCAP release written by sklearn_maec.datasets."
                     "make_iemocap_layout (generated audio, not the real corpus).\n")
+    return _iemocap_manifest(release, pd.DataFrame(rows), files, groups, lost)
 
-    turns = pd.DataFrame(rows)
+
+def _iemocap_labels(y, groups, missing_wavs):
+    """The raw labels of each dialogue's turns, with the release's quirks, and the turns
+    ``(d, t)`` whose wav files are deleted (``missing_wavs`` dialogues' last turns)."""
+    n_dialogues = len(groups)
+    labels = [[str(y[i]) for i in g] for g in groups]
+    protected = set()
+    for d in range(n_dialogues):
+        labels[d][1] = "xxx"
+        protected.add((d, 1))
+    labels[0][3] = "oth"
+    protected.add((0, 3))
+    lost = _lose_last_turns(labels, range(n_dialogues - missing_wavs, n_dialogues),
+                            ("neu", "hap", "exc", "sad", "ang"), "neu")
+    protected.update(lost)
+    _ensure_present(labels, ("exc", "fru", "sur"), protected)
+    return labels, lost
+
+
+def _move_iemocap_dialogue(release, X, g, d, dps, labels, lost):
+    """Move the wav files of dialogue ``d`` (rows ``g`` of ``X``) to their place in the
+    release under IEMOCAP's names: ``(session folder, dialogue name, turns)``, the turns as
+    dicts in time order."""
+    s, k = d // dps + 1, d % dps
+    letter = "FM"[k % 2]
+    kind = f"impro{k // 2 + 1:02d}" if k % 2 == 0 else \
+        f"script{k // 2 + 1:02d}_{(k // 2) % 3 + 1}"
+    dialogue = f"Ses{s:02d}{letter}_{kind}"
+    session_dir = os.path.join(release, f"Session{s}")
+    wav_dir = os.path.join(session_dir, "sentences", "wav", dialogue)
+    os.makedirs(wav_dir, exist_ok=True)
+    counters = Counter()
+    turns = []
+    for t, i in enumerate(g):
+        gender = X.at[i, "gender"]
+        utt = f"{dialogue}_{gender}{counters[gender]:03d}"
+        counters[gender] += 1
+        wav = os.path.join(wav_dir, utt + ".wav")
+        shutil.move(X.at[i, "audio"], wav)
+        start = round(float(X.at[i, "start"]) + 2.0, 4)
+        end = round(float(X.at[i, "end"]) + 2.0, 4)
+        turns.append(dict(utterance_id=utt, dialogue=dialogue, session=f"Ses{s:02d}",
+                          speaker=f"Ses{s:02d}{gender}", gender=gender, start=start, end=end,
+                          label=labels[t], wav=wav))
+        if (d, t) in lost:
+            os.remove(wav)
+    return session_dir, dialogue, turns
+
+
+def _iemocap_manifest(release, turns, files, groups, lost):
+    """What :func:`make_iemocap_layout` returns (see its Returns)."""
     counts = Counter(turns["label"])
     four = {"neu", "hap", "exc", "sad", "ang"}
     six = four | {"fru"}
@@ -417,65 +443,25 @@ def make_meld_layout(root, splits=("train", "dev", "test"), n_dialogues=3, *,
             groups = [np.flatnonzero((X["dialogue"] == d).to_numpy())
                       for d in X["dialogue"].unique()]
             labels = [[str(y[i]) for i in g] for g in groups]
-            protected = set()
-            lost = []
-            if si == 0:
-                for d in range(n - missing_media, n):
-                    t = len(labels[d]) - 1
-                    if labels[d][t] not in ("neutral", "joy", "sadness", "anger"):
-                        labels[d][t] = "neutral"
-                    protected.add((d, t))
-                    lost.append((d, t))
-            _ensure_present(labels, ("surprise", "fear", "disgust"), protected)
-
+            lost = _lose_last_turns(labels, range(n - missing_media, n) if si == 0 else (),
+                                    ("neutral", "joy", "sadness", "anger"), "neutral")
+            _ensure_present(labels, ("surprise", "fear", "disgust"), set(lost))
             media_dir = os.path.join(root, _MELD_MEDIA[split])
             os.makedirs(media_dir, exist_ok=True)
-            names = _character_names(X)
-            season = rng.integers(1, 11, size=n)
-            episode = rng.integers(1, 25, size=n)
             split_rows = []
-            for d, g in enumerate(groups):
-                offset = 60.0 + 97.3 * d + float(rng.uniform(0, 30))
-                starts = [offset + float(X.at[i, "start"]) for i in g]
-                ends = [offset + float(X.at[i, "end"]) for i in g]
-                if d == 0 and len(g) >= 3:
-                    starts[-1] = starts[-2]  # same start as the previous utterance
-                    tied.append((split, 0, len(g) - 1))
-                for u, i in enumerate(g):
-                    speaker = names[X.at[i, "speaker"]]
-                    emotion = labels[d][u]
-                    text = _LINES[(d * 7 + u * 3 + si) % len(_LINES)]
-                    if si == 0 and d == 0 and u == 0:
-                        text = f"I{_MOJIBAKE}m sorry, {speaker}, I{_MOJIBAKE}m so sorry."
-                    sentiment = {"neutral": "neutral", "joy": "positive"}.get(
-                        emotion, "positive" if emotion == "surprise" and u % 2 else "negative")
-                    two_digits = (d + u) % 2 == 0
-                    stem = f"dia{d}_utt{u}"
-                    ext = ".mp4" if media == "mp4" else ".wav"
-                    path = os.path.join(media_dir, stem + ext)
-                    if media == "mp4":
-                        conversions.append((X.at[i, "audio"], path))
-                    else:
-                        shutil.move(X.at[i, "audio"], path)
-                    if (d, u) in lost:
-                        missing.append(path)
-                    split_rows.append(dict(
-                        split=split, dia=d, utt=u, speaker=speaker, emotion=emotion,
-                        sentiment=sentiment, text=text, season=int(season[d]),
-                        episode=int(episode[d]),
-                        start_text=_format_time(starts[u], two_digits),
-                        end_text=_format_time(ends[u], two_digits), media=path))
+            for row, source in _meld_split_rows(X, groups, labels, split, si, media, media_dir,
+                                                rng, tied):
+                if media == "mp4":
+                    conversions.append((source, row["media"]))
+                else:
+                    shutil.move(source, row["media"])
+                if (row["dia"], row["utt"]) in lost:
+                    missing.append(row["media"])
+                split_rows.append(row)
             csv_path = os.path.join(root, _MELD_CSV[split])
             _write_meld_csv(csv_path, split_rows)
             rows.extend(split_rows)
-            emotions = Counter(r["emotion"] for r in split_rows)
-            manifest_splits[split] = {
-                "csv": csv_path, "media_dir": media_dir, "n_rows": len(split_rows),
-                "n_dialogues": n, "emotions": dict(sorted(emotions.items())),
-                "expected": {
-                    "4": int(sum(emotions[e] for e in ("neutral", "joy", "sadness", "anger"))),
-                    "all": len(split_rows)},
-            }
+            manifest_splits[split] = _meld_split_manifest(csv_path, media_dir, split_rows, n)
         if conversions:
             Parallel(n_jobs=n_jobs, prefer="threads")(
                 delayed(_ffmpeg_mp4)(ffmpeg, wav, mp4) for wav, mp4 in conversions)
@@ -487,6 +473,54 @@ def make_meld_layout(root, splits=("train", "dev", "test"), n_dialogues=3, *,
     turns["end"] = [_seconds(t) for t in turns["end_text"]]
     return {"root": root, "splits": manifest_splits, "missing_media": missing, "tied": tied,
             "turns": turns}
+
+
+def _meld_split_rows(X, groups, labels, split, si, media, media_dir, rng, tied):
+    """The CSV rows of split number ``si``, each with the generated audio file it comes from.
+
+    Yields ``(row, source)``; the dialogues' season, episode and place on the
+    episode's timeline are drawn from ``rng``; the ``(split, D, U)`` of an
+    utterance given its predecessor's start is appended to ``tied``.
+    """
+    names = _character_names(X)
+    season = rng.integers(1, 11, size=len(groups))
+    episode = rng.integers(1, 25, size=len(groups))
+    for d, g in enumerate(groups):
+        offset = 60.0 + 97.3 * d + float(rng.uniform(0, 30))
+        starts = [offset + float(X.at[i, "start"]) for i in g]
+        ends = [offset + float(X.at[i, "end"]) for i in g]
+        if d == 0 and len(g) >= 3:
+            starts[-1] = starts[-2]  # same start as the previous utterance
+            tied.append((split, 0, len(g) - 1))
+        for u, i in enumerate(g):
+            speaker = names[X.at[i, "speaker"]]
+            emotion = labels[d][u]
+            text = _LINES[(d * 7 + u * 3 + si) % len(_LINES)]
+            if si == 0 and d == 0 and u == 0:
+                text = f"I{_MOJIBAKE}m sorry, {speaker}, I{_MOJIBAKE}m so sorry."
+            sentiment = {"neutral": "neutral", "joy": "positive"}.get(
+                emotion, "positive" if emotion == "surprise" and u % 2 else "negative")
+            two_digits = (d + u) % 2 == 0
+            ext = ".mp4" if media == "mp4" else ".wav"
+            path = os.path.join(media_dir, f"dia{d}_utt{u}{ext}")
+            yield dict(
+                split=split, dia=d, utt=u, speaker=speaker, emotion=emotion,
+                sentiment=sentiment, text=text, season=int(season[d]),
+                episode=int(episode[d]),
+                start_text=_format_time(starts[u], two_digits),
+                end_text=_format_time(ends[u], two_digits), media=path), X.at[i, "audio"]
+
+
+def _meld_split_manifest(csv_path, media_dir, split_rows, n_dialogues):
+    """The manifest's entry for one split (see :func:`make_meld_layout`'s Returns)."""
+    emotions = Counter(r["emotion"] for r in split_rows)
+    return {
+        "csv": csv_path, "media_dir": media_dir, "n_rows": len(split_rows),
+        "n_dialogues": n_dialogues, "emotions": dict(sorted(emotions.items())),
+        "expected": {
+            "4": int(sum(emotions[e] for e in ("neutral", "joy", "sadness", "anger"))),
+            "all": len(split_rows)},
+    }
 
 
 def _character_names(X):
