@@ -75,42 +75,50 @@ def build_parser():
                         version=f"sklearn-maec {__version__} (Python "
                                 f"{'.'.join(map(str, sys.version_info[:3]))})")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_demo, _add_fit, _add_evaluate, _add_predict, _add_make_corpus):
+        add(sub)
+    return parser
 
-    def progress(p):
-        p.add_argument("--verbose", "-v", action="count", default=None,
-                       help="show progress (openSMILE files, one line per training epoch); "
-                            "the default when stderr is a terminal")
-        p.add_argument("--quiet", "-q", action="store_true",
-                       help="no progress, even on a terminal")
 
-    def common(p, training=True):
-        p.add_argument("--n-jobs", type=int, default=None,
-                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
-        progress(p)
-        if training:
-            p.add_argument("--max-epochs", type=int, default=None,
-                           help="training epochs (default: the classifier's)")
-            p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-            p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                           help="a pipeline parameter, e.g. latent_dim=32 (the classifier's) "
-                                "or segment__window=0.3; repeatable")
+def _add_progress(p):
+    p.add_argument("--verbose", "-v", action="count", default=None,
+                   help="show progress (openSMILE files, one line per training epoch); "
+                        "the default when stderr is a terminal")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress, even on a terminal")
 
-    def corpora(p, command, meld_required=False):
-        p.add_argument("--iemocap", required=True, metavar="ROOT",
-                       help="IEMOCAP release (IEMOCAP_full_release or its parent)")
-        p.add_argument("--meld", required=meld_required, metavar="ROOT",
-                       help="MELD release (the folder with *_sent_emo.csv)")
-        default = DEFAULT_MELD_SPLIT[command]
-        p.add_argument("--meld-split", default=default,
-                       choices=["train", "dev", "test", "all"],
-                       help=f"MELD split to use (default: {default})")
-        p.add_argument("--audio-cache", metavar="DIR", default=None,
-                       help="where the audio extracted from MELD's mp4 files is kept (default: "
-                            "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
-                            "never the corpus folder)")
-        p.add_argument("--skip-missing", action="store_true",
-                       help="skip (and count) utterances whose audio is missing or corrupt")
 
+def _add_common(p, training=True):
+    p.add_argument("--n-jobs", type=int, default=None,
+                   help="parallel feature-extraction jobs (default: 1; -1: every core)")
+    _add_progress(p)
+    if training:
+        p.add_argument("--max-epochs", type=int, default=None,
+                       help="training epochs (default: the classifier's)")
+        p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+        p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                       help="a pipeline parameter, e.g. latent_dim=32 (the classifier's) "
+                            "or segment__window=0.3; repeatable")
+
+
+def _add_corpora(p, command, meld_required=False):
+    p.add_argument("--iemocap", required=True, metavar="ROOT",
+                   help="IEMOCAP release (IEMOCAP_full_release or its parent)")
+    p.add_argument("--meld", required=meld_required, metavar="ROOT",
+                   help="MELD release (the folder with *_sent_emo.csv)")
+    default = DEFAULT_MELD_SPLIT[command]
+    p.add_argument("--meld-split", default=default,
+                   choices=["train", "dev", "test", "all"],
+                   help=f"MELD split to use (default: {default})")
+    p.add_argument("--audio-cache", metavar="DIR", default=None,
+                   help="where the audio extracted from MELD's mp4 files is kept (default: "
+                        "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
+                        "never the corpus folder)")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="skip (and count) utterances whose audio is missing or corrupt")
+
+
+def _add_demo(sub):
     demo = sub.add_parser("demo", help="train and evaluate on a generated corpus, save the model")
     demo.add_argument("--n-dialogues", type=int, default=60,
                       help="dialogues in the generated corpus (default: 60)")
@@ -121,21 +129,25 @@ def build_parser():
     demo.add_argument("--out", default="maec_demo.joblib",
                       help="where to save the fitted pipeline (default: maec_demo.joblib; "
                            "a .maec name uses the pickle-free format)")
-    progress(demo)
+    _add_progress(demo)
     demo.set_defaults(func=run_demo)
 
+
+def _add_fit(sub):
     fit = sub.add_parser("fit", help="train on IEMOCAP (and MELD) and save the model")
-    corpora(fit, "fit")
+    _add_corpora(fit, "fit")
     fit.add_argument("--out", required=True,
                      help="model file: .maec (pickle-free, for sharing) or .joblib")
     fit.add_argument("--cache", default=None,
                      help="directory caching the extracted features (re-runs skip "
                           "extraction; not saved in the model)")
-    common(fit)
+    _add_common(fit)
     fit.set_defaults(func=run_fit)
 
+
+def _add_evaluate(sub):
     ev = sub.add_parser("evaluate", help="leave-one-session-out or cross-corpus evaluation")
-    corpora(ev, "evaluate")
+    _add_corpora(ev, "evaluate")
     ev.add_argument("--protocol", choices=["loso", "cross-corpus"], default="loso",
                     help="loso: leave one IEMOCAP session out; cross-corpus: train on "
                          "IEMOCAP, test on MELD, each corpus standardised with its own "
@@ -149,9 +161,11 @@ def build_parser():
                     help="directory caching the extracted features, kept for later runs "
                          "(default: a temporary one, removed at the end; either way each "
                          "file is extracted once for all folds and models)")
-    common(ev)
+    _add_common(ev)
     ev.set_defaults(func=run_evaluate)
 
+
+def _add_predict(sub):
     pr = sub.add_parser("predict", help="label audio files (or every audio file in directories)")
     pr.add_argument("model", help="a model saved by fit/demo (.maec or .joblib)")
     pr.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR",
@@ -159,9 +173,11 @@ def build_parser():
                          "for them (with their sub-directories); the files are predicted as "
                          "one new group (speaker, corpus) for standardisation")
     pr.add_argument("--out", default=None, help="write the CSV here instead of stdout")
-    common(pr, training=False)
+    _add_common(pr, training=False)
     pr.set_defaults(func=run_predict)
 
+
+def _add_make_corpus(sub):
     mk = sub.add_parser("make-corpus",
                         help="write miniature IEMOCAP/MELD releases with generated audio")
     mk.add_argument("--iemocap", metavar="DIR", help="where to write the IEMOCAP-like release")
@@ -171,7 +187,6 @@ def build_parser():
                     help="dialogues per IEMOCAP session / per MELD split (default: 4)")
     mk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     mk.set_defaults(func=run_make_corpus)
-    return parser
 
 
 # --------------------------------------------------------------------------- helpers
