@@ -562,6 +562,7 @@ def run_predict(args):
     """
     import pandas as pd
 
+    from ._state import without_machine_local_params
     from .exceptions import AudioWarning
 
     verbose = _verbosity(args)
@@ -573,12 +574,14 @@ def run_predict(args):
         raise UserError(f"{args.model} is not a pipeline that starts from audio (an "
                         "OpenSmileSegmenter step named 'segment'); save one with fit or demo")
     segmenter = model.named_steps["segment"]
-    # memory=None: a cache directory a model remembers from another machine is not created here
-    segmenter.set_params(on_error="warn", n_jobs=args.n_jobs, verbose=verbose, memory=None)
+    segmenter.set_params(on_error="warn", n_jobs=args.n_jobs, verbose=verbose)
     group = _new_group(segmenter)
     if group is not None:
         X[segmenter.standardize] = group
-    with warnings.catch_warnings(record=True) as caught, _data_errors():
+    # without its machine-local parameters: a cache directory a model remembers from another
+    # machine is not created here
+    with warnings.catch_warnings(record=True) as caught, _data_errors(), \
+            without_machine_local_params(model):
         warnings.simplefilter("always")
         Xt = X
         for _, step in model.steps[:-1]:
