@@ -125,6 +125,12 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         Dilation of the dilated convolution.
     pooling : {"mean", "max"}, default="mean"
         The global pooling of the attention output and of the keys.
+    attention : {"dot", "scaled_dot"}, default="dot"
+        The attention scores: the dot product of the bottleneck query and the
+        BiGRU key (the paper's ``Attention(Key, BT)``), or divided by
+        ``sqrt(d)`` as in transformers.  Both are tanh outputs, so the
+        division leaves the attention near uniform (the model guide gives the
+        measurements).
     disc_hidden : int, default=64
         Units of the discriminator's hidden layer.
     dropout : float, default=0.1
@@ -325,6 +331,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         kernel_size=3,
         dilation=2,
         pooling="mean",
+        attention="dot",
         disc_hidden=64,
         dropout=0.1,
         generator_loss="minimax",
@@ -378,6 +385,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         self.kernel_size = kernel_size
         self.dilation = dilation
         self.pooling = pooling
+        self.attention = attention
         self.disc_hidden = disc_hidden
         self.dropout = dropout
         self.generator_loss = generator_loss
@@ -452,7 +460,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
                       share_encoder=self.share_encoder, fusion=self.fusion,
                       channels=self.conv_channels,
                       kernel_size=self.kernel_size, dilation=self.dilation,
-                      dropout=self.dropout, pooling=self.pooling,
+                      dropout=self.dropout, pooling=self.pooling, attention=self.attention,
                       convolution=self.convolution, window_frames=self.window_frames_,
                       stride_frames=self.stride_frames_, latent_norm=self.latent_norm)
         kwargs.update(self.get_params_for("module"))

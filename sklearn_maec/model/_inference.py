@@ -49,6 +49,7 @@ class ExportBagEncoder(nn.Module):
         self.gru_forward = _unidirectional(encoder.gru, "")
         self.gru_backward = _unidirectional(encoder.gru, "_reverse")
         self.max_pooling = encoder.pooling == "max"
+        self.score_scale = encoder.score_scale
 
     def forward(self, frames, frame_valid, segment_starts, segment_frames, bag_index):
         """``HF`` of each distinct bag, shape (U, hf_dim)."""
@@ -67,7 +68,7 @@ class ExportBagEncoder(nn.Module):
         key_b, _ = self.gru_backward(rev_in)
         key_b = torch.gather(key_b, 1, reverse.unsqueeze(-1).expand(-1, -1, key_b.shape[2]))
         key = torch.cat([key_f, key_b], dim=-1) * maskf  # (U, S, hf_dim)
-        hf, _ = attention_pool(BT, key, mask, self.max_pooling)
+        hf, _ = attention_pool(BT, key, mask, self.max_pooling, self.score_scale)
         return hf
 
 

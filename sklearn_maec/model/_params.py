@@ -8,7 +8,7 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 from ._prior import check_prior
-from .nn import CONVOLUTIONS, LATENT_NORMS, check_latent_dim
+from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, check_latent_dim
 
 __all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
            "check_params", "signature_with_skorch_params"]
@@ -16,7 +16,7 @@ __all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKO
 # Parameters that shape the networks: changing one re-initialises them.
 ARCHITECTURE_PARAMS = frozenset({
     "latent_dim", "use_context", "share_encoder", "fusion", "conv_channels", "kernel_size",
-    "dilation", "convolution", "latent_norm",
+    "dilation", "convolution", "latent_norm", "attention",
     "dropout", "pooling", "disc_hidden", "prior",
 })
 CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
@@ -58,6 +58,8 @@ def check_params(estimator):
     if estimator.latent_norm not in LATENT_NORMS:
         raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got "
                          f"{estimator.latent_norm!r}")
+    if estimator.attention not in ATTENTIONS:
+        raise ValueError(f"attention must be one of {ATTENTIONS}, got {estimator.attention!r}")
     if estimator.convolution not in CONVOLUTIONS:
         raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got "
                          f"{estimator.convolution!r}")

@@ -58,6 +58,8 @@ def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 #: How the segment encoder convolves: each frame once, or each segment on its own.
 CONVOLUTIONS = ("frame", "segment")
+#: How the attention scores are computed from the bottleneck queries and the BiGRU keys.
+ATTENTIONS = ("dot", "scaled_dot")
 
 
 class SegmentEncoder(nn.Module):
@@ -245,6 +247,10 @@ class BagEncoder(nn.Module):
         Dropout on the segment vectors.
     pooling : {"mean", "max"}, default="mean"
         The global pooling of the attention output and of the keys.
+    attention : {"dot", "scaled_dot"}, default="dot"
+        Attention scores ``BT . key`` (the paper's ``Attention(Key, BT)``), or
+        divided by ``sqrt(hf_dim)`` as in transformers; queries and keys are
+        tanh outputs here, so the division leaves the attention near uniform.
     max_padding : float, default=0.1
         The self-attention runs on groups of bags of similar length (see
         :func:`length_groups`), so at most this fraction of its slots is
@@ -260,9 +266,13 @@ class BagEncoder(nn.Module):
 
     def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
                  pooling="mean", max_padding=0.1, convolution="frame", window_frames=50,
-                 stride_frames=None):
+                 stride_frames=None, attention="dot"):
         super().__init__()
         self.max_padding = max_padding
+        if attention not in ATTENTIONS:
+            raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        #: Factor of the attention scores ``BT . key``.
+        self.score_scale = 1.0 if attention == "dot" else 1.0 / math.sqrt(hf_dim)
         if hf_dim % 2:
             raise ValueError(f"hf_dim must be even (a bidirectional GRU), got {hf_dim}")
         if pooling not in ("mean", "max"):
@@ -343,7 +353,7 @@ class BagEncoder(nn.Module):
 
     def _attend(self, BT, key, mask, return_attention):
         """Scaled dot-product self-attention of padded bags, pooled into ``HF``."""
-        hf, weights = attention_pool(BT, key, mask, self.pooling == "max")
+        hf, weights = attention_pool(BT, key, mask, self.pooling == "max", self.score_scale)
         if not return_attention:
             return hf, None
         # attention each segment (key) receives, averaged over the real queries
@@ -353,7 +363,7 @@ class BagEncoder(nn.Module):
 
 
 def attention_pool(BT: torch.Tensor, key: torch.Tensor, mask: torch.Tensor,
-                   max_pooling: bool):
+                   max_pooling: bool, score_scale: float):
     """``HF = pool(Attention(BT, key)) * pool(key)`` of padded bags, and the attention weights.
 
     Parameters
@@ -366,6 +376,8 @@ def attention_pool(BT: torch.Tensor, key: torch.Tensor, mask: torch.Tensor,
         The real segments.
     max_pooling : bool
         Global max pooling instead of the mean.
+    score_scale : float
+        Factor of the scores ``BT . key`` before the softmax.
 
     Returns
     -------
@@ -373,7 +385,7 @@ def attention_pool(BT: torch.Tensor, key: torch.Tensor, mask: torch.Tensor,
     weights : Tensor of shape (U, S, S)
         Each query's attention over the keys (0 for an empty bag).
     """
-    scores = torch.bmm(BT, key.transpose(1, 2)) / math.sqrt(key.shape[-1])  # (U, S_q, S_k)
+    scores = torch.bmm(BT, key.transpose(1, 2)) * score_scale  # (U, S_q, S_k)
     scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     # an empty bag has no key to attend to: weight 0 (the softmax of -inf only is NaN)
@@ -489,12 +501,14 @@ class MAECNetwork(nn.Module):
     latent_norm : {"batch", None}, default="batch"
         ``"batch"``: ``Z`` is batch-normalised (:class:`LatentNorm`) before
         the heads and the discriminator; None: the paper's ``Z`` as it is.
+    attention : {"dot", "scaled_dot"}, default="dot"
+        The attention scores of the bag encoder (see :class:`BagEncoder`).
     """
 
     def __init__(self, n_lld, n_classes, latent_dim=64, use_context=True, share_encoder=True,
                  channels=64, kernel_size=3, dilation=2, dropout=0.1, pooling="mean",
                  n_genders=2, fusion="paper", convolution="frame", window_frames=50,
-                 stride_frames=None, latent_norm="batch"):
+                 stride_frames=None, latent_norm="batch", attention="dot"):
         super().__init__()
         check_latent_dim(latent_dim, use_context, fusion)
         self.use_context = use_context
@@ -505,7 +519,7 @@ class MAECNetwork(nn.Module):
         kwargs = dict(n_lld=n_lld, hf_dim=hf_dim, channels=channels, kernel_size=kernel_size,
                       dilation=dilation, dropout=dropout, pooling=pooling,
                       convolution=convolution, window_frames=window_frames,
-                      stride_frames=stride_frames)
+                      stride_frames=stride_frames, attention=attention)
         n_encoders = 3 if (use_context and not share_encoder) else 1
         self.encoders = nn.ModuleList([BagEncoder(**kwargs) for _ in range(n_encoders)])
         if latent_norm not in LATENT_NORMS:
