@@ -404,6 +404,8 @@ def test_nan_in_frames_names_the_row(triples):
     (dict(latent_dim=10), "multiple of 4"),
     (dict(latent_dim=12, fusion="released"), "multiple of 8"),
     (dict(fusion="sum"), "fusion must be one of"),
+    (dict(attention="cosine"), "attention must be one of"),
+    (dict(latent_norm="layer"), "latent_norm must be one of"),
     (dict(prior_sigma=0), "prior_sigma"),
     (dict(adversarial_weight=-1), "adversarial_weight"),
     # skorch parameters the class cannot honour are refused, not silently ignored

@@ -558,3 +558,23 @@ def test_latent_norm_of_a_single_sample_batch_uses_the_running_statistics():
 def test_unknown_latent_norm_is_refused():
     with pytest.raises(ValueError, match="latent_norm must be one of"):
         network(latent_norm="layer")
+
+
+# --- attention scores
+@pytest.mark.parametrize("attention, scale", [("dot", 1.0), ("scaled_dot", 1 / math.sqrt(8))])
+def test_attention_scores_are_the_dot_product_optionally_scaled(attention, scale):
+    encoder = bag_encoder(attention=attention)
+    assert encoder.score_scale == pytest.approx(scale)
+    g = torch.Generator().manual_seed(0)
+    BT, key = torch.randn(2, 4, 8, generator=g), torch.randn(2, 4, 8, generator=g)
+    mask = torch.tensor([[True] * 4, [True, True, False, False]])
+    _, weights = encoder._attend(BT, key * mask.unsqueeze(-1), mask, True)
+    scores = torch.bmm(BT, (key * mask.unsqueeze(-1)).transpose(1, 2)) * scale
+    expected = torch.softmax(scores.masked_fill(~mask.unsqueeze(1), float("-inf")), dim=-1)
+    received = (expected * mask.unsqueeze(-1)).sum(dim=1) / mask.sum(dim=1, keepdim=True)
+    torch.testing.assert_close(weights, received)
+
+
+def test_unknown_attention_is_refused():
+    with pytest.raises(ValueError, match="attention must be one of"):
+        bag_encoder(attention="cosine")
