@@ -247,10 +247,6 @@ class BagEncoder(nn.Module):
         Dropout on the segment vectors.
     pooling : {"mean", "max"}, default="mean"
         The global pooling of the attention output and of the keys.
-    attention : {"dot", "scaled_dot"}, default="dot"
-        Attention scores ``BT . key`` (the paper's ``Attention(Key, BT)``), or
-        divided by ``sqrt(hf_dim)`` as in transformers; queries and keys are
-        tanh outputs here, so the division leaves the attention near uniform.
     max_padding : float, default=0.1
         The self-attention runs on groups of bags of similar length (see
         :func:`length_groups`), so at most this fraction of its slots is
@@ -262,6 +258,10 @@ class BagEncoder(nn.Module):
         Frames per segment.
     stride_frames : int or None, default=None
         Frames between segment starts (None: ``window_frames``).
+    attention : {"dot", "scaled_dot"}, default="dot"
+        Attention scores ``BT . key`` (the paper's ``Attention(Key, BT)``), or
+        divided by ``sqrt(hf_dim)`` as in transformers; queries and keys are
+        tanh outputs here, so the division leaves the attention near uniform.
     """
 
     def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
