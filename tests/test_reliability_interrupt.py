@@ -448,11 +448,13 @@ def test_cli_ctrl_c_during_extraction_stops_and_caches_only_whole_entries(
     assert _cached_frames_are_whole(str(cache), long_release) == n_entries
 
 
-@pytest.mark.slow
-def test_cli_ctrl_c_during_training_saves_nothing(short_release, tmp_path):
-    model = tmp_path / "m.maec"
-    proc = _cli(["fit", "--iemocap", str(short_release), "--out", str(model), "-v",
-                 "--max-epochs", "500", "--param", "conv_channels=8", "--param",
+def _interrupt_at_epoch_two(args, tmp_path):
+    """Run the CLI with a long training, Ctrl-C it once epoch 2 is logged; check the exit.
+
+    Returns the stdout lines; the exit code 130 and the ``interrupted (epoch N of 500)``
+    line are asserted here.
+    """
+    proc = _cli([*args, "-v", "--max-epochs", "500", "--param", "conv_channels=8", "--param",
                  "latent_dim=8"], tmp_path)
     out = _Lines(proc.stdout)
     wait_for(lambda: any(line.split()[:1] == ["2"] for line in out.lines), timeout=120,
@@ -462,6 +464,14 @@ def test_cli_ctrl_c_during_training_saves_nothing(short_release, tmp_path):
     code = proc.wait(timeout=60)
     assert code == 130, err[-3000:]
     assert re.search(r"^interrupted \(epoch \d+ of 500\)$", err, re.MULTILINE), err[-3000:]
+    return out
+
+
+@pytest.mark.slow
+def test_cli_ctrl_c_during_training_saves_nothing(short_release, tmp_path):
+    model = tmp_path / "m.maec"
+    out = _interrupt_at_epoch_two(["fit", "--iemocap", str(short_release), "--out", str(model)],
+                                  tmp_path)
     assert "saved to" not in out.text() and not model.exists()
     assert "\x1b[" not in out.text()  # the epoch log into a pipe has no colour codes
 
@@ -469,16 +479,7 @@ def test_cli_ctrl_c_during_training_saves_nothing(short_release, tmp_path):
 @pytest.mark.slow
 def test_cli_ctrl_c_during_evaluate_reports_no_fold(short_release, tmp_path):
     report = tmp_path / "r.json"
-    proc = _cli(["evaluate", "--iemocap", str(short_release), "--report", str(report), "-v",
-                 "--max-epochs", "500", "--param", "conv_channels=8", "--param",
-                 "latent_dim=8"], tmp_path)
-    out = _Lines(proc.stdout)
-    wait_for(lambda: any(line.split()[:1] == ["2"] for line in out.lines), timeout=120,
-             proc=proc)
-    os.killpg(proc.pid, signal.SIGINT)
-    err = proc.stderr.read().decode()
-    code = proc.wait(timeout=60)
-    assert code == 130, err[-3000:]
-    assert re.search(r"^interrupted \(epoch \d+ of 500\)$", err, re.MULTILINE)
+    out = _interrupt_at_epoch_two(["evaluate", "--iemocap", str(short_release), "--report",
+                                   str(report)], tmp_path)
     assert " UA " not in out.text() and "mean +- std" not in out.text()  # no fold reported
     assert not report.exists()
