@@ -109,7 +109,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=None,
                         help="MAEC max_epochs (default: the classifier's)")
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None, help="MAEC learning rate (default: its own)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="MAEC learning rate (default: its own)")
     parser.add_argument("--quick", action="store_true", help="smaller corpora, fewer epochs")
     parser.add_argument("--scale", type=float, default=1.0,
                         help="corpus size: 1 is 60 source dialogues (~580 utterances) and 24 "

@@ -52,8 +52,8 @@ def _check_instance():
     (it asks for 0.83 accuracy on 3 blobs) and ``check_class_weight_classifiers``
     (20 optimizer steps must move the normalised latent code's head far enough
     for a class weight of 1000 to win; ``lr=1e-2`` predicted class 0 for 0.62 of
-    the rows, where 0.87 is asked); the package defaults (``lr=1e-3``, 50 epochs, 64 units) are sized for
-    speech and would make the checks slow, not different.  No internal
+    the rows, where 0.87 is asked); the package defaults (``lr=1e-3``, 50 epochs, 64
+    units) are sized for speech and would make the checks slow, not different.  No internal
     validation split: the checks fit on tiny data (down to one sample).
     """
     return MAECClassifier(latent_dim=8, conv_channels=8, disc_hidden=8, lr=3e-2,
