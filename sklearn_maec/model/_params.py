@@ -8,7 +8,7 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 from ._prior import check_prior
-from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, check_latent_dim
+from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, check_latent_dim, check_option
 
 __all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
            "check_params", "signature_with_skorch_params"]
@@ -55,14 +55,9 @@ def check_params(estimator):
         raise ValueError(f"label_smoothing must be in [0, 1), got {estimator.label_smoothing!r}")
     if estimator.grad_clip is not None and not estimator.grad_clip > 0:
         raise ValueError(f"grad_clip must be None or > 0, got {estimator.grad_clip!r}")
-    if estimator.latent_norm not in LATENT_NORMS:
-        raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got "
-                         f"{estimator.latent_norm!r}")
-    if estimator.attention not in ATTENTIONS:
-        raise ValueError(f"attention must be one of {ATTENTIONS}, got {estimator.attention!r}")
-    if estimator.convolution not in CONVOLUTIONS:
-        raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got "
-                         f"{estimator.convolution!r}")
+    for name, options in (("latent_norm", LATENT_NORMS), ("attention", ATTENTIONS),
+                          ("convolution", CONVOLUTIONS)):
+        check_option(name, getattr(estimator, name), options)
     if estimator.kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd, got {estimator.kernel_size}")
     if estimator.batching not in ("dialogue", "length"):

@@ -93,9 +93,10 @@ min_utterances=40, every_class=True)
         labels = np.zeros(n, np.int64) if labels is None else np.asarray(labels)
         n_splits = max(2, int(round(1 / frac)))
         self.reason_ = None
-        if len(np.unique(groups)) < n_splits:
-            return self._none(dataset, f"only {len(np.unique(groups))} dialogue(s) for a "
-                                       f"validation fraction of {frac}")
+        n_groups = len(np.unique(groups))
+        if n_groups < n_splits:
+            return self._none(dataset, f"only {n_groups} dialogue(s) for a validation fraction "
+                                       f"of {frac}")
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True,
                                         random_state=self.random_state)
         with warnings.catch_warnings():

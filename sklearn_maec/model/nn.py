@@ -62,6 +62,12 @@ CONVOLUTIONS = ("frame", "segment")
 ATTENTIONS = ("dot", "scaled_dot")
 
 
+def check_option(name, value, options):
+    """Raise a ValueError naming parameter ``name`` when ``value`` is not one of ``options``."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+
+
 class SegmentEncoder(nn.Module):
     """Dilated convolutions with a convolutional shortcut, pooled per segment, and a bottleneck.
 
@@ -100,8 +106,7 @@ class SegmentEncoder(nn.Module):
     def __init__(self, n_lld, channels=64, bottleneck_dim=32, kernel_size=3, dilation=2,
                  dropout=0.0, convolution="frame", window_frames=50, stride_frames=None):
         super().__init__()
-        if convolution not in CONVOLUTIONS:
-            raise ValueError(f"convolution must be one of {CONVOLUTIONS}, got {convolution!r}")
+        check_option("convolution", convolution, CONVOLUTIONS)
         pad = kernel_size // 2
         self.conv1 = nn.Conv1d(n_lld, channels, kernel_size, padding=pad)
         self.conv2 = nn.Conv1d(channels, channels, kernel_size, padding=pad)
@@ -269,8 +274,7 @@ class BagEncoder(nn.Module):
                  stride_frames=None, attention="dot"):
         super().__init__()
         self.max_padding = max_padding
-        if attention not in ATTENTIONS:
-            raise ValueError(f"attention must be one of {ATTENTIONS}, got {attention!r}")
+        check_option("attention", attention, ATTENTIONS)
         #: Factor of the attention scores ``BT . key``.
         self.score_scale = 1.0 if attention == "dot" else 1.0 / math.sqrt(hf_dim)
         if hf_dim % 2:
@@ -522,8 +526,7 @@ class MAECNetwork(nn.Module):
                       stride_frames=stride_frames, attention=attention)
         n_encoders = 3 if (use_context and not share_encoder) else 1
         self.encoders = nn.ModuleList([BagEncoder(**kwargs) for _ in range(n_encoders)])
-        if latent_norm not in LATENT_NORMS:
-            raise ValueError(f"latent_norm must be one of {LATENT_NORMS}, got {latent_norm!r}")
+        check_option("latent_norm", latent_norm, LATENT_NORMS)
         self.latent_norm = LatentNorm(latent_dim) if latent_norm == "batch" else None
         self.dropout = nn.Dropout(dropout)
         self.emotion_head = nn.Linear(latent_dim, n_classes)
@@ -663,8 +666,7 @@ def check_latent_dim(latent_dim, use_context, fusion="paper"):
 
     Also when ``fusion`` is not one of :data:`FUSIONS`.
     """
-    if fusion not in FUSIONS:
-        raise ValueError(f"fusion must be one of {FUSIONS}, got {fusion!r}")
+    check_option("fusion", fusion, FUSIONS)
     blocks, form = _latent_form(use_context, fusion)
     multiple = 2 * blocks  # each HF comes out of a bidirectional GRU: even
     if not isinstance(latent_dim, int) or latent_dim < multiple or latent_dim % multiple:
