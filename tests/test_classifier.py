@@ -537,7 +537,7 @@ def test_validation_split_holds_out_whole_dialogues(fitted, triples):
 
 
 def test_a_validation_set_too_small_to_mean_anything_is_not_held_out(triples):
-    """Fewer than 4 dialogues / 40 utterances, or a class missing: train on every row."""
+    """Fewer than 4 dialogues / 200 utterances, or a class missing: train on every row."""
     X, y = triples
     clf = fit_quiet(make_clf(max_epochs=2, validation_fraction=0.3, patience=1), X, y)
     assert clf.validation_size_ == 0
@@ -546,7 +546,7 @@ def test_a_validation_set_too_small_to_mean_anything_is_not_held_out(triples):
     split = DialogueValidSplit(0.3, random_state=0)
     train, valid = split(dataset)
     assert valid is None and len(train) == len(X)
-    assert "fewer than 40 / 4" in split.reason_
+    assert "fewer than 200 / 4" in split.reason_
     # with the bounds met, a validation set of whole dialogues holding every class
     train, valid = DialogueValidSplit(0.5, 0, min_dialogues=1, min_utterances=1,
                                       every_class=False)(dataset)
@@ -566,6 +566,25 @@ def test_the_validation_split_is_stratified_by_emotion():
         train, valid = DialogueValidSplit(0.2, seed, min_dialogues=4, min_utterances=20)(dataset)
         assert valid is not None
         assert set(np.repeat(labels, 5)[valid.rows]) == {"a", "b", "c", "d"}, seed
+
+
+def test_early_stopping_needs_a_validation_part_of_200_utterances_by_default():
+    """~47 held-out utterances (a 10 % part of 470) are noise; 10 % of 2,400 is enough."""
+    rng = np.random.default_rng(0)
+    clf = make_clf().fit(rng.standard_normal((8, 2, 3, 4)).astype(np.float32),
+                         np.repeat(["a", "b", "c", "d"], 2))
+    for n_dialogues, held_out in ((47, False), (240, True)):  # 10 utterances per dialogue
+        labels = np.tile(["a", "b", "c", "d"], n_dialogues * 10 // 4 + 1)[:n_dialogues * 10]
+        bags = rng.standard_normal((n_dialogues * 10, 2, 3, 4)).astype(np.float32)
+        dataset = clf.get_dataset(bags, labels)
+        dataset.table.groups = np.repeat(np.arange(n_dialogues), 10)
+        split = DialogueValidSplit(0.1, random_state=0)
+        train, valid = split(dataset)
+        assert (valid is not None) is held_out, split.reason_
+        if held_out:
+            assert len(valid) >= 200 and len(train) + len(valid) == len(dataset)
+        else:
+            assert "fewer than 200 / 4" in split.reason_ and len(train) == len(dataset)
 
 
 def test_a_fit_that_predicts_one_class_warns_naming_it(triples):

@@ -153,10 +153,12 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         Fraction of the training *dialogues* held out as the internal validation
         set, drawn stratified by emotion (see ``train_split``); None trains on
         everything.  When the held-out part would be too small to mean
-        anything (fewer than 4 dialogues or 40 utterances, or a class missing:
+        anything (fewer than 4 dialogues or 200 utterances, or a class missing:
         :class:`~sklearn_maec.model_selection.DialogueValidSplit`), nothing is
         held out and training runs ``max_epochs`` on every row
-        (``validation_size_`` is then 0).
+        (``validation_size_`` is then 0): at the default fraction, early
+        stopping needs about 2,000 training utterances (an IEMOCAP
+        leave-one-session-out fold has ~4,400).
     patience : int or None, default=10
         Early stopping: stop when the validation UA (balanced accuracy) has
         not improved for this many epochs and restore the best epoch's
