@@ -41,7 +41,8 @@ def timed(fn, repeat=1):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-files", type=int, default=500)
-    parser.add_argument("--workdir", default=None, help="where the wav files go (default: a temp dir)")
+    parser.add_argument("--workdir", default=None,
+                        help="where the wav files go (default: a temp dir)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per timing (best is kept)")
     parser.add_argument("--grid-files", type=int, default=200,
                         help="files in the grid-search extraction count")

@@ -48,7 +48,7 @@ def test_torn_entry_is_a_miss_and_gets_rewritten(wav_corpus, tmp_path, monkeypat
         fh.truncate(50)
     again = seg.transform(X.iloc[:2])
     assert len(log.read_text().splitlines()) == 3  # only the torn entry was recomputed
-    for a, b in zip(ref["frames"], again["frames"]):
+    for a, b in zip(ref["frames"], again["frames"], strict=True):
         np.testing.assert_array_equal(a, b)
     assert FrameCache(tmp_path / "c").load(os.path.basename(entries[0])[:-4]) is not None
 

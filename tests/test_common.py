@@ -144,7 +144,8 @@ def test_partial_fit_continues_training():
     weights = [p.detach().clone() for p in clf.module_.parameters()]
     clf.partial_fit(X, y)
     assert len(clf.history_) == 4  # 2 + 2 epochs, not re-initialised
-    assert any(not np.allclose(w, p.detach()) for w, p in zip(weights, clf.module_.parameters()))
+    assert any(not np.allclose(w, p.detach())
+               for w, p in zip(weights, clf.module_.parameters(), strict=True))
     with pytest.raises(ValueError, match="not in classes_"):
         clf.partial_fit(X, np.where(y == 0, 7, y))
     with pytest.raises(TypeError, match="sample_weight"):

@@ -173,8 +173,8 @@ def test_training_curves_from_estimator(fitted):
     pipe = fitted[0]
     history = pipe[-1].history_
     disp = TrainingCurvesDisplay.from_estimator(pipe)
-    assert list(disp.panel_axes_) == ["emotion_loss", "gender_loss", "adversarial_loss", "disc_loss",
-                                "disc_acc", "scores"]
+    assert list(disp.panel_axes_) == ["emotion_loss", "gender_loss", "adversarial_loss",
+                                      "disc_loss", "disc_acc", "scores"]
     epochs = history[:, "epoch"]
     for prefix in ("train", "valid"):
         for key in ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc"):

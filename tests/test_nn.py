@@ -325,7 +325,7 @@ def test_separate_encoders_each_read_their_own_input():
             for p in net.encoders[role].parameters():
                 p.add_(0.5)
             changed = net.encode(**batch)
-            for p, s in zip(net.encoders[role].parameters(), saved):
+            for p, s in zip(net.encoders[role].parameters(), saved, strict=True):
                 p.copy_(s)
             assert not torch.allclose(changed, ref, atol=1e-5), role
 

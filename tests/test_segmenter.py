@@ -132,7 +132,7 @@ def test_segments_are_strided_views(tiny_corpus):
     seg = OpenSmileSegmenter()
     Xt = seg.fit_transform(X)
     assert (seg.window_frames_, seg.stride_frames_) == (50, 10)
-    for frames, segs in zip(Xt["frames"], Xt["segments"]):
+    for frames, segs in zip(Xt["frames"], Xt["segments"], strict=True):
         assert frames.dtype == np.float32 and segs.dtype == np.float32
         n = frames.shape[0]
         if n >= 50:
@@ -145,7 +145,8 @@ def test_segments_are_strided_views(tiny_corpus):
 
 def test_window_and_stride_and_max_segments(tiny_corpus):
     X, _ = tiny_corpus
-    seg = OpenSmileSegmenter(window=0.05, stride=0.01, max_segments=7)  # the paper's literal reading
+    # the paper's literal reading
+    seg = OpenSmileSegmenter(window=0.05, stride=0.01, max_segments=7)
     Xt = seg.fit_transform(X)
     assert (seg.window_frames_, seg.stride_frames_) == (5, 1)
     assert all(s.shape == (7, 5, 45) for s in Xt["segments"])
@@ -410,7 +411,7 @@ def test_parallel_equals_sequential(tiny_corpus):
     X, _ = tiny_corpus
     a = OpenSmileSegmenter(n_jobs=1).fit_transform(X)
     b = OpenSmileSegmenter(n_jobs=2).fit_transform(X)
-    for fa, fb in zip(a["frames"], b["frames"]):
+    for fa, fb in zip(a["frames"], b["frames"], strict=True):
         np.testing.assert_array_equal(fa, fb)
 
 
