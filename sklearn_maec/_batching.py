@@ -18,6 +18,9 @@ import pandas as pd
 
 from ._validation import describe_rows
 
+#: How rows are grouped into batches: runs of a dialogue's turns, or rows of similar length.
+BATCHINGS = ("dialogue", "length")
+
 __all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "encode_gender",
            "evaluation_order", "training_batches", "collate", "pack_bags"]
 

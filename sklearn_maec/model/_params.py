@@ -7,8 +7,10 @@ from skorch import NeuralNet, NeuralNetClassifier
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
+from .._batching import BATCHINGS
 from ._prior import check_prior
-from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, check_latent_dim, check_option
+from ._training import GENERATOR_LOSSES
+from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, POOLINGS, check_latent_dim, check_option
 
 __all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
            "check_params", "signature_with_skorch_params"]
@@ -48,20 +50,16 @@ def check_params(estimator):
         value = getattr(estimator, name)
         if not (isinstance(value, numbers.Real) and value >= 0):
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    if estimator.generator_loss not in ("minimax", "non_saturating"):
-        raise ValueError("generator_loss must be 'minimax' or 'non_saturating', got "
-                         f"{estimator.generator_loss!r}")
     if not (0 <= estimator.label_smoothing < 1):
         raise ValueError(f"label_smoothing must be in [0, 1), got {estimator.label_smoothing!r}")
     if estimator.grad_clip is not None and not estimator.grad_clip > 0:
         raise ValueError(f"grad_clip must be None or > 0, got {estimator.grad_clip!r}")
-    for name, options in (("latent_norm", LATENT_NORMS), ("attention", ATTENTIONS),
-                          ("convolution", CONVOLUTIONS)):
+    for name, options in (("generator_loss", GENERATOR_LOSSES), ("latent_norm", LATENT_NORMS),
+                          ("attention", ATTENTIONS), ("convolution", CONVOLUTIONS),
+                          ("pooling", POOLINGS), ("batching", BATCHINGS)):
         check_option(name, getattr(estimator, name), options)
     if estimator.kernel_size % 2 == 0:
         raise ValueError(f"kernel_size must be odd, got {estimator.kernel_size}")
-    if estimator.batching not in ("dialogue", "length"):
-        raise ValueError(f"batching must be 'dialogue' or 'length', got {estimator.batching!r}")
     if estimator.patience is not None and not (isinstance(estimator.patience, numbers.Integral)
                                           and estimator.patience >= 1):
         raise ValueError(f"patience must be None or an int >= 1, got {estimator.patience!r}")

@@ -22,6 +22,9 @@ from skorch.utils import to_tensor
 from .._validation import describe_rows
 from ..exceptions import MAECWarning, TrainingDivergedError
 
+#: The encoder's adversarial loss: the paper's ``log(1 - D(Z))``, minimised, or ``-log D(Z)``.
+GENERATOR_LOSSES = ("minimax", "non_saturating")
+
 __all__ = ["AdversarialTraining", "LOSS_KEYS", "class_weight_tensor", "watch_interrupts"]
 
 #: Losses recorded per batch and averaged per epoch, for training and validation.

@@ -60,6 +60,8 @@ def _masked_max(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 CONVOLUTIONS = ("frame", "segment")
 #: How the attention scores are computed from the bottleneck queries and the BiGRU keys.
 ATTENTIONS = ("dot", "scaled_dot")
+#: The global pooling of the attention output and of the keys.
+POOLINGS = ("mean", "max")
 
 
 def check_option(name, value, options):
@@ -279,8 +281,7 @@ class BagEncoder(nn.Module):
         self.score_scale = 1.0 if attention == "dot" else 1.0 / math.sqrt(hf_dim)
         if hf_dim % 2:
             raise ValueError(f"hf_dim must be even (a bidirectional GRU), got {hf_dim}")
-        if pooling not in ("mean", "max"):
-            raise ValueError(f"pooling must be 'mean' or 'max', got {pooling!r}")
+        check_option("pooling", pooling, POOLINGS)
         self.hf_dim = hf_dim
         self.pooling = pooling
         self.segment = SegmentEncoder(n_lld, channels, hf_dim, kernel_size, dilation, dropout,
