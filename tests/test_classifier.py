@@ -554,14 +554,21 @@ def test_a_validation_set_too_small_to_mean_anything_is_not_held_out(triples):
     assert set(dataset.table.groups[valid.rows]).isdisjoint(dataset.table.groups[train.rows])
 
 
+def _grouped_dataset(labels, turns_per_dialogue):
+    """A classifier's dataset of random bags, ``turns_per_dialogue`` rows per dialogue."""
+    rng = np.random.default_rng(0)
+    clf = make_clf().fit(rng.standard_normal((8, 2, 3, 4)).astype(np.float32),
+                         np.repeat(["a", "b", "c", "d"], 2))
+    dataset = clf.get_dataset(rng.standard_normal((len(labels), 2, 3, 4)).astype(np.float32),
+                              labels)
+    dataset.table.groups = np.arange(len(labels)) // turns_per_dialogue
+    return dataset
+
+
 def test_the_validation_split_is_stratified_by_emotion():
     """Dialogues of one emotion each: the held-out dialogues still cover every class."""
-    rng = np.random.default_rng(0)
     labels = np.repeat(["a", "b", "c", "d"], 10)  # 40 dialogues, one emotion each
-    bags = rng.standard_normal((40 * 5, 2, 3, 4)).astype(np.float32)
-    clf = make_clf().fit(bags, np.repeat(labels, 5))
-    dataset = clf.get_dataset(bags, np.repeat(labels, 5))
-    dataset.table.groups = np.repeat(np.arange(40), 5)
+    dataset = _grouped_dataset(np.repeat(labels, 5), 5)
     for seed in range(5):
         train, valid = DialogueValidSplit(0.2, seed, min_dialogues=4, min_utterances=20)(dataset)
         assert valid is not None
@@ -570,14 +577,9 @@ def test_the_validation_split_is_stratified_by_emotion():
 
 def test_early_stopping_needs_a_validation_part_of_200_utterances_by_default():
     """~47 held-out utterances (a 10 % part of 470) are noise; 10 % of 2,400 is enough."""
-    rng = np.random.default_rng(0)
-    clf = make_clf().fit(rng.standard_normal((8, 2, 3, 4)).astype(np.float32),
-                         np.repeat(["a", "b", "c", "d"], 2))
     for n_dialogues, held_out in ((47, False), (240, True)):  # 10 utterances per dialogue
         labels = np.tile(["a", "b", "c", "d"], n_dialogues * 10 // 4 + 1)[:n_dialogues * 10]
-        bags = rng.standard_normal((n_dialogues * 10, 2, 3, 4)).astype(np.float32)
-        dataset = clf.get_dataset(bags, labels)
-        dataset.table.groups = np.repeat(np.arange(n_dialogues), 10)
+        dataset = _grouped_dataset(labels, 10)
         split = DialogueValidSplit(0.1, random_state=0)
         train, valid = split(dataset)
         assert (valid is not None) is held_out, split.reason_
