@@ -188,7 +188,11 @@ def test_training_curves_from_estimator(fitted):
         assert disp.lines_[key].axes is disp.panel_axes_["scores"]
     np.testing.assert_allclose(disp.chance_line_.get_ydata(), [0.5, 0.5])
     assert disp.chance_line_.axes is disp.panel_axes_["disc_acc"]
-    assert disp.best_epoch_ == epochs[int(np.argmin(history[:, "valid_loss"]))]
+    # the marked epoch is the one early stopping keeps: the best validation UA's
+    assert disp.best_epoch_ == epochs[int(np.argmax(history[:, "valid_ua"]))]
+    stopper = dict(pipe[-1].callbacks_).get("early_stopping")
+    if getattr(stopper, "best_epoch_", None) is not None:
+        assert disp.best_epoch_ == stopper.best_epoch_
     assert disp.axes_.shape == (2, 3) and disp.figure_ is disp.axes_[0, 0].figure
     assert disp.axes_[1, 0].get_xlabel() == "epoch"
 
@@ -210,6 +214,22 @@ def test_training_curves_without_validation():
     assert "train_gender_loss" not in disp.lines_
     assert "gender head not trained" in disp.panel_axes_["gender_loss"].texts[0].get_text()
     assert not axes[1, 3].get_visible()  # 7 panels on 8 axes
+
+
+def test_training_curves_mark_the_best_validation_ua_not_the_lowest_loss():
+    # early stopping watches valid_ua: where the loss and the UA disagree, the
+    # marked epoch is the UA's (epoch 3), not the lowest loss's (epoch 2)
+    history = [{"epoch": e, "train_emotion_loss": 1.0, "valid_loss": loss,
+                "valid_emotion_loss": loss, "valid_ua": ua, "valid_wa": ua}
+               for e, loss, ua in [(1, 1.3, 0.30), (2, 1.0, 0.40), (3, 1.2, 0.55), (4, 1.4, 0.55)]]
+    disp = TrainingCurvesDisplay.from_history(history, panels=["emotion_loss", "scores"])
+    assert disp.best_epoch_ == 3  # the first of the tied best UAs
+    marker = [line for line in disp.panel_axes_["emotion_loss"].lines
+              if line.get_label() == "best valid UA"]
+    assert len(marker) == 1 and list(marker[0].get_xdata()) == [3, 3]
+    # without valid_ua (another monitor, an older history): the lowest loss
+    no_ua = [{k: v for k, v in row.items() if k != "valid_ua"} for row in history]
+    assert TrainingCurvesDisplay.from_history(no_ua, panels=["emotion_loss"]).best_epoch_ == 2
 
 
 def test_training_curves_history_forms_and_errors():

@@ -67,6 +67,22 @@ def _history_to_dict(history):
     return out
 
 
+def _kept_epoch(history, epochs):
+    """The epoch early stopping keeps and its legend label, or ``(None, None)``.
+
+    The classifier's early stopping watches ``valid_ua`` (higher is better) and
+    keeps the first epoch with the highest; a history without it (another
+    monitor, an older fit) falls back to the lowest validation loss.
+    """
+    valid_ua = history.get("valid_ua")
+    if valid_ua is not None and np.isfinite(valid_ua).any():
+        return int(epochs[np.nanargmax(valid_ua)]), "best valid UA"
+    valid_loss = history.get("valid_loss", history.get("valid_emotion_loss"))
+    if valid_loss is not None and np.isfinite(valid_loss).any():
+        return int(epochs[np.nanargmin(valid_loss)]), "lowest valid loss"
+    return None, None
+
+
 class TrainingCurvesDisplay:
     """Every loss of a MAEC fit and the discriminator's accuracy, per epoch.
 
@@ -76,7 +92,9 @@ class TrainingCurvesDisplay:
     cannot tell the codes from prior samples means the regulariser has done
     its work), and the unweighted and weighted accuracy on the validation
     dialogues.  Training values are solid, validation values dashed; the epoch
-    with the lowest validation loss (the one early stopping keeps) is marked.
+    whose weights early stopping keeps is marked: the one with the best
+    validation UA (the classifier's early stopping watches ``valid_ua``), or
+    the lowest validation loss in a history without ``valid_ua``.
 
     Use :meth:`from_estimator` or :meth:`from_history` rather than the
     constructor.  All parameters are stored as attributes.
@@ -102,7 +120,9 @@ class TrainingCurvesDisplay:
     chance_line_ : matplotlib.lines.Line2D or None
         The 0.5 line of the discriminator-accuracy panel.
     best_epoch_ : int or None
-        The epoch with the lowest validation loss (None without validation).
+        The epoch marked as the one early stopping keeps: the first with the
+        highest ``valid_ua``, else the one with the lowest validation loss
+        (None without validation).
     figure_ : matplotlib.figure.Figure
         The figure.
 
@@ -171,17 +191,14 @@ class TrainingCurvesDisplay:
         for extra in flat[len(panels):]:
             extra.set_visible(False)
 
-        best = None
-        valid_loss = history.get("valid_loss", history.get("valid_emotion_loss"))
-        if valid_loss is not None and np.isfinite(valid_loss).any():
-            best = int(epochs[np.nanargmin(valid_loss)])
+        best, best_label = _kept_epoch(history, epochs)
         self.lines_, self.panel_axes_, self.chance_line_ = {}, {}, None
         for panel, axes in zip(panels, flat, strict=False):
             self.panel_axes_[panel] = axes
             self._draw_panel(axes, panel, history, epochs)
             if best is not None:
                 axes.axvline(best, color="0.6", linestyle="-.", linewidth=1,
-                             label="lowest valid loss" if panel == panels[0] else None)
+                             label=best_label if panel == panels[0] else None)
             if panel in (panels[0], "disc_acc", "scores") and axes.get_legend_handles_labels()[0]:
                 axes.legend(fontsize="x-small", loc="best")
             axes.grid(True, alpha=0.3)
