@@ -1,4 +1,4 @@
-"""Small private helpers to validate the utterance DataFrames the estimators take.
+"""Small private helpers to validate the estimators' inputs and option parameters.
 
 Every estimator upstream of the classifier takes ``X`` as a
 :class:`pandas.DataFrame` with one row per utterance. These helpers give the
@@ -9,7 +9,37 @@ named by their ``utterance_id`` when the column exists (else the index label).
 
 import pandas as pd
 
-__all__ = ["check_dataframe", "row_label", "describe_rows"]
+__all__ = ["check_option", "check_dataframe", "row_label", "describe_rows"]
+
+
+def check_option(name, value, options):
+    """Return ``value`` when it is one of ``options``, else raise a ValueError naming ``name``.
+
+    The one check of every parameter that takes one of a few fixed values
+    (strings or None): the message names the parameter, the options and the
+    value given, e.g. ``on_error must be one of ('raise', 'warn'), got 'skip'``.
+    Only ``None`` matches ``None`` and only a string matches a string, so an
+    array or a number is refused with the same message instead of failing on
+    its comparison.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, as the user writes it.
+    value : object
+        The value given.
+    options : tuple
+        The accepted values (strings, or None).
+
+    Returns
+    -------
+    value : object
+        ``value``, unchanged.
+    """
+    if not any(value is option or (isinstance(value, str) and isinstance(option, str)
+                                   and value == option) for option in options):
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
 
 
 def check_dataframe(X, required_columns, estimator_name):

@@ -29,6 +29,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from .._validation import check_option
 from ..context import context_positions
 from ..exceptions import MAECWarning
 
@@ -136,9 +137,7 @@ class LoadSummary:
 # parameters
 # --------------------------------------------------------------------------- #
 def check_on_missing(on_missing):
-    if on_missing not in _ON_MISSING:
-        raise ValueError(f"on_missing must be 'raise' or 'skip', got {on_missing!r}")
-    return on_missing
+    return check_option("on_missing", on_missing, _ON_MISSING)
 
 
 def resolve_label_map(classes, label_map, presets, corpus):

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from .._validation import check_option
 from ._synthetic import make_dialogue_corpus
 
 __all__ = ["make_iemocap_layout", "make_meld_layout"]
@@ -411,8 +412,7 @@ def make_meld_layout(root, splits=("train", "dev", "test"), n_dialogues=3, *,
     splits = list(splits)
     if not splits or any(s not in _MELD_CSV for s in splits) or len(set(splits)) != len(splits):
         raise ValueError(f"splits must be distinct names among {list(_MELD_CSV)}, got {splits!r}")
-    if media not in ("mp4", "wav"):
-        raise ValueError(f"media must be 'mp4' or 'wav', got {media!r}")
+    check_option("media", media, ("mp4", "wav"))
     counts = {s: _check_count(f"n_dialogues[{s!r}]",
                               n_dialogues[s] if isinstance(n_dialogues, dict) else n_dialogues, 1)
               for s in splits}

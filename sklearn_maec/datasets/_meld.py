@@ -19,6 +19,7 @@ import pandas as pd
 import soundfile
 from joblib import Parallel, delayed
 
+from .._validation import check_option
 from ._context import (
     LoaderWarning,
     LoadSummary,
@@ -193,12 +194,8 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     """
     on_missing = check_on_missing(on_missing)
     label_of = resolve_label_map(classes, label_map, MELD_CLASSES, "MELD")
-    if split == "all":
-        splits = list(MELD_SPLITS)
-    elif isinstance(split, str) and split in MELD_SPLITS:
-        splits = [split]
-    else:
-        raise ValueError(f"split must be one of {[*MELD_SPLITS, 'all']}, got {split!r}")
+    check_option("split", split, (*MELD_SPLITS, "all"))
+    splits = list(MELD_SPLITS) if split == "all" else [split]
     root = absolute(root)
     if not os.path.isdir(root):
         raise FileNotFoundError(f"MELD root directory not found: {root!r}")

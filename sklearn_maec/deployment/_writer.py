@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._files import atomic_write
+from .._validation import check_option
 from ._format import (
     EXPORT_FORMAT,
     INPUT_NAMES,
@@ -157,9 +158,7 @@ def _check_format(format, path):
             raise ValueError(f"cannot infer the export format from {path!r}: name the file "
                              "*.pt (TorchScript) or *.onnx (ONNX), or pass format=")
         return _SUFFIXES[suffix]
-    if format not in ("torchscript", "onnx"):
-        raise ValueError(f"format must be 'torchscript', 'onnx' or None, got {format!r}")
-    return format
+    return check_option("format", format, ("torchscript", "onnx", None))
 
 
 def _check_segmenter(segmenter, classifier):

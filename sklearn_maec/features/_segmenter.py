@@ -10,7 +10,7 @@ from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_dataframe, describe_rows, row_label
+from .._validation import check_dataframe, check_option, describe_rows, row_label
 from ..exceptions import AudioWarning, ExtractionError, ExtractionInterrupted
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
@@ -21,6 +21,8 @@ from ._standardize import fit_statistics, standardizers
 __all__ = ["OpenSmileSegmenter"]
 
 _DEFAULT_FRAME_STEP = 0.01  # openSMILE's LLD step in every shipped config
+#: The values of ``OpenSmileSegmenter(on_error=...)``.
+ON_ERRORS = ("raise", "warn")
 #: Optional columns naming the audio of each row's context turns (the loaders of
 #: real corpora fill them from every turn of a dialogue, labelled or not).
 CONTEXT_AUDIO_COLUMNS = ("previous_audio", "interlocutor_audio")
@@ -242,8 +244,7 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             raise ValueError(
                 f"sampling_rate must be None or an int >= 8000, got {self.sampling_rate!r}"
             )
-        if self.on_error not in ("raise", "warn"):
-            raise ValueError(f"on_error must be 'raise' or 'warn', got {self.on_error!r}")
+        check_option("on_error", self.on_error, ON_ERRORS)
         if not isinstance(self.standardize, (bool, np.bool_, str)) or self.standardize == "":
             raise ValueError("standardize must be True, False or the name of a column of X "
                              f"(e.g. 'corpus', 'speaker'), got {self.standardize!r}")

@@ -8,9 +8,10 @@ from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
 
 from .._batching import BATCHINGS
+from .._validation import check_option
 from ._prior import check_prior
 from ._training import GENERATOR_LOSSES
-from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, POOLINGS, check_latent_dim, check_option
+from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, POOLINGS, check_latent_dim
 
 __all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
            "check_params", "signature_with_skorch_params"]

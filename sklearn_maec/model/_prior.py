@@ -11,6 +11,8 @@ import numbers
 import numpy as np
 import torch
 
+from .._validation import check_option
+
 __all__ = ["PRIORS", "GaussianPrior", "ClassMixturePrior", "check_prior", "make_prior",
            "class_mixture_means"]
 
@@ -193,8 +195,7 @@ def check_prior(prior, mu, sigma):
     An unknown ``prior``, a class mixture without a positive radius ``mu``, or
     a spread ``sigma`` that is not positive.
     """
-    if prior not in PRIORS:
-        raise ValueError(f"prior must be 'gaussian' or 'class_mixture', got {prior!r}")
+    check_option("prior", prior, PRIORS)
     if prior == "class_mixture" and not mu > 0:
         raise ValueError("prior='class_mixture' puts the class means on a sphere of radius "
                          f"prior_mu, which must be > 0 (e.g. 3.0); got {mu!r}")

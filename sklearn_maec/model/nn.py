@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from .._validation import check_option
+
 __all__ = ["SegmentEncoder", "BagEncoder", "MAECNetwork", "Discriminator", "length_groups"]
 
 ROLES = ("current", "previous", "interlocutor")
@@ -62,12 +64,6 @@ CONVOLUTIONS = ("frame", "segment")
 ATTENTIONS = ("dot", "scaled_dot")
 #: The global pooling of the attention output and of the keys.
 POOLINGS = ("mean", "max")
-
-
-def check_option(name, value, options):
-    """Raise a ValueError naming parameter ``name`` when ``value`` is not one of ``options``."""
-    if value not in options:
-        raise ValueError(f"{name} must be one of {options}, got {value!r}")
 
 
 class SegmentEncoder(nn.Module):
