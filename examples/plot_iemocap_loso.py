@@ -60,11 +60,14 @@ print(pd.crosstab(X["session"], y, margins=True))
 # The models and the protocol
 # ---------------------------
 # :func:`~sklearn_maec.pipeline.make_maec_pipeline` and
-# :func:`~sklearn_maec.pipeline.make_baseline_pipeline` build the pipelines that ``sklearn-maec evaluate --protocol loso`` runs.  Both
-# start with an :class:`~sklearn_maec.OpenSmileSegmenter` caching its frames in
-# the same directory, so every audio file is read by openSMILE once, whatever
-# the number of folds and models.  Each fold's MAEC keeps 10% of its training
-# dialogues for early stopping, never the test session.
+# :func:`~sklearn_maec.pipeline.make_baseline_pipeline` build the pipelines
+# that ``sklearn-maec evaluate --protocol loso`` runs.  Both start with an
+# :class:`~sklearn_maec.OpenSmileSegmenter` caching its frames in the same
+# directory, so every audio file is read by openSMILE once, whatever the
+# number of folds and models.  On IEMOCAP each fold's MAEC keeps 10% of its
+# training dialogues (never the test session) for early stopping; a fold of
+# the small generated corpus is too small for a meaningful validation part
+# (fewer than 200 utterances), so it trains every epoch on every row.
 cache = os.path.join(workdir.name, "frames")
 # With the generated corpus, a smaller network than the default, segments
 # every 0.25 s (instead of 0.1 s), a high learning rate and 15 epochs without
