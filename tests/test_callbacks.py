@@ -58,3 +58,35 @@ def test_epoch_order_depends_on_seed_and_epoch_only(data):
     first = [b[1][:, 0].tolist() for b in clf.get_iterator(ds, training=True)]
     again = [b[1][:, 0].tolist() for b in clf.get_iterator(ds, training=True)]
     assert first == again  # same epoch number: same batches
+
+
+def test_early_stopping_records_the_epoch_it_keeps_and_the_display_marks_it():
+    """skorch keeps a score only if it beats the best by more than 1e-4 (relative):
+    a later UA higher by less is not the kept epoch, and the history says so."""
+    import torch
+    from skorch.history import History
+
+    from sklearn_maec.display import TrainingCurvesDisplay
+    from sklearn_maec.model.callbacks import BestValidationScore
+
+    class Net:  # what the callback reads of a net
+        verbose = 0
+        history = History()
+        module_ = torch.nn.Linear(1, 1)
+
+    net, stopper = Net(), BestValidationScore(patience=2)
+    stopper.on_train_begin(net)
+    stopped = None
+    for epoch, ua in enumerate([0.5, 0.6, 0.60001, 0.55, 0.7], start=1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_ua", ua)
+        try:
+            stopper.on_epoch_end(net)
+        except KeyboardInterrupt:
+            stopped = epoch
+            break
+    assert stopped == 4 and stopper.best_epoch_ == 2
+    assert net.history[:, "valid_ua_best"] == [True, True, False, False]
+    disp = TrainingCurvesDisplay.from_history(net.history, panels=["scores"])
+    assert disp.best_epoch_ == 2  # the highest UA is epoch 3's, which early stopping did not keep

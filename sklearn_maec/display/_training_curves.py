@@ -33,7 +33,10 @@ _ALL_ZERO_NOTES = {
 
 
 def _history_to_dict(history):
-    """Per-epoch values of every numeric key: ``{key: float array}`` (NaN where missing)."""
+    """Per-epoch values of every numeric key: ``{key: float array}`` (NaN where missing).
+
+    Booleans (skorch's ``*_best`` flags) read as 1.0 / 0.0.
+    """
     import pandas as pd
 
     if isinstance(history, pd.DataFrame):
@@ -53,15 +56,14 @@ def _history_to_dict(history):
     keys = []
     for row in rows:
         for key, value in row.items():
-            if key not in keys and isinstance(value, (numbers.Real, np.number)) \
-                    and not isinstance(value, bool):
+            if key not in keys and isinstance(value, (numbers.Real, np.number, np.bool_)):
                 keys.append(key)
     out = {}
     for key in keys:
         values = []
         for row in rows:
             value = row.get(key)
-            ok = isinstance(value, (numbers.Real, np.number)) and not isinstance(value, bool)
+            ok = isinstance(value, (numbers.Real, np.number, np.bool_))
             values.append(float(value) if ok else np.nan)
         out[key] = np.asarray(values)
     return out
@@ -71,9 +73,14 @@ def _kept_epoch(history, epochs):
     """The epoch early stopping keeps and its legend label, or ``(None, None)``.
 
     The classifier's early stopping watches ``valid_ua`` (higher is better) and
-    keeps the first epoch with the highest; a history without it (another
-    monitor, an older fit) falls back to the lowest validation loss.
+    records ``valid_ua_best`` on the epochs it kept: the last of them.  A
+    history without that record keeps the first epoch with the highest
+    ``valid_ua``; one without ``valid_ua`` either (another monitor, an older
+    fit) falls back to the lowest validation loss.
     """
+    kept = history.get("valid_ua_best")
+    if kept is not None and (kept == 1).any():
+        return int(epochs[np.flatnonzero(kept == 1)[-1]]), "best valid UA"
     valid_ua = history.get("valid_ua")
     if valid_ua is not None and np.isfinite(valid_ua).any():
         return int(epochs[np.nanargmax(valid_ua)]), "best valid UA"

@@ -121,6 +121,12 @@ class BestValidationScore(EarlyStopping):
     def on_epoch_end(self, net, **kwargs):
         """Count the epochs without improvement (when the epoch has a validation score).
 
+        Records ``<monitor>_best`` in the history: True on the epochs that
+        became the kept best (the last True is the epoch whose weights the fit
+        ends with).  It follows skorch's own rule, a relative improvement of
+        more than ``threshold`` (1e-4), which a plain maximum of the history
+        does not: a later score higher by less than that is not kept.
+
         Parameters
         ----------
         net : MAECClassifier
@@ -128,8 +134,13 @@ class BestValidationScore(EarlyStopping):
         **kwargs : dict
             Unused.
         """
-        if self.monitor in net.history[-1]:
+        if self.monitor not in net.history[-1]:
+            return
+        epoch = net.history[-1, "epoch"]
+        try:  # the stopping epoch raises KeyboardInterrupt: it is recorded too
             super().on_epoch_end(net, **kwargs)
+        finally:
+            net.history.record(f"{self.monitor}_best", bool(self.best_epoch_ == epoch))
 
     def on_train_end(self, net, **kwargs):
         """Restore the best epoch's weights (when there was a validation set).
