@@ -21,6 +21,7 @@ logits, their softmax and the latent codes ``Z`` (named by
 import torch
 from torch import nn
 
+from ._gru import within_length_reversal
 from .nn import _fuse, _gather, attention_pool
 
 __all__ = ["ExportNetwork"]
@@ -62,7 +63,7 @@ class ExportBagEncoder(nn.Module):
         lengths = mask.to(torch.int64).sum(dim=1, keepdim=True)  # (U, 1)
         steps = torch.arange(bag_index.shape[1], device=bag_index.device)[None, :]
         # each sequence reversed within its own length (the padding stays where it is)
-        reverse = torch.where(steps < lengths, lengths - 1 - steps, steps)  # (U, S)
+        reverse = within_length_reversal(lengths, steps)  # (U, S)
         key_f, _ = self.gru_forward(H)
         rev_in = torch.gather(H, 1, reverse.unsqueeze(-1).expand(-1, -1, H.shape[2]))
         key_b, _ = self.gru_backward(rev_in)

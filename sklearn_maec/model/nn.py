@@ -16,7 +16,8 @@ pipeline's table (its arrays, as tensors, are the keyword arguments of
   shortcut, pooled over the segment's frames into ``h_i``, and a fully
   connected bottleneck ``bt_i``.
 * :class:`BagEncoder`: runs the segment encoder on every segment, then a
-  bidirectional GRU (packed, so padding is skipped) over ``H`` (the keys), dot-product
+  bidirectional GRU (packed, so padding is skipped; for CPU training
+  :mod:`sklearn_maec.model._gru`'s equal, faster form) over ``H`` (the keys), dot-product
   attention with the bottleneck output as the query, global pooling of the
   attention output (``KQ``) and of the keys (``V``), ``HF = KQ * V``; the
   attention runs on groups of bags of similar length (:func:`length_groups`).
@@ -36,6 +37,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .._validation import check_option
+from ._gru import bidirectional_gru
 
 __all__ = ["SegmentEncoder", "BagEncoder", "MAECNetwork", "Discriminator", "length_groups"]
 
@@ -111,7 +113,6 @@ class SegmentEncoder(nn.Module):
         self.dilated = nn.Conv1d(channels, channels, kernel_size, dilation=dilation,
                                  padding=pad * dilation)
         self.shortcut = nn.Conv1d(n_lld, channels, 1)
-        self.act = nn.ReLU()
         self.dropout = nn.Dropout(dropout)
         self.bottleneck = nn.Sequential(nn.Linear(channels, bottleneck_dim), nn.Tanh())
         self.convolution = convolution
@@ -156,8 +157,11 @@ class SegmentEncoder(nn.Module):
     def convolve(self, x, pad):
         """The convolution block on sequences of frames.
 
-        Every layer's input is zero where ``pad`` is True, so what lies beyond
-        a sequence's true frames never reaches them through the kernels.
+        Every layer's input, and the output, is zero where ``pad`` is True, so
+        what lies beyond a sequence's true frames never reaches them through
+        the kernels.  The masking rides on the ReLUs: ``-inf`` is added off the
+        frames before each, in place (no copies of the activations, and the
+        ReLU's backward zeroes the gradient there).
 
         Parameters
         ----------
@@ -169,11 +173,12 @@ class SegmentEncoder(nn.Module):
         Returns
         -------
         y : Tensor of shape (n, channels, T)
-            The block's output at every position.
+            The block's output (zero where ``pad`` is True).
         """
-        y = self.act(self.conv1(x)).masked_fill(pad, 0.0)
-        y = self.act(self.conv2(y)).masked_fill(pad, 0.0)
-        return self.act(self.dilated(y) + self.shortcut(x))
+        off = torch.zeros(pad.shape, dtype=x.dtype, device=x.device).masked_fill_(pad, -math.inf)
+        y = self.conv1(x).add_(off).relu_()
+        y = self.conv2(y).add_(off).relu_()
+        return self.dilated(y).add_(self.shortcut(x)).add_(off).relu_()
 
     def _per_segment(self, x, n_valid_frames):
         x = x.transpose(1, 2)  # (N, L, W)
@@ -184,9 +189,8 @@ class SegmentEncoder(nn.Module):
         return _masked_mean(y.transpose(1, 2), frame_mask, dim=1)
 
     def _per_frame(self, frames, frame_valid, segment_starts, segment_frames):
-        x = frames.t().unsqueeze(0)  # (1, L, T); the gaps hold zeros
-        pad = ~frame_valid.view(1, 1, -1)
-        y = self.convolve(x, pad).masked_fill(pad, 0.0)  # (1, C, T), zero off the frames
+        x = frames.t().contiguous().unsqueeze(0)  # (1, L, T); the gaps hold zeros
+        y = self.convolve(x, ~frame_valid.view(1, 1, -1))  # (1, C, T), zero off the frames
         # every segment starts at a multiple of the stride (the batch layout sees to it):
         # one pooling gives the mean of every such window; a short utterance's single
         # window is followed by zeros, so its mean over its true frames is rescaled
@@ -267,6 +271,11 @@ class BagEncoder(nn.Module):
         tanh outputs here, so the division leaves the attention near uniform.
     """
 
+    #: Train on the CPU with :func:`~sklearn_maec.model._gru.bidirectional_gru` (the function
+    #: of ``self.gru``, faster to train there); False: ``nn.GRU`` over packed sequences.
+    #: Evaluation, other devices and exports always use ``nn.GRU``.
+    fast_gru = True
+
     def __init__(self, n_lld, hf_dim, channels=64, kernel_size=3, dilation=2, dropout=0.0,
                  pooling="mean", max_padding=0.1, convolution="frame", window_frames=50,
                  stride_frames=None, attention="dot"):
@@ -321,10 +330,7 @@ class BagEncoder(nn.Module):
             H = H.masked_scatter(mask.unsqueeze(-1), h)
             BT = BT.masked_scatter(mask.unsqueeze(-1), bt)
 
-        packed = pack_padded_sequence(H, bag_lengths.clamp(min=1).cpu(), batch_first=True,
-                                      enforce_sorted=False)
-        key, _ = self.gru(packed)
-        key, _ = pad_packed_sequence(key, batch_first=True, total_length=S)  # (U, S, hf_dim)
+        key = self._keys(H, bag_lengths.clamp(min=1).cpu())  # (U, S, hf_dim)
         key = key * mask.unsqueeze(-1).to(key.dtype)
 
         # self-attention per group of similar lengths: (S_q, S_k) scores cost S^2 per bag
@@ -351,6 +357,16 @@ class BagEncoder(nn.Module):
         if not return_attention:
             return hf
         return hf, received
+
+    def _keys(self, H, lengths):
+        """The BiGRU's outputs over the padded bags ``H`` (zero past each length)."""
+        if (self.fast_gru and self.training and torch.is_grad_enabled() and H.device.type == "cpu"
+                and not torch.jit.is_tracing() and not torch.compiler.is_compiling()):
+            return bidirectional_gru(self.gru, H, lengths)
+        packed = pack_padded_sequence(H, lengths, batch_first=True, enforce_sorted=False)
+        key, _ = self.gru(packed)
+        key, _ = pad_packed_sequence(key, batch_first=True, total_length=H.shape[1])
+        return key
 
     def _attend(self, BT, key, mask, return_attention):
         """Scaled dot-product self-attention of padded bags, pooled into ``HF``."""
