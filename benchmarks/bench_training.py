@@ -7,7 +7,9 @@ cached under ``benchmarks/_cache``), on ``--device`` (default ``cpu``), measures
    ``convolution="segment"`` (each segment convolved on its own, the paper's
    form) against the default ``convolution="frame"`` (each utterance's frames
    convolved once, each segment's mean pooled from its window), and the same
-   for the bare loop (target: the default >= 3x faster than ``"segment"``);
+   for the bare loop (target: the default >= 3x faster than ``"segment"``), and
+   one epoch with ``nn.GRU`` over packed sequences instead of the training
+   BiGRU of ``model/_gru.py`` (its gain; on a GPU both are ``nn.GRU``);
 2. overhead: one epoch of ``fit`` (default form) against a hand-written torch
    loop doing the same forward/backward passes and optimizer steps on the same
    batches, collated beforehand (target ratio <= 1.25: batching, collation,
@@ -24,7 +26,8 @@ cached under ``benchmarks/_cache``), on ``--device`` (default ``cpu``), measures
 5. throughput at 1 and 2 torch threads (``--throughput-threads``): segments/s
    and utterances/s of one training epoch (``fit``, default form) and of
    ``predict_proba`` on the same table (the table's own segments; context
-   turns encoded again are not counted) (reported);
+   turns encoded again are not counted), and the segment / frame ratio at
+   each thread count (reported);
 6. batching: segments encoded per epoch with dialogue-run batches against
    encoding every sample's three inputs separately, and the padding the
    attention sees, for both ``batching`` modes.
@@ -152,6 +155,7 @@ def main(argv=None):
 
     from sklearn_maec import MAECClassifier
     from sklearn_maec.model._data import BatchSampler
+    from sklearn_maec.model.nn import BagEncoder
 
     warnings.simplefilter("ignore")
     if args.threads:
@@ -176,10 +180,17 @@ def main(argv=None):
         return clf, min(clf.history[:, "dur"])
 
     runs = [("frame", {}), ("frame, no adversarial", {"adversarial_weight": 0.0}),
-            ("segment", {"convolution": "segment"})]
+            ("frame, nn.GRU", {}), ("segment", {"convolution": "segment"})]
     results, flops, fitted = {}, {}, {}
     for name, params in runs:
-        clf, fit_time = fit_epochs(**params)
+        BagEncoder.fast_gru = name != "frame, nn.GRU"
+        try:
+            clf, fit_time = fit_epochs(**params)
+        finally:
+            BagEncoder.fast_gru = True
+        if name == "frame, nn.GRU":  # the training BiGRU's gain (model/_gru.py), fit only
+            results[name] = (fit_time, float("nan"))
+            continue
         dataset = clf.get_dataset(X, y)
         batches = list(clf.get_iterator(dataset, training=True))  # collated outside the timing
         bare = []
@@ -197,10 +208,14 @@ def main(argv=None):
     print(f"\n{'epoch (best of ' + str(args.epochs) + '), convolution=':<52}{'seconds':>10}")
     for name, (fit_time, bare_time) in results.items():
         print(f"{'MAECClassifier.fit, ' + name:<52}{fit_time:>10.2f}")
-        print(f"{'bare torch loop, ' + name:<52}{bare_time:>10.2f}")
+        if bare_time == bare_time:
+            print(f"{'bare torch loop, ' + name:<52}{bare_time:>10.2f}")
     speedup = results["segment"][0] / results["frame"][0]
     print(f"convolution='segment' / 'frame': fit {speedup:.2f}x, bare loop "
           f"{results['segment'][1] / results['frame'][1]:.2f}x")
+    gru_gain = results["frame, nn.GRU"][0] / results["frame"][0]
+    print(f"nn.GRU over packed sequences / the training BiGRU (model/_gru.py): fit "
+          f"{gru_gain:.2f}x")
 
     counted = "whole epoch" if args.flop_batches <= 0 else \
         f"first {args.flop_batches} batches, scaled to the epoch by segments encoded"
@@ -216,13 +231,15 @@ def main(argv=None):
     print(f"(peak: the dense matmul above, {peak:.1f} GFLOP/s; 'segment' computes "
           f"{flops['segment'] / flops['frame']:.2f}x the FLOPs of 'frame')")
 
-    throughput = {}
+    throughput, per_thread_speedup = {}, {}
     for n_threads in thread_counts:
         torch.set_num_threads(n_threads)
         if n_threads in fitted:
             clf, fit_time = fitted[n_threads]
+            per_thread_speedup[n_threads] = speedup
         else:
             clf, fit_time = fit_epochs()
+            per_thread_speedup[n_threads] = fit_epochs(convolution="segment")[1] / fit_time
         best = float("inf")
         for _ in range(args.epochs):
             t = time.perf_counter()
@@ -238,6 +255,8 @@ def main(argv=None):
         for phase, seconds in (("train epoch", train_time), ("predict_proba", predict_time)):
             print(f"{n_threads:<9}{phase:<15}{seconds:>9.2f}{n_seg / seconds:>12.0f}"
                   f"{n_utt / seconds:>14.1f}")
+    print("speed-up segment / frame fit epoch by threads: " + ", ".join(
+        f"{n} thread(s) {r:.2f}x" for n, r in per_thread_speedup.items()))
 
     clf = MAECClassifier(max_epochs=1, random_state=0, validation_fraction=None, device=device)
     clf.fit(X.iloc[:64], y[:64])
@@ -249,17 +268,21 @@ def main(argv=None):
         stats = batch_statistics(dataset, list(sampler))
         print(f"{mode:<12}{stats['segments']:>18}{stats['needed']:>21}"
               f"{1 - stats['segments'] / stats['needed']:>8.0%}{stats['attention_padding']:>19.1%}")
-    print("(padding never reaches the convolutions or the GRU: segments are concatenated and "
-          "the GRU is packed)")
+    print("(padding never reaches the convolutions or the GRU's outputs: segments are "
+          "concatenated, the GRU's steps past a bag's end are masked)")
 
     # (name, value, format, target as (comparison, bound) or None: reported)
     summary = [
-        ("speed-up: segment / frame fit epoch", speedup, ".2f", (">=", 3.0)),
+        (f"speed-up: segment / frame fit epoch, {threads} thr", speedup, ".2f", (">=", 3.0)),
         ("overhead: fit epoch / bare loop", results["frame"][0] / results["frame"][1], ".2f",
          ("<=", 1.25)),
         ("adversarial / adversarial_weight=0",
          results["frame"][0] / results["frame, no adversarial"][0], ".2f", ("<=", 1.4)),
     ]
+    for n_threads, ratio in per_thread_speedup.items():
+        if n_threads != threads:
+            summary.append((f"speed-up: segment / frame, {n_threads} thr", ratio, ".2f", None))
+    summary.append(("nn.GRU / training BiGRU fit epoch", gru_gain, ".2f", None))
     for name in ("frame", "segment"):
         summary.append((f"GFLOP/s, {name} (of peak {peak:.0f})", rates[name], ".2f", None))
         summary.append((f"fraction of peak, {name}", rates[name] / peak, ".1%", None))
