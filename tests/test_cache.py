@@ -78,7 +78,7 @@ def test_two_processes_filling_one_cache_at_once(wav_corpus, tmp_path):
         from sklearn_maec.features import OpenSmileSegmenter
         X = pd.DataFrame({{"audio": {paths!r}}})
         out = OpenSmileSegmenter(memory={str(tmp_path / 'shared')!r}, standardize=False,
-                                 n_jobs=2).fit_transform(X)
+                                 n_jobs=1).fit_transform(X)
         np.save(sys.argv[1], np.concatenate(list(out["frames"])))
     """)
     procs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"out{k}.npy")])
