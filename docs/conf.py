@@ -76,6 +76,14 @@ sphinx_gallery_conf = {
     # a failing example fails the build
     "only_warn_on_example_error": False,
     "abort_on_example_error": False,
+    # the examples run side by side, one process each (joblib's loky workers, whose
+    # BLAS/OpenMP/torch threads joblib limits to their share of the cores): training a
+    # small network gains little from a second thread, so two examples at a time finish
+    # the gallery in about half the time on two cores.  The quick start opts out
+    # (``# sphinx_gallery_parallel = False``): it runs first, alone, on every core, as
+    # ``sklearn-maec demo`` does, so it prints the demo's numbers (the thread count
+    # changes the order of floating-point sums, and so a training's last digits)
+    "parallel": max(1, min(os.cpu_count() or 1, 6)),
 }
 
 # The examples draw with matplotlib; the gallery's scraper collects the figures, so the
@@ -84,6 +92,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 # Warnings an example prints would end up in the rendered page; keep the noisy ones out.
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 warnings.filterwarnings("ignore", category=FutureWarning)
+# ... in the processes that run the examples too (they start with this environment)
+os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning,ignore::FutureWarning")
 
 
 def _write_cli_help():

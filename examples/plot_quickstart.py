@@ -27,6 +27,7 @@ save the fitted pipeline in the pickle-free format.
 # %%
 # Data: train on sessions 1-4, test on session 5
 # ----------------------------------------------
+# sphinx_gallery_parallel = False
 import os
 import tempfile
 import warnings
