@@ -361,7 +361,7 @@ class BagEncoder(nn.Module):
     def _keys(self, H, lengths):
         """The BiGRU's outputs over the padded bags ``H`` (zero past each length)."""
         if (self.fast_gru and self.training and torch.is_grad_enabled() and H.device.type == "cpu"
-                and not torch.jit.is_tracing() and not torch.compiler.is_compiling()):
+                and not torch.jit.is_tracing() and not _compiling()):
             return bidirectional_gru(self.gru, H, lengths)
         packed = pack_padded_sequence(H, lengths, batch_first=True, enforce_sorted=False)
         key, _ = self.gru(packed)
@@ -411,6 +411,12 @@ def attention_pool(BT: torch.Tensor, key: torch.Tensor, mask: torch.Tensor,
     if max_pooling:
         return _masked_max(A, mask) * _masked_max(key, mask), weights
     return _masked_mean(A, mask, 1) * _masked_mean(key, mask, 1), weights
+
+
+def _compiling():
+    """Whether torch.compile / torch.export is tracing (False on torch < 2.3, which cannot say)."""
+    is_compiling = getattr(torch.compiler, "is_compiling", None)
+    return bool(is_compiling()) if is_compiling is not None else False
 
 
 def _gather(hf: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
