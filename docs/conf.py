@@ -77,9 +77,9 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "abort_on_example_error": False,
     # the examples run side by side, one process each (joblib's loky workers, whose
-    # BLAS/OpenMP/torch threads joblib limits to their share of the cores): training a
-    # small network gains little from a second thread, so two examples at a time finish
-    # the gallery in about half the time on two cores.  The quick start opts out
+    # BLAS/OpenMP/torch threads joblib limits to their share of the cores): much of an
+    # example is one-threaded (generating the audio, openSMILE, plotting), so on two
+    # cores two examples at a time keep both busy.  The quick start opts out
     # (``# sphinx_gallery_parallel = False``): it runs first, alone, on every core, as
     # ``sklearn-maec demo`` does, so it prints the demo's numbers (the thread count
     # changes the order of floating-point sums, and so a training's last digits)
