@@ -189,7 +189,7 @@ def main(argv=None):
         finally:
             BagEncoder.fast_gru = True
         if name == "frame, nn.GRU":  # the training BiGRU's gain (model/_gru.py), fit only
-            results[name] = (fit_time, float("nan"))
+            results[name] = (fit_time, None)
             continue
         dataset = clf.get_dataset(X, y)
         batches = list(clf.get_iterator(dataset, training=True))  # collated outside the timing
@@ -208,7 +208,7 @@ def main(argv=None):
     print(f"\n{'epoch (best of ' + str(args.epochs) + '), convolution=':<52}{'seconds':>10}")
     for name, (fit_time, bare_time) in results.items():
         print(f"{'MAECClassifier.fit, ' + name:<52}{fit_time:>10.2f}")
-        if bare_time == bare_time:
+        if bare_time is not None:
             print(f"{'bare torch loop, ' + name:<52}{bare_time:>10.2f}")
     speedup = results["segment"][0] / results["frame"][0]
     print(f"convolution='segment' / 'frame': fit {speedup:.2f}x, bare loop "
