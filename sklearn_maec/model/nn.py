@@ -327,8 +327,10 @@ class BagEncoder(nn.Module):
         BT = frames.new_zeros(U, S, self.hf_dim)
         if segment_starts.shape[0]:
             h, bt = self.segment(frames, frame_valid, segment_starts, segment_frames)
-            H = H.masked_scatter(mask.unsqueeze(-1), h)
-            BT = BT.masked_scatter(mask.unsqueeze(-1), bt)
+            # segment i of bag u is row u * S + i of the padded bags (segments come bag after bag)
+            slots = mask.view(-1).nonzero().squeeze(1)
+            H = H.view(U * S, channels).index_copy(0, slots, h).view(U, S, channels)
+            BT = BT.view(U * S, self.hf_dim).index_copy(0, slots, bt).view(U, S, self.hf_dim)
 
         key = self._keys(H, bag_lengths.clamp(min=1).cpu())  # (U, S, hf_dim)
         key = key * mask.unsqueeze(-1).to(key.dtype)
