@@ -92,7 +92,7 @@ class BiGRUFunction(torch.autograd.Function):
         r, gh_n, gi_n = GH[..., :hd].unbind(0), GH[..., 2 * hd:].unbind(0), gi_n.unbind(0)
         n, h = N.unbind(0), Hs.unbind(0)
         for t in range(T):
-            torch.baddbmm(gh[t], h[t], W_hhT, out=gh[t])
+            gh[t].baddbmm_(h[t], W_hhT)
             rz[t].sigmoid_()
             torch.addcmul(gi_n[t], r[t], gh_n[t], out=n[t]).tanh_()
             torch.lerp(n[t], h[t], z[t], out=h[t + 1])  # (1 - z) n + z h
@@ -114,7 +114,7 @@ class BiGRUFunction(torch.autograd.Function):
                          fn * R, Z], dim=3)  # (T, D, B, 4, hd)
         W_ext = torch.cat([W_hh, torch.eye(hd, dtype=W_hh.dtype, device=W_hh.device)
                            .expand(D, hd, hd)], dim=1)  # (D, 4h, h)
-        Gs = torch.empty_like(grad_out)  # dL/dh' of every step
+        Gs = X.new_empty(grad_out.shape)  # dL/dh' of every step
         DG = torch.empty_like(F)
         g, dg, f, dh_out = Gs.unbind(0), DG.unbind(0), F.unbind(0), grad_out.unbind(0)
         Gs[T - 1] = grad_out[T - 1]
