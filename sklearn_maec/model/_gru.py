@@ -6,12 +6,12 @@ dependent steps of a batch is a handful of tiny kernels, and autograd records
 and replays every one of them, so dispatch, not arithmetic, sets the cost.
 :class:`BiGRUFunction` computes the same function with one autograd node:
 
-* both directions run together, as a batch of two;
+* both directions run together, as a batch of two (one ``baddbmm`` per step);
 * the input projections of every step, and in the backward pass every
   weight and input gradient, are one matrix product each, outside the loop;
-* a forward step is five small kernels (the recurrent product, with the
-  input projection as its bias, and the gates' nonlinearities); a backward
-  step is two, the gate derivatives of all steps being computed at once;
+* the backward pass carries the hidden-state gradient step by step with the
+  gate derivatives precomputed for all steps at once (seven small kernels a
+  step);
 * the inputs are gathered time-major, and the outputs back, in one indexing
   each.
 
@@ -61,12 +61,6 @@ class BiGRUFunction(torch.autograd.Function):
     input_size)``, ``b_ih``: ``(2, 3h)``, ``W_hh``: ``(2, 3h, h)``, ``b_hh``:
     ``(2, 3h)``, gates in ``nn.GRU``'s order r, z, n) returns the hidden states
     of shape ``(T, 2, B, h)`` (initial state zero).
-
-    The backward pass carries the hidden-state gradient ``g = dL/dh'`` back
-    in two kernels a step.  With ``h' = n + z (h - n)``, the gradients of
-    ``W_hh h + b_hh`` are ``g * F`` (``F``: the derivatives of the gates r, z
-    and n, for all steps at once) and ``dL/dh`` adds ``(g * F) @ W_hh`` and ``g
-    * z``: one product with ``W_hh`` stacked on the identity.
     """
 
     @staticmethod
@@ -74,57 +68,57 @@ class BiGRUFunction(torch.autograd.Function):
         D, T, B, _ = X.shape
         h3 = W_hh.shape[1]
         hd = h3 // 3
-        # every step's input projection at once, b_hh of the gates r and z added: with
-        # these as the bias of the step's product W_hh h, r and z need only their sigmoid
-        P = torch.baddbmm(b_ih.unsqueeze(1), X.reshape(D, T * B, -1), W_ih.transpose(1, 2))
-        P = P.view(D, T, B, h3).transpose(0, 1).contiguous()  # (T, D, B, 3h)
-        gi_n = P[..., 2 * hd:].clone()
-        P[..., :2 * hd] += b_hh[:, None, :2 * hd]
-        P[..., 2 * hd:] = b_hh[:, None, 2 * hd:]
+        # every step's input projection at once: (T, D, B, 3h)
+        G = torch.baddbmm(b_ih.unsqueeze(1), X.reshape(D, T * B, -1), W_ih.transpose(1, 2))
+        G = G.view(D, T, B, h3).transpose(0, 1)
+        gi_rz, gi_n = G[..., :2 * hd].unbind(0), G[..., 2 * hd:].unbind(0)
         W_hhT = W_hh.transpose(1, 2)
-        # kept for the backward pass: the gates r|z and W_hh,n h + b_hh,n (in GH), the
-        # candidate n, the states
-        GH = P
+        bias_hh = b_hh.unsqueeze(1).expand(D, B, h3)
+        # kept for the backward pass: W_hh h + b_hh, the gates r|z, the candidate n, the states
+        GH = X.new_empty(T, D, B, h3)
+        RZ = X.new_empty(T, D, B, 2 * hd)
         N = X.new_empty(T, D, B, hd)
         Hs = X.new_empty(T + 1, D, B, hd)
         Hs[0] = 0
-        gh, rz, z = GH.unbind(0), GH[..., :2 * hd].unbind(0), GH[..., hd:2 * hd].unbind(0)
-        r, gh_n, gi_n = GH[..., :hd].unbind(0), GH[..., 2 * hd:].unbind(0), gi_n.unbind(0)
+        gh, gh_rz, gh_n = GH.unbind(0), GH[..., :2 * hd].unbind(0), GH[..., 2 * hd:].unbind(0)
+        rz, r, z = RZ.unbind(0), RZ[..., :hd].unbind(0), RZ[..., hd:].unbind(0)
         n, h = N.unbind(0), Hs.unbind(0)
         for t in range(T):
-            gh[t].baddbmm_(h[t], W_hhT)
-            rz[t].sigmoid_()
+            torch.baddbmm(bias_hh, h[t], W_hhT, out=gh[t])
+            torch.add(gi_rz[t], gh_rz[t], out=rz[t]).sigmoid_()
             torch.addcmul(gi_n[t], r[t], gh_n[t], out=n[t]).tanh_()
-            torch.lerp(n[t], h[t], z[t], out=h[t + 1])  # (1 - z) n + z h
-        ctx.save_for_backward(X, W_ih, W_hh, GH, N, Hs)
+            torch.addcmul(n[t], z[t], h[t] - n[t], out=h[t + 1])
+        ctx.save_for_backward(X, W_ih, W_hh, GH, RZ, N, Hs)
         return Hs[1:]
 
     @staticmethod
     def backward(ctx, grad_out):
-        X, W_ih, W_hh, GH, N, Hs = ctx.saved_tensors
+        X, W_ih, W_hh, GH, RZ, N, Hs = ctx.saved_tensors
         D, T, B, C = X.shape
         h3 = W_hh.shape[1]
         hd = h3 // 3
-        R, Z, H_prev = GH[..., :hd], GH[..., hd:2 * hd], Hs[:-1]
-        # the gate derivatives of every step, at once: g * F[:3] are the gradients of
-        # W_hh h + b_hh (gates r, z, n), with fn = (1 - z)(1 - n^2) the candidate's,
-        # and dL/dh = (g * F) @ [W_hh; I] (F[3] = z: h' = n + z (h - n))
-        fn = (1 - Z) * (1 - N * N)
-        F = torch.stack([fn * GH[..., 2 * hd:] * R * (1 - R), (H_prev - N) * Z * (1 - Z),
-                         fn * R, Z], dim=3)  # (T, D, B, 4, hd)
-        W_ext = torch.cat([W_hh, torch.eye(hd, dtype=W_hh.dtype, device=W_hh.device)
-                           .expand(D, hd, hd)], dim=1)  # (D, 4h, h)
-        Gs = X.new_empty(grad_out.shape)  # dL/dh' of every step
-        DG = torch.empty_like(F)
-        g, dg, f, dh_out = Gs.unbind(0), DG.unbind(0), F.unbind(0), grad_out.unbind(0)
-        Gs[T - 1] = grad_out[T - 1]
+        R, Z, H_prev = RZ[..., :hd], RZ[..., hd:], Hs[:-1]
+        # the gate derivatives of every step, at once (h' = n + z (h - n))
+        dn_factor = (1 - Z) * (1 - N * N)  # dh' -> d(pre-activation of n)
+        dr_factor = GH[..., 2 * hd:] * R * (1 - R)  # d(pre n) -> d(pre r)
+        dz_factor = (H_prev - N) * Z * (1 - Z)  # dh' -> d(pre z)
+        DGH = X.new_empty(T, D, B, h3)  # gradients of W_hh h + b_hh
+        DN = X.new_empty(T, D, B, hd)  # gradients of the pre-activation of n
+        dgh, dn = DGH.unbind(0), DN.unbind(0)
+        dgh_r, dgh_z, dgh_n = (DGH[..., :hd].unbind(0), DGH[..., hd:2 * hd].unbind(0),
+                               DGH[..., 2 * hd:].unbind(0))
+        fn, fr, fz = dn_factor.unbind(0), dr_factor.unbind(0), dz_factor.unbind(0)
+        r, z, dh_out = R.unbind(0), Z.unbind(0), grad_out.unbind(0)
+        carry = None
         for t in range(T - 1, -1, -1):
-            torch.mul(f[t], g[t].unsqueeze(2), out=dg[t])
-            if t:
-                torch.baddbmm(dh_out[t - 1], dg[t].view(D, B, 4 * hd), W_ext, out=g[t - 1])
-        DGH = DG[:, :, :, :3].reshape(T, D, B, h3)
-        # the input-side gradients differ from the hidden-side ones only in n: g * fn
-        DGI = torch.cat([DGH[..., :2 * hd], Gs * fn], dim=-1)
+            g = dh_out[t] if carry is None else dh_out[t] + carry
+            torch.mul(g, fn[t], out=dn[t])
+            torch.mul(dn[t], fr[t], out=dgh_r[t])
+            torch.mul(g, fz[t], out=dgh_z[t])
+            torch.mul(dn[t], r[t], out=dgh_n[t])
+            carry = torch.baddbmm(g * z[t], dgh[t], W_hh)
+        # the input-side gradients differ from the hidden-side ones only in n
+        DGI = torch.cat([DGH[..., :2 * hd], DN], dim=-1)
         DGI = DGI.transpose(0, 1).reshape(D, T * B, h3)
         DGH = DGH.transpose(0, 1).reshape(D, T * B, h3)
         H_prev = H_prev.transpose(0, 1).reshape(D, T * B, hd)
