@@ -13,9 +13,6 @@ import pytest
 
 from sklearn_maec.cli import main
 
-pytestmark = pytest.mark.xdist_group("cli")  # module fixtures: one worker
-
-
 FAST = ["--max-epochs", "1", "--param", "latent_dim=8", "--param", "conv_channels=8"]
 
 

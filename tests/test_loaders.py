@@ -24,9 +24,6 @@ from sklearn_maec.datasets import _meld as meld_module
 from sklearn_maec.datasets._meld import parse_time
 from sklearn_maec.exceptions import MAECWarning
 
-pytestmark = pytest.mark.xdist_group("loaders")  # module fixtures: one worker
-
-
 COLUMNS = ["audio", "dialogue", "speaker", "start", "end", "gender", "corpus", "session",
            "utterance_id", "previous_id", "interlocutor_id", "previous_audio",
            "interlocutor_audio"]

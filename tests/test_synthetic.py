@@ -664,7 +664,6 @@ def salient_corpora(smile):
     return out
 
 
-@pytest.mark.xdist_group("salient_corpora")  # one worker builds the fixture
 def test_descriptors_differ_inside_and_outside_the_spans_as_set(salient_corpora):
     contrast = {}
     for salience in (0.5, 1.0):
@@ -687,7 +686,6 @@ def test_descriptors_differ_inside_and_outside_the_spans_as_set(salient_corpora)
     assert h["sad"][1] - h["neu"][1] > c["sad"][1] - c["neu"][1] + 2
 
 
-@pytest.mark.xdist_group("salient_corpora")  # one worker builds the fixture
 def test_outside_the_spans_the_emotion_fades_with_salience(salient_corpora):
     y, _, speaker = salient_corpora[0.0]
     # each utterance against itself, at 0.5 and at 1, on the frames voiced in both
