@@ -11,9 +11,7 @@ and replays every one of them, so dispatch, not arithmetic, sets the cost.
   weight and input gradient, are one matrix product each, outside the loop;
 * the backward pass carries the hidden-state gradient step by step with the
   gate derivatives precomputed for all steps at once (seven small kernels a
-  step);
-* the inputs are gathered time-major, and the outputs back, in one indexing
-  each.
+  step).
 
 Sequences are right-padded and every step runs on all of them: a
 sequence's outputs depend only on its earlier steps, so the steps past its
@@ -150,20 +148,14 @@ def bidirectional_gru(gru, H, lengths):
     T = int(lengths.max())
     steps = torch.arange(T, device=H.device)[None, :]
     lengths = lengths.to(H.device)[:, None]
-    reverse = within_length_reversal(lengths, steps)  # (U, T)
-    # the inputs, time-major, in one indexing: row (u, t) of H, or (u, reverse[u, t])
-    rows = torch.arange(U, device=H.device)[:, None] * S
-    index = torch.stack([rows + steps, rows + reverse]).transpose(1, 2)  # (2, T, U)
-    X = H.reshape(U * S, C)[index]
+    reverse = within_length_reversal(lengths, steps)
+    H = H[:, :T]
+    X = torch.stack([H, H.gather(1, reverse.unsqueeze(-1).expand(-1, -1, C))]).transpose(1, 2)
     weights = [torch.stack([getattr(gru, f"{name}_l0"), getattr(gru, f"{name}_l0_reverse")])
                for name in ("weight_ih", "bias_ih", "weight_hh", "bias_hh")]
-    out = BiGRUFunction.apply(X, *weights)  # (T, 2, U, h)
+    out = BiGRUFunction.apply(X.contiguous(), *weights)  # (T, 2, U, h)
     hd = out.shape[-1]
-    # and back in one indexing: (u, t) takes step t of direction 0 and step reverse[u, t] of
-    # direction 1, or the zero row appended last, past its length
-    out = torch.nn.functional.pad(out.reshape(T * 2 * U, hd), (0, 0, 0, 1))
-    at = torch.stack([steps.expand(U, T), reverse], dim=-1) * (2 * U) \
-        + torch.arange(2, device=H.device) * U + torch.arange(U, device=H.device)[:, None, None]
-    at = at.masked_fill((steps >= lengths).unsqueeze(-1), T * 2 * U)
-    at = torch.nn.functional.pad(at, (0, 0, 0, S - T), value=T * 2 * U)  # (U, S, 2)
-    return out[at].view(U, S, 2 * hd)
+    forward = out[:, 0].transpose(0, 1)
+    backward = out[:, 1].transpose(0, 1).gather(1, reverse.unsqueeze(-1).expand(-1, -1, hd))
+    out = torch.cat([forward, backward], dim=-1) * (steps < lengths).unsqueeze(-1).to(H.dtype)
+    return torch.nn.functional.pad(out, (0, 0, 0, S - T))
