@@ -227,8 +227,9 @@ def main(argv=None):
     speedup = float(np.median([seg / frame for seg, frame in pairs]))
     print(f"convolution='segment' / 'frame': fit {pairs[0][0] / pairs[0][1]:.2f}x, bare loop "
           f"{results['segment'][1] / results['frame'][1]:.2f}x")
-    print(f"  fit, {len(pairs)} pairs of fits one after the other: median {speedup:.2f}x ("
-          + ", ".join(f"{seg:.2f} / {frame:.2f} s" for seg, frame in pairs) + ")")
+    print(f"  fit, {len(pairs)} pairs (the runs above, then fits one after the other): median "
+          f"{speedup:.2f}x (" + ", ".join(f"{seg:.2f} / {frame:.2f} s" for seg, frame in pairs)
+          + ")")
     gru_gain = results["frame, nn.GRU"][0] / results["frame"][0]
     print(f"nn.GRU over packed sequences / the training BiGRU (model/_gru.py): fit "
           f"{gru_gain:.2f}x")
@@ -274,8 +275,9 @@ def main(argv=None):
         for phase, seconds in (("train epoch", train_time), ("predict_proba", predict_time)):
             print(f"{n_threads:<9}{phase:<15}{seconds:>9.2f}{n_seg / seconds:>12.0f}"
                   f"{n_utt / seconds:>14.1f}")
-    print("speed-up segment / frame fit epoch by threads: " + ", ".join(
-        f"{n} thread(s) {r:.2f}x" for n, r in per_thread_speedup.items()))
+    print(f"speed-up segment / frame fit epoch by threads (at {threads}, the median above; "
+          "elsewhere one pair): " + ", ".join(
+              f"{n} thread(s) {r:.2f}x" for n, r in per_thread_speedup.items()))
 
     clf = MAECClassifier(max_epochs=1, random_state=0, validation_fraction=None, device=device)
     clf.fit(X.iloc[:64], y[:64])
