@@ -3,17 +3,26 @@
 On a generated corpus (default 2,000 utterances, features extracted once and
 cached under ``benchmarks/_cache``), on ``--device`` (default ``cpu``), measures:
 
-1. the convolution forms: one epoch of ``MAECClassifier.fit`` with
-   ``convolution="segment"`` (each segment convolved on its own, the paper's
-   form) against the default ``convolution="frame"`` (each utterance's frames
-   convolved once, each segment's mean pooled from its window), and the same
-   for the bare loop (target: the default >= 3x faster than ``"segment"``, the
-   median ratio over ``--pairs`` fits of the two forms one after the other), and
-   one epoch with ``nn.GRU`` over packed sequences instead of the training
-   BiGRU of ``model/_gru.py`` (its gain; on a GPU both are ``nn.GRU``), and
-   one of ``"segment"`` with ``nn.GRU``: the per-segment path as the speed
-   issue found it, as near as today's code can run it (its masking has since
-   become in place), against the default (reported);
+1. the convolution forms and the path the speed issue was filed on:
+
+   * the target: one epoch of ``MAECClassifier.fit`` at the defaults against
+     one of ``--reference`` (default ``529c246``, the commit the speed issue
+     was filed on, whose only form convolved each segment on its own): that
+     source tree, extracted with ``git archive``, runs in a worker process
+     (``_reference.py``) on the same utterances, segmented by its own
+     segmenter, at its own defaults; the median ratio over ``--pairs`` fits,
+     each right after a fit of the default (target >= 3x).  Without git or
+     with ``--reference none`` the target falls back to the next ratio;
+   * ``convolution="segment"`` (each segment convolved on its own, the paper's
+     form, kept as a parameter) against the default ``convolution="frame"``
+     (each utterance's frames convolved once, each segment's mean pooled from
+     its window), and the same for the bare loop, median over ``--pairs``
+     (reported).  The kept per-segment form shares every other speed-up made
+     since (the training BiGRU, dialogue batches, in-place masking), so this
+     ratio measures the convolution change alone;
+   * one epoch with ``nn.GRU`` over packed sequences instead of the training
+     BiGRU of ``model/_gru.py`` (its gain; on a GPU both are ``nn.GRU``), and
+     one of ``"segment"`` with ``nn.GRU`` (reported);
 2. overhead: one epoch of ``fit`` (default form) against a hand-written torch
    loop doing the same forward/backward passes and optimizer steps on the same
    batches, collated beforehand (target ratio <= 1.25: batching, collation,
@@ -44,6 +53,7 @@ Usage::
 
     python benchmarks/bench_training.py [--n-utterances 2000] [--epochs 2] [--threads N]
         [--device cpu|cuda] [--flop-batches K] [--pairs 3] [--throughput-threads 1,2]
+        [--reference REVISION|DIRECTORY|none]
 
 Every figure is printed, then a summary with the targets; exit code 1 when a
 target is missed.
@@ -55,15 +65,27 @@ import sys
 import time
 import warnings
 
+#: The commit the speed issue ("training near the compute limit") was filed on.
+FILED_ON = "529c246"
 
-def corpus(n_utterances, cache):
-    """Segmented triple table of about ``n_utterances`` generated utterances."""
-    from sklearn_maec import ContextTripleBuilder, OpenSmileSegmenter
+
+def utterances(n_utterances):
+    """``n_utterances`` generated utterances (audio) and their labels."""
     from sklearn_maec.datasets import make_dialogue_corpus
 
     X, y = make_dialogue_corpus(n_dialogues=max(2, n_utterances // 10), turns_per_dialogue=10,
                                 random_state=0)
-    X, y = X.iloc[:n_utterances].reset_index(drop=True), y[:n_utterances]
+    return X.iloc[:n_utterances].reset_index(drop=True), y[:n_utterances]
+
+
+def corpus(n_utterances, cache, raw=None):
+    """Segmented triple table of about ``n_utterances`` generated utterances.
+
+    ``raw``: the ``(X, y)`` of :func:`utterances`, when already generated.
+    """
+    from sklearn_maec import ContextTripleBuilder, OpenSmileSegmenter
+
+    X, y = raw if raw is not None else utterances(n_utterances)
     Xt = OpenSmileSegmenter(n_jobs=-1, memory=cache).fit_transform(X)
     return ContextTripleBuilder().fit_transform(Xt), y
 
@@ -142,6 +164,11 @@ def main(argv=None):
                              "ratio's median (default 3; the first pair is the runs above)")
     parser.add_argument("--throughput-threads", default="1,2",
                         help="torch thread counts of the throughput measures (default 1,2)")
+    parser.add_argument("--reference", default=FILED_ON,
+                        help="git revision of this repository, or a directory holding "
+                             "sklearn_maec/, whose default fit epoch the target compares "
+                             f"against (default {FILED_ON}, the commit the speed issue was "
+                             "filed on); 'none' to skip")
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -159,6 +186,7 @@ def main(argv=None):
 
     from _batch_stats import batch_statistics
     from _flops import matmul_rate, synchronize
+    from _reference import ReferenceFit, ReferenceUnavailable
 
     from sklearn_maec import MAECClassifier
     from sklearn_maec.model._data import BatchSampler
@@ -169,7 +197,8 @@ def main(argv=None):
         torch.set_num_threads(args.threads)
     threads = torch.get_num_threads()
     t = time.perf_counter()
-    X, y = corpus(args.n_utterances, args.cache)
+    raw = utterances(args.n_utterances)
+    X, y = corpus(args.n_utterances, args.cache, raw)
     segs = np.array([s.shape[0] for s in X["segments"]])
     n_utt, n_seg = len(X), int(segs.sum())
     where = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") \
@@ -177,6 +206,24 @@ def main(argv=None):
     print(f"{n_utt} utterances, {n_seg} segments (median {np.median(segs):.0f} per bag), "
           f"prepared in {time.perf_counter() - t:.0f} s; device {where}, torch threads "
           f"{threads}, {os.cpu_count()} cores")
+
+    reference = None
+    if args.reference.lower() != "none":
+        t = time.perf_counter()
+        try:
+            reference = ReferenceFit(args.reference, *raw, args.cache, args.epochs, threads,
+                                     device)
+        except ReferenceUnavailable as exc:
+            print(f"reference {args.reference}: not run ({exc})")
+        else:
+            same = reference.segments == n_seg
+            print(f"reference {reference.name}: its segmenter gives {reference.segments} "
+                  f"segments ({'the same' if same else 'NOT the same'} as above), ready in "
+                  f"{time.perf_counter() - t:.0f} s")
+            if not same:
+                reference.close()
+                reference = None
+    del raw
 
     peak = matmul_rate(device)
     print(f"dense 2048x2048 float32 matmul: {peak:.1f} GFLOP/s ({threads} threads, {device})")
@@ -220,16 +267,29 @@ def main(argv=None):
             print(f"{'bare torch loop, ' + name:<52}{bare_time:>10.2f}")
     # the ratio of the target from fits of the two forms one after the other, pair by pair,
     # so that a machine whose speed drifts over the run moves both sides of each ratio
-    pairs = [(results["segment"][0], results["frame"][0])]
-    for _ in range(args.pairs - 1):
+    pairs, filed_pairs = [(results["segment"][0], results["frame"][0])], []
+    for i in range(args.pairs):
+        if i == args.pairs - 1 and reference is None:
+            break
         frame_time = fit_epochs()[1]
-        pairs.append((fit_epochs(convolution="segment")[1], frame_time))
+        if i < args.pairs - 1:
+            pairs.append((fit_epochs(convolution="segment")[1], frame_time))
+        if reference is not None:
+            filed_pairs.append((reference.fit_epoch(), frame_time))
+    if reference is not None:
+        reference.close()
     speedup = float(np.median([seg / frame for seg, frame in pairs]))
     print(f"convolution='segment' / 'frame': fit {pairs[0][0] / pairs[0][1]:.2f}x, bare loop "
           f"{results['segment'][1] / results['frame'][1]:.2f}x")
     print(f"  fit, {len(pairs)} pairs (the runs above, then fits one after the other): median "
           f"{speedup:.2f}x (" + ", ".join(f"{seg:.2f} / {frame:.2f} s" for seg, frame in pairs)
           + ")")
+    filed = None
+    if filed_pairs:
+        filed = float(np.median([ref / frame for ref, frame in filed_pairs]))
+        print(f"{reference.name} (its defaults, per-segment convolution) / the default: fit, "
+              f"{len(filed_pairs)} pairs, each after a fit of the default: median {filed:.2f}x ("
+              + ", ".join(f"{ref:.2f} / {frame:.2f} s" for ref, frame in filed_pairs) + ")")
     gru_gain = results["frame, nn.GRU"][0] / results["frame"][0]
     print(f"nn.GRU over packed sequences / the training BiGRU (model/_gru.py): fit "
           f"{gru_gain:.2f}x")
@@ -293,8 +353,14 @@ def main(argv=None):
           "concatenated, the GRU's steps past a bag's end are masked)")
 
     # (name, value, format, target as (comparison, bound) or None: reported)
-    summary = [
-        (f"speed-up: segment / frame fit, {threads} thr, median", speedup, ".2f", (">=", 3.0)),
+    target = (">=", 3.0)
+    summary = []
+    if filed is not None:
+        summary.append((f"speed-up: {reference.name} / default fit, {threads} thr", filed, ".2f",
+                        target))
+    summary += [
+        (f"speed-up: segment / frame fit, {threads} thr, median", speedup, ".2f",
+         None if filed is not None else target),
         ("overhead: fit epoch / bare loop", results["frame"][0] / results["frame"][1], ".2f",
          ("<=", 1.25)),
         ("adversarial / adversarial_weight=0",
