@@ -85,6 +85,7 @@ class ReferenceFit:
                  features or "", str(epochs), str(threads), device],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
             ready = self._reply()
+            os.remove(data)  # loaded by the worker; no copy of the corpus left behind
             if not ready["package"].startswith(tree):
                 raise ReferenceUnavailable("the worker imported sklearn_maec from "
                                            f"{ready['package']}, not from the reference tree "
@@ -118,9 +119,3 @@ class ReferenceFit:
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(self._workdir, ignore_errors=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

@@ -161,8 +161,9 @@ def main(argv=None):
                         help="count the FLOPs over the first K batches, scaled to the epoch "
                              "(default 0: over the whole epoch)")
     parser.add_argument("--pairs", type=int, default=3,
-                        help="fits of the two forms, alternated, behind the segment / frame "
-                             "ratio's median (default 3; the first pair is the runs above)")
+                        help="pairs of fits behind each ratio's median: the default and the "
+                             "segment form (the first pair is the runs above), the default and "
+                             "--reference (default 3)")
     parser.add_argument("--throughput-threads", default="1,2",
                         help="torch thread counts of the throughput measures (default 1,2)")
     parser.add_argument("--reference", default=FILED_ON,
@@ -229,8 +230,11 @@ def main(argv=None):
     peak = matmul_rate(device)
     print(f"dense 2048x2048 float32 matmul: {peak:.1f} GFLOP/s ({threads} threads, {device})")
 
-    def bare_epochs(clf):
-        batches = list(clf.get_iterator(clf.get_dataset(X, y), training=True))
+    def training_batches(clf):
+        return list(clf.get_iterator(clf.get_dataset(X, y), training=True))
+
+    def bare_epochs(clf, batches):
+        """Best of ``args.epochs`` bare-loop epochs on batches collated beforehand."""
         best = float("inf")
         for _ in range(args.epochs):
             t = time.perf_counter()
@@ -256,11 +260,11 @@ def main(argv=None):
         if name.endswith("nn.GRU"):  # the training BiGRU's gain (model/_gru.py), fit only
             results[name] = (fit_time, None)
             continue
-        results[name] = (fit_time, bare_epochs(clf))  # batches collated outside the timing
+        batches = training_batches(clf)  # collated outside the timing
+        results[name] = (fit_time, bare_epochs(clf, batches))
         if name in ("frame", "segment"):
-            batches = list(clf.get_iterator(clf.get_dataset(X, y), training=True))
             flops[name] = epoch_flops(clf, batches, args.flop_batches)
-            del batches
+        del batches
         if name == "frame":
             fitted[threads] = (clf, fit_time)
 
@@ -269,15 +273,14 @@ def main(argv=None):
         print(f"{'MAECClassifier.fit, ' + name:<52}{fit_time:>10.2f}")
         if bare_time is not None:
             print(f"{'bare torch loop, ' + name:<52}{bare_time:>10.2f}")
-    # the ratio of the target from fits of the two forms one after the other, pair by pair,
-    # so that a machine whose speed drifts over the run moves both sides of each ratio
+    # the ratios as medians over fits one after the other, pair by pair, so that a machine
+    # whose speed drifts over the run moves both sides of each ratio; the segment pairs start
+    # with the runs above, the reference's are all fits right after a fit of the default
     pairs, filed_pairs = [(results["segment"][0], results["frame"][0])], []
     overheads = [results["frame"][0] / results["frame"][1]]
-    for i in range(args.pairs):
-        if i == args.pairs - 1 and reference is None:
-            break
+    for i in range(args.pairs if reference is not None else args.pairs - 1):
         clf, frame_time = fit_epochs()
-        overheads.append(frame_time / bare_epochs(clf))
+        overheads.append(frame_time / bare_epochs(clf, training_batches(clf)))
         del clf
         if i < args.pairs - 1:
             pairs.append((fit_epochs(convolution="segment")[1], frame_time))
