@@ -56,8 +56,11 @@ class LoaderWarning(MAECWarning):
     """A corpus loader skipped something: a missing or unreadable audio file, a malformed line.
 
     Issued by :func:`~sklearn_maec.datasets.load_iemocap` and
-    :func:`~sklearn_maec.datasets.load_meld` with ``on_missing="skip"``; the
-    skipped items are listed in the loader's summary (``return_summary=True``).
+    :func:`~sklearn_maec.datasets.load_meld` with ``on_missing="skip"``, and
+    by the acted-corpus loaders (:func:`~sklearn_maec.datasets.load_emodb`
+    ...) for an unreadable file with ``on_missing="skip"`` and for a file
+    whose name does not parse; the skipped items are listed in the loader's
+    summary (``return_summary=True``).
     """
 
 
@@ -71,10 +74,12 @@ class LoadSummary:
     Attributes
     ----------
     corpus : str
-        ``"iemocap"`` or ``"meld"``.
+        ``"iemocap"``, ``"meld"``, ``"ravdess"``, ``"cremad"``, ``"emodb"``,
+        ``"emovo"``, ``"tess"`` or ``"savee"``.
     n_turns : int
         Turns read from the annotation files (labelled or not), i.e. the turns
-        the context was resolved over.
+        the context was resolved over; for an acted corpus, the audio files
+        whose names parse.
     n_loaded : int
         Rows returned.
     class_counts : dict
@@ -90,7 +95,9 @@ class LoadSummary:
         Audio files of context turns that were missing or unreadable: the
         context id is kept, its ``*_audio`` column is None.
     bad_lines : list of str
-        Malformed annotation lines or rows skipped (``"file:line: reason"``).
+        Malformed annotation lines or rows skipped (``"file:line: reason"``);
+        for an acted corpus, the files whose names do not parse
+        (``"path: reason"``).
     n_extracted : int
         Media files whose audio was extracted with ffmpeg in this call (MELD;
         0 when every file came from the cache).
@@ -209,9 +216,9 @@ def resolve_context(turns):
 # --------------------------------------------------------------------------- #
 # output
 # --------------------------------------------------------------------------- #
-def finish(turns, keep, summary, label_column="label"):
-    """Select the kept rows, order the columns, fill the summary; return ``X, y``."""
-    X = turns.loc[keep, list(OUTPUT_COLUMNS)].reset_index(drop=True)
+def finish(turns, keep, summary, label_column="label", columns=OUTPUT_COLUMNS):
+    """Select the kept rows and ``columns`` (in order), fill the summary; return ``X, y``."""
+    X = turns.loc[keep, list(columns)].reset_index(drop=True)
     for column in X.columns:
         if column in ("start", "end"):
             X[column] = X[column].astype(np.float64)
@@ -228,3 +235,10 @@ def finish(turns, keep, summary, label_column="label"):
 
 def absolute(path):
     return os.path.abspath(os.fspath(path))
+
+
+def listing(items, shown=5):
+    """The first ``shown`` items joined by "; ", then "and N more" (for messages)."""
+    items = list(items)
+    text = "; ".join(str(i) for i in items[:shown])
+    return text + (f"; and {len(items) - shown} more" if len(items) > shown else "")

@@ -17,6 +17,7 @@ from ._context import (
     absolute,
     check_on_missing,
     finish,
+    listing,
     resolve_context,
     resolve_label_map,
 )
@@ -209,7 +210,7 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
     if summary.bad_lines:
         warnings.warn(
             f"IEMOCAP: skipped {len(summary.bad_lines)} malformed evaluation line(s): "
-            + _listing(summary.bad_lines), LoaderWarning, stacklevel=2)
+            + listing(summary.bad_lines), LoaderWarning, stacklevel=2)
     turns = _turn_table(records)
     summary.n_turns = len(turns)
     labelled = _label_turns(turns, label_of, summary)
@@ -274,7 +275,7 @@ def _label_turns(turns, label_of, summary):
         where = [f"{r.evaluation_file}:{r.line}: {r.raw!r}" for r in turns[unknown].itertuples()]
         warnings.warn(
             f"IEMOCAP: {len(where)} turn(s) have a label that IEMOCAP does not use (a damaged "
-            f"evaluation file?); they are dropped: " + _listing(where),
+            f"evaluation file?); they are dropped: " + listing(where),
             LoaderWarning, stacklevel=3)
     return labelled
 
@@ -296,23 +297,19 @@ def _check_audio(turns, labelled, exists, on_missing, summary):
     if on_missing == "raise":
         raise FileNotFoundError(
             f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing: "
-            + _listing(described)
+            + listing(described)
             + ". Pass on_missing='skip' to skip those rows (counted in the summary).")
     summary.missing_audio = turns.loc[own_missing, "wav"].tolist()
     summary.missing_context_audio = [turns.at[i, "wav"] for i in ctx_missing]
     warnings.warn(
         f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing; "
         f"skipped {int(own_missing.sum())} row(s), {len(ctx_missing)} context turn(s) "
-        f"have no audio: " + _listing(described), LoaderWarning, stacklevel=3)
+        f"have no audio: " + listing(described), LoaderWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------- #
 # helpers
 # --------------------------------------------------------------------------- #
-def _listing(items):
-    items = list(items)
-    text = "; ".join(str(i) for i in items[:_SHOWN])
-    return text + (f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
 
 
 def _session_numbers(sessions):

@@ -26,6 +26,7 @@ from ._context import (
     absolute,
     check_on_missing,
     finish,
+    listing,
     resolve_context,
     resolve_label_map,
 )
@@ -53,7 +54,6 @@ FFMPEG_INSTALL_HINT = (
 _REQUIRED = ("Speaker", "Emotion", "Dialogue_ID", "Utterance_ID", "StartTime", "EndTime")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{1,2}):(\d{1,2})(?:[,.](\d{1,3}))?\s*$")
 _MIN_STEP = 0.001  # seconds: starts are made strictly increasing by at least this
-_SHOWN = 5
 
 
 def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None,
@@ -205,7 +205,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     parts = [_read_split(root, s, on_missing, summary) for s in splits]
     if summary.bad_lines:
         warnings.warn(f"MELD: skipped {len(summary.bad_lines)} malformed row(s): "
-                      + _listing(summary.bad_lines), LoaderWarning, stacklevel=2)
+                      + listing(summary.bad_lines), LoaderWarning, stacklevel=2)
     turns = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     summary.n_turns = len(turns)
     turns["label"] = [label_of(raw) for raw in turns["raw"]]
@@ -217,7 +217,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
                  for r in turns[unknown].itertuples()]
         warnings.warn(
             f"MELD: {len(where)} row(s) have an Emotion that MELD does not use (a damaged "
-            f"CSV?); they are dropped: " + _listing(where), LoaderWarning, stacklevel=2)
+            f"CSV?); they are dropped: " + listing(where), LoaderWarning, stacklevel=2)
 
     # context over every turn, by utterance id; which turns need audio
     turns["audio"] = turns["utterance_id"]  # placeholder, replaced below
@@ -235,7 +235,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
             kind = FileNotFoundError if missing else ValueError
             raise kind(
                 f"MELD: {len(failures)} media file(s) missing or unreadable: "
-                + _listing(m for _, m in failures)
+                + listing(m for _, m in failures)
                 + ". Pass on_missing='skip' to skip those rows (counted in the summary).")
         bad = np.array([i for i, _ in failures], dtype=np.int64)
         bad_mask = np.zeros(len(turns), dtype=bool)
@@ -246,7 +246,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
         warnings.warn(
             f"MELD: {len(failures)} media file(s) missing or unreadable; skipped "
             f"{len(summary.missing_audio)} row(s), {len(summary.missing_context_audio)} context "
-            "turn(s) have no audio: " + _listing(m for _, m in failures),
+            "turn(s) have no audio: " + listing(m for _, m in failures),
             LoaderWarning, stacklevel=2)
         audio[bad_mask] = None
     turns["audio"] = audio
@@ -507,9 +507,3 @@ def _extract(ffmpeg, media, target):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-
-
-def _listing(items):
-    items = list(items)
-    text = "; ".join(str(i) for i in items[:_SHOWN])
-    return text + (f"; and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
