@@ -1,9 +1,12 @@
-"""Miniature IEMOCAP and MELD releases, in the official layouts, with generated audio.
+"""Miniature corpus releases, in the official layouts, with generated audio.
 
-The real corpora are licensed; these writers make small copies of their
+IEMOCAP and MELD are licensed; these writers make small copies of their
 directory structure and annotation formats (quirks included) whose audio comes
 from :func:`~sklearn_maec.datasets.make_dialogue_corpus`, so the loaders can be
-tested, demonstrated and tried without the real data.
+tested, demonstrated and tried without the real data.  The acted corpora
+(RAVDESS, CREMA-D, EmoDB, EMOVO, TESS, SAVEE) are written by
+:func:`make_acted_layout` with the exact file names of their releases and
+short generated tones.
 """
 
 from __future__ import annotations
@@ -19,12 +22,22 @@ from numbers import Integral
 
 import numpy as np
 import pandas as pd
+import soundfile
 from joblib import Parallel, delayed
 
 from .._validation import check_option
+from ._acted import (
+    ACTED_CORPORA,
+    CREMAD_LEVELS,
+    CREMAD_SENTENCES,
+    EMODB_SPEAKERS,
+    EMODB_TEXTS,
+    EMOVO_SENTENCES,
+    SAVEE_SPEAKERS,
+)
 from ._synthetic import make_dialogue_corpus
 
-__all__ = ["make_iemocap_layout", "make_meld_layout"]
+__all__ = ["make_iemocap_layout", "make_meld_layout", "make_acted_layout"]
 
 _IEMOCAP_NAMES = {
     "neu": "Neutral state", "hap": "Happiness", "exc": "Excited", "sad": "Sadness",
@@ -555,3 +568,365 @@ def _write_meld_csv(path, rows):
     data = buffer.getvalue().encode("utf-8").replace(_MOJIBAKE.encode("utf-8"), b"\x92")
     with open(path, "wb") as f:
         f.write(data)
+
+
+# --------------------------------------------------------------------------- #
+# acted corpora
+# --------------------------------------------------------------------------- #
+#: Per corpus: sampling rate and channels of the release, speakers in writing order (genders
+#: alternating where the corpus has both), sentence codes.
+_ACTED_RELEASES = {
+    "ravdess": dict(rate=48000, channels=1, speakers=tuple(f"{a:02d}" for a in range(1, 25)),
+                    sentences=("01", "02")),
+    "cremad": dict(rate=16000, channels=1, speakers=tuple(str(a) for a in range(1001, 1092)),
+                   sentences=CREMAD_SENTENCES),
+    "emodb": dict(rate=16000, channels=1,
+                  speakers=("03", "08", "10", "09", "11", "13", "12", "14", "15", "16"),
+                  sentences=EMODB_TEXTS),
+    "emovo": dict(rate=48000, channels=2, speakers=("f1", "m1", "f2", "m2", "f3", "m3"),
+                  sentences=EMOVO_SENTENCES),
+    "tess": dict(rate=24414, channels=1, speakers=("OAF", "YAF"),
+                 sentences=("back", "bite", "bar", "base", "bath", "bean", "beg", "boat",
+                            "bone", "book", "bought", "burn", "cab", "calm", "came", "cause",
+                            "chain", "chair", "chalk", "chat")),
+    "savee": dict(rate=44100, channels=1, speakers=SAVEE_SPEAKERS,
+                  sentences=tuple(f"{k:02d}" for k in range(1, 16))),
+}
+#: TESS's folder names, with the release's spellings.
+_TESS_FOLDERS = {
+    "OAF": {"angry": "angry", "disgust": "disgust", "fear": "Fear", "happy": "happy",
+            "neutral": "neutral", "ps": "Pleasant_surprise", "sad": "Sad"},
+    "YAF": {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
+            "neutral": "neutral", "ps": "pleasant_surprised", "sad": "sad"},
+}
+_ACTED_LAYOUTS = {"tess": ("release", "flat"), "savee": ("release", "flat")}
+
+
+def make_acted_layout(root, corpus, *, speakers=2, sentences=None, duration=0.3,
+                      sampling_rate=None, channels=None, layout="release", song=False,
+                      unreadable=0, random_state=0):
+    """Write a miniature acted emotional-speech corpus in its release layout (generated tones).
+
+    The file and folder names are exactly those of the release, so the
+    corresponding loader reads the result as it reads the real corpus; the
+    audio is a short harmonic tone per file (its pitch set by the speaker's
+    gender and the emotion, with a little noise), at the release's sampling
+    rate and channels unless told otherwise.  Each layout also holds what a
+    loader must ignore: a ``.DS_Store``, a ``._*.wav`` resource fork and a
+    ``README.txt`` (listed in the manifest's ``ignored``).
+
+    ============  ==========================================================
+    ``corpus``    written under ``root``
+    ============  ==========================================================
+    ``ravdess``   ``Audio_Speech_Actors_01-24/Actor_NN/03-01-EE-II-SS-RR-AA.wav``
+                  (48 kHz; every 20th file stereo); with ``song=True`` also
+                  ``Audio_Song_Actors_01-24/Actor_NN/03-02-...wav``
+    ``cremad``    ``AudioWAV/AAAA_SSS_EMO_LVL.wav`` (16 kHz; the sentence IEO
+                  at the levels LO, MD, HI, neutral and the others XX) and
+                  ``VideoDemographics.csv`` (made-up ages; Male and Female
+                  alternate from actor 1001, not the real table)
+    ``emodb``     ``wav/SSTTTEV.wav`` (16 kHz): each speaker says each text
+                  once in each emotion, version letter a, b or c
+    ``emovo``     ``EMOVO/SPK/EMO-SPK-SENT.wav`` (48 kHz stereo)
+    ``tess``      ``OAF_angry/OAF_back_angry.wav`` ... with the release's
+                  folder spellings (``OAF_Fear``, ``OAF_Pleasant_surprise``,
+                  ``YAF_pleasant_surprised`` ...) and its misnamed
+                  ``OAF_neutral/OA_bite_neutral.wav`` (24,414 Hz);
+                  ``layout="flat"``: the same files side by side in ``root``
+    ``savee``     ``AudioData/DC/a01.wav`` (44.1 kHz; 15 per emotion, twice
+                  as many neutral); ``layout="flat"``: ``ALL/DC_a01.wav``
+    ============  ==========================================================
+
+    Parameters
+    ----------
+    root : str or path-like
+        Directory to write into (created if missing).
+    corpus : {"ravdess", "cremad", "emodb", "emovo", "tess", "savee"}
+        Which corpus.
+    speakers : int, sequence of str or None, default=2
+        The first this many speakers of the corpus (genders alternate where
+        it has both: RAVDESS 01, 02; CREMA-D 1001, 1002; EmoDB 03, 08, 10,
+        09 ...; EMOVO f1, m1, f2 ...; TESS OAF, YAF; SAVEE DC, JE, JK, KL),
+        or their codes as in the file names (``["09", "12"]``), or None for
+        all of them.
+    sentences : int or None, default=None
+        The first this many sentence codes per speaker (RAVDESS statements
+        01, 02; CREMA-D IEO, TIE, ...; EmoDB a01, a02, a04 ...; EMOVO b1, b2
+        ...; TESS words back, bite, bar ... (20 of the release's 200);
+        SAVEE numbers 01 .. 15, neutral 01 .. 2n), or None for all of them.
+    duration : float, default=0.3
+        Seconds of audio per file (each file a little longer or shorter, up
+        to 10 %, so that durations differ).
+    sampling_rate : int or None, default=None
+        Sampling rate of the files; None: the release's (above).
+    channels : int or None, default=None
+        1 or 2; None: the release's (above).
+    layout : {"release", "flat"}, default="release"
+        ``"flat"`` is accepted for TESS and SAVEE only (above).
+    song : bool, default=False
+        RAVDESS only: also write the song files (vocal channel 02; emotions
+        01-06) in their own folder beside the speech, which the loader skips.
+    unreadable : int, default=0
+        Empty (0 bytes) this many files, the last ones written among those
+        of the four classes, to exercise ``on_missing``.
+    random_state : int, default=0
+        Seed of the tones and of EmoDB's version letters.
+
+    Returns
+    -------
+    manifest : dict
+        ``root`` (absolute); ``corpus_dir``, the folder holding the corpus
+        (the loader accepts it or ``root``); ``files``, a DataFrame of every
+        speech file written (``path``, ``utterance_id``, ``speaker``,
+        ``gender``, ``emotion``, ``sentence``, ``intensity``, ``repetition``,
+        ``duration``, ``readable``) in the loader's row order; ``expected``,
+        the rows the loader returns for ``classes="4"`` and ``"all"`` (the
+        readable files); ``speakers``, speaker id -> gender; ``unreadable``
+        and ``ignored`` (song, hidden and other files the loader skips),
+        lists of paths.
+
+    Raises
+    ------
+    ValueError
+        An unknown corpus or speaker code, a layout the corpus does not have,
+        ``song=True`` for another corpus than RAVDESS, or invalid counts.
+
+    See Also
+    --------
+    load_ravdess, load_cremad, load_emodb, load_emovo, load_tess, load_savee :
+        The loaders of these layouts.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn_maec.datasets import load_emodb, make_acted_layout
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> manifest = make_acted_layout(tmp.name, "emodb", speakers=["03"], sentences=1)
+    >>> manifest["files"]["utterance_id"].str[6:].tolist()
+    ['03a01Ac', '03a01Eb', '03a01Fb', '03a01La', '03a01Na', '03a01Ta', '03a01Wa']
+    >>> X, y = load_emodb(tmp.name)
+    >>> X["utterance_id"].tolist() == manifest["files"].query("emotion in "
+    ...     "['anger', 'happiness', 'sadness', 'neutral']")["utterance_id"].tolist()
+    True
+    >>> tmp.cleanup()
+    """
+    check_option("corpus", corpus, tuple(_ACTED_RELEASES))
+    check_option("layout", layout, _ACTED_LAYOUTS.get(corpus, ("release",)))
+    if song and corpus != "ravdess":
+        raise ValueError(f"song=True is for RAVDESS only (its song files), got corpus={corpus!r}")
+    release = _ACTED_RELEASES[corpus]
+    codes = _acted_speakers(corpus, speakers)
+    n_sentences = len(release["sentences"]) if sentences is None else \
+        _check_count("sentences", sentences, 1, len(release["sentences"]))
+    unreadable = _check_count("unreadable", unreadable, 0)
+    if not isinstance(duration, (int, float)) or isinstance(duration, bool) \
+            or not 0.01 <= duration <= 60:
+        raise ValueError(f"duration must be a number of seconds in [0.01, 60], got {duration!r}")
+    rate = release["rate"] if sampling_rate is None else \
+        _check_count("sampling_rate", sampling_rate, 1000, 384000)
+    n_channels = release["channels"] if channels is None else \
+        _check_count("channels", channels, 1, 2)
+    root = os.path.abspath(os.fspath(root))
+    os.makedirs(root, exist_ok=True)
+    rng = np.random.default_rng(random_state)
+
+    writer = {"ravdess": _ravdess_files, "cremad": _cremad_files, "emodb": _emodb_files,
+              "emovo": _emovo_files, "tess": _tess_files, "savee": _savee_files}[corpus]
+    corpus_dir, files, ignored = writer(root, codes, release["sentences"][:n_sentences],
+                                        layout, song, rng)
+    four = set(ACTED_CORPORA[corpus]["four"])
+    rows = []
+    for k, f in enumerate(files):
+        f["duration"] = _write_tone(f["path"], f, duration, rate,
+                                    2 if channels is None and corpus == "ravdess" and k % 20 == 19
+                                    else n_channels, rng)
+        f["readable"] = True
+        rows.append(f)
+    for path, meta in ignored.get("song", []):
+        _write_tone(path, meta, duration, rate, n_channels, rng)
+    lost = [f for f in rows if f["emotion"] in four][-unreadable:] if unreadable else []
+    for f in lost:
+        open(f["path"], "wb").close()
+        f["readable"] = False
+    ignored_paths = [p for p, _ in ignored.get("song", [])] + _write_junk(corpus_dir, rows)
+    table = pd.DataFrame(rows, columns=["path", "utterance_id", "speaker", "gender", "emotion",
+                                        "sentence", "intensity", "repetition", "duration",
+                                        "readable"])
+    table = table.sort_values(["speaker", "utterance_id"], kind="stable").reset_index(drop=True)
+    ok = table["readable"].to_numpy()
+    return {
+        "root": root,
+        "corpus_dir": corpus_dir,
+        "files": table,
+        "expected": {"4": int((ok & table["emotion"].isin(four).to_numpy()).sum()),
+                     "all": int(ok.sum())},
+        "speakers": dict(zip(table["speaker"], table["gender"], strict=True)),
+        "unreadable": [f["path"] for f in lost],
+        "ignored": ignored_paths,
+    }
+
+
+def _acted_speakers(corpus, speakers):
+    known = _ACTED_RELEASES[corpus]["speakers"]
+    if speakers is None:
+        return list(known)
+    if isinstance(speakers, Integral) and not isinstance(speakers, bool):
+        return list(known[:_check_count("speakers", speakers, 1, len(known))])
+    if isinstance(speakers, str):
+        speakers = [speakers]
+    codes = [str(s) for s in speakers]
+    unknown = [c for c in codes if c not in known]
+    if unknown or not codes or len(set(codes)) != len(codes):
+        raise ValueError(f"speakers of {corpus} must be distinct codes among {list(known)} (or "
+                         f"a count), got {speakers!r}")
+    return codes
+
+
+def _acted_file(path, corpus, stem, speaker, gender, emotion, sentence, intensity=None,
+                repetition=None):
+    return dict(path=path, utterance_id=f"{corpus}/{stem}", speaker=f"{corpus}_{speaker}",
+                gender=gender, emotion=emotion, sentence=sentence, intensity=intensity,
+                repetition=repetition)
+
+
+def _ravdess_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["ravdess"]["emotions"]
+    speech = os.path.join(root, "Audio_Speech_Actors_01-24")
+    files, songs = [], []
+    for actor in codes:
+        gender = "M" if int(actor) % 2 else "F"
+        for folder, channel, emotion_codes, out in (
+                (speech, "01", list(emotions), files),
+                (os.path.join(root, "Audio_Song_Actors_01-24"), "02",
+                 list(emotions)[:6] if song else [], songs)):
+            directory = os.path.join(folder, f"Actor_{actor}")
+            os.makedirs(directory, exist_ok=True)
+            for e in emotion_codes:
+                for intensity in ("01",) if e == "01" else ("01", "02"):
+                    for statement in sentences:
+                        for repetition in ("01", "02"):
+                            stem = f"03-{channel}-{e}-{intensity}-{statement}-{repetition}-{actor}"
+                            f = _acted_file(os.path.join(directory, stem + ".wav"), "ravdess",
+                                            stem, actor, gender, emotions[e], statement,
+                                            "normal" if intensity == "01" else "strong",
+                                            int(repetition))
+                            out.append(f if channel == "01" else (f["path"], f))
+    return speech, files, {"song": songs}
+
+
+def _cremad_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["cremad"]["emotions"]
+    directory = os.path.join(root, "AudioWAV")
+    os.makedirs(directory, exist_ok=True)
+    files, lines = [], ["ActorID,Age,Sex,Race,Ethnicity"]
+    for actor in codes:
+        gender = "M" if (int(actor) - 1001) % 2 == 0 else "F"
+        lines.append(f"{actor},{int(rng.integers(20, 75))},{'Male' if gender == 'M' else 'Female'},"
+                     f"Caucasian,Not Hispanic")
+        for sentence in sentences:
+            for e in emotions:
+                levels = ("LO", "MD", "HI") if sentence == "IEO" and e != "NEU" else ("XX",)
+                for level in levels:
+                    stem = f"{actor}_{sentence}_{e}_{level}"
+                    files.append(_acted_file(os.path.join(directory, stem + ".wav"), "cremad",
+                                             stem, actor, gender, emotions[e], sentence,
+                                             CREMAD_LEVELS[level]))
+    with open(os.path.join(root, "VideoDemographics.csv"), "w", newline="") as f:
+        f.write("\r\n".join(lines) + "\r\n")
+    return root, files, {}
+
+
+def _emodb_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["emodb"]["emotions"]
+    directory = os.path.join(root, "wav")
+    os.makedirs(directory, exist_ok=True)
+    files = []
+    for speaker in codes:
+        for text in sentences:
+            for letter in sorted(emotions):
+                version = "abc"[int(rng.integers(0, 3))]
+                stem = f"{speaker}{text}{letter}{version}"
+                files.append(_acted_file(os.path.join(directory, stem + ".wav"), "emodb", stem,
+                                         speaker, EMODB_SPEAKERS[speaker][0], emotions[letter],
+                                         text, repetition=ord(version) - ord("a") + 1))
+    return root, files, {}
+
+
+def _emovo_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["emovo"]["emotions"]
+    corpus_dir = os.path.join(root, "EMOVO")
+    files = []
+    for speaker in codes:
+        directory = os.path.join(corpus_dir, speaker)
+        os.makedirs(directory, exist_ok=True)
+        for code in emotions:
+            for sentence in sentences:
+                stem = f"{code}-{speaker}-{sentence}"
+                files.append(_acted_file(os.path.join(directory, stem + ".wav"), "emovo", stem,
+                                         speaker, speaker[0].upper(), emotions[code], sentence))
+    return corpus_dir, files, {}
+
+
+def _tess_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["tess"]["emotions"]
+    files = []
+    for speaker in codes:
+        for token, emotion in emotions.items():
+            directory = root if layout == "flat" else \
+                os.path.join(root, f"{speaker}_{_TESS_FOLDERS[speaker][token]}")
+            os.makedirs(directory, exist_ok=True)
+            for word in sentences:
+                prefix = "OA" if (layout == "release" and speaker == "OAF" and word == "bite"
+                                  and token == "neutral") else speaker
+                stem = f"{prefix}_{word}_{token}"
+                files.append(_acted_file(os.path.join(directory, stem + ".wav"), "tess", stem,
+                                         speaker, "F", emotion, word))
+    return root, files, {}
+
+
+def _savee_files(root, codes, sentences, layout, song, rng):
+    emotions = ACTED_CORPORA["savee"]["emotions"]
+    corpus_dir = os.path.join(root, "ALL" if layout == "flat" else "AudioData")
+    files = []
+    for speaker in codes:
+        directory = corpus_dir if layout == "flat" else os.path.join(corpus_dir, speaker)
+        os.makedirs(directory, exist_ok=True)
+        for code, emotion in emotions.items():
+            for k in range(1, (2 if code == "n" else 1) * len(sentences) + 1):
+                name = f"{code}{k:02d}"
+                file_name = f"{speaker}_{name}" if layout == "flat" else name
+                files.append(_acted_file(os.path.join(directory, file_name + ".wav"), "savee",
+                                         f"{speaker}_{name}", speaker, "M", emotion, name))
+    return corpus_dir, files, {}
+
+
+def _write_tone(path, meta, duration, rate, channels, rng):
+    """A short harmonic tone (pitch by gender and emotion) with noise; returns its seconds."""
+    n = max(1, int(round(duration * rate * rng.uniform(0.9, 1.1))))
+    f0 = (210.0 if meta["gender"] == "F" else 120.0) * \
+        (1.0 + 0.05 * (sum(map(ord, meta["emotion"])) % 7)) * rng.uniform(0.97, 1.03)
+    t = np.arange(n) / rate
+    x = sum(np.sin(2 * np.pi * f0 * h * t) / h for h in range(1, 6) if f0 * h < rate / 2)
+    x = 0.3 * x * np.minimum(1.0, np.minimum(t, t[-1] - t) / 0.02 + 0.05)
+    x = x + 0.005 * rng.standard_normal(n)
+    data = np.stack([x, 0.9 * x], axis=1) if channels == 2 else x
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    soundfile.write(path, np.clip(data, -1, 1).astype(np.float32), rate, subtype="PCM_16")
+    return n / rate
+
+
+def _write_junk(corpus_dir, files):
+    """What a loader must ignore: a .DS_Store, a ._ resource fork, a README.txt."""
+    first = files[0]["path"]
+    folder = os.path.dirname(first)
+    junk = [os.path.join(folder, ".DS_Store"),
+            os.path.join(folder, "._" + os.path.basename(first)),
+            os.path.join(corpus_dir, "README.txt")]
+    with open(junk[0], "wb") as f:
+        f.write(b"\x00\x00\x00\x01Bud1\x00\x00[\x00")
+    with open(junk[1], "wb") as f:
+        f.write(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    with open(junk[2], "w") as f:
+        f.write("Miniature corpus written by sklearn_maec.datasets.make_acted_layout "
+                "(generated tones, not the real recordings).\n")
+    return junk
