@@ -1041,6 +1041,8 @@ def _durations(paths, needed):
 
 
 def _unreadable_reason(path, exc):
+    if not os.path.isfile(path):
+        return "the file is gone"
     try:
         with open(path, "rb") as f:
             head = f.read(64)
