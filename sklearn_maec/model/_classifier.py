@@ -236,11 +236,16 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         The emotion labels, as found in ``y``.
     n_features_in_ : int
         Descriptors per frame seen in :meth:`fit`.
-    window_frames_ : int
-        Frames per segment, learned from the bags in :meth:`fit`.
-    stride_frames_ : int
-        Frames between the starts of consecutive segments, learned from the
-        bags in :meth:`fit` (``window_frames_`` when no bag had two segments).
+    segmentation_ : Segmentation
+        How the bags of :meth:`fit` were cut from their frames: the
+        segmentation ``X`` declared (``X.attrs["segmentation"]``, the
+        segmenter's ``segmentation_``), or, for bags without a declaration
+        (the numeric array forms), consecutive segments with an unknown frame
+        step.  Bags given to :meth:`predict` and the other methods must be cut
+        the same way (same frame step, window and stride; an error names both
+        otherwise).
+    window_frames_, stride_frames_ : int
+        The window and stride of ``segmentation_``, in frames (read-only).
     module_ : MAECNetwork
         The encoder and heads.
     discriminator_ : Discriminator
@@ -291,17 +296,22 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
     with a warning, up to twice; then, or in ``partial_fit``, it raises
     :class:`~sklearn_maec.exceptions.TrainingCollapsedError`.
 
-    Input ``X`` is the DataFrame of the pipeline
-    (``segments``, and with context ``previous`` and ``interlocutor``; optional
-    ``frames``, ``gender``, ``dialogue``).  When ``X`` has
-    ``previous_segments`` and ``interlocutor_segments`` columns (the segmenter
-    adds them for corpora whose loaders name the true context turns, e.g.
-    turns whose label was dropped), those are the context bags and the
-    position columns are not needed.  For convenience a numeric array is
-    accepted too, each row a single utterance without context: a 2-D array
-    ``(n_samples, n_features)`` is a bag of one one-frame segment, a 3-D array
-    ``(n_samples, n_frames, n_features)`` a bag of one segment, a 4-D array
-    ``(n_samples, n_segments, n_frames, n_features)`` a bag of segments.
+    Input ``X`` is the DataFrame of the pipeline, read as its steps declare
+    it (the contract is in the user guide's "Bags and segments" page):
+    ``segments`` and ``frames`` with the segmentation
+    ``X.attrs["segmentation"]`` (the segmenter's output), and with context
+    the columns of :class:`~sklearn_maec.ContextTripleBuilder` (``previous``
+    and ``interlocutor``, and ``previous_segments`` /
+    ``interlocutor_segments`` for context turns that are not rows); optional
+    ``gender``, ``dialogue``.  A table with ``frames`` that declares no
+    segmentation is refused (declare it with
+    :meth:`Segmentation.attach <sklearn_maec.features.Segmentation.attach>`);
+    one of ``segments`` alone that declares none holds consecutive segments.
+    For convenience a numeric array is accepted too, each row a single
+    utterance without context: a 2-D array ``(n_samples, n_features)`` is a
+    bag of one one-frame segment, a 3-D array ``(n_samples, n_frames,
+    n_features)`` a bag of one segment, a 4-D array ``(n_samples,
+    n_segments, n_frames, n_features)`` a bag of consecutive segments.
 
     Examples
     --------
@@ -432,6 +442,16 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         cbs.append(("print_log", PrintLog(keys_ignored=[f"{p}_{k}" for p in ("train", "valid")
                                                         for k in LOSS_KEYS[2:]])))
         return cbs
+
+    @property
+    def window_frames_(self):
+        """Frames per segment (``segmentation_.window_frames``)."""
+        return self.segmentation_.window_frames
+
+    @property
+    def stride_frames_(self):
+        """Frames between segment starts (``segmentation_.stride_frames``)."""
+        return self.segmentation_.stride_frames
 
     def _has_validation(self):
         if isinstance(self.train_split, str):
@@ -784,10 +804,10 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
     def _fit(self, X, y, fit_params, classes=None):
         self._check_fit_input(y, fit_params)
         if self.warm_start and self.initialized_:
-            old = (self.n_features_in_, self.window_frames_)
+            old = (self.n_features_in_, self.window_frames_, self.stride_frames_)
         dataset = self._to_dataset(X, y, fitting=True, classes=classes)
         if self.warm_start and self.initialized_ and \
-                old != (self.n_features_in_, self.window_frames_):
+                old != (self.n_features_in_, self.window_frames_, self.stride_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
         dataset = self._training_rows(dataset, X)
         self.class_counts_ = np.bincount(dataset.labels, minlength=len(self.classes_))
