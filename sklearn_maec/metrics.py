@@ -40,8 +40,6 @@ import warnings
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
-from .features._segments import Segmentation
-
 __all__ = ["scorers", "get_scorers", "emotion_scores", "attention_span_scores", "METRIC_NAMES"]
 
 #: The names of the metrics, in the order papers report them.
@@ -98,12 +96,16 @@ def emotion_scores(y_true, y_pred):
     }
 
 
+_SEGMENTATION_FIELDS = ("frame_step", "window_frames", "stride_frames", "max_segments", "check")
+
+
 def _segment_seconds(segmentation, window, stride):
     """``(window, stride, max_segments)`` in seconds, from the segmentation or the old keywords."""
     if segmentation is not None:
         if window is not None or stride is not None:
             raise ValueError("give segmentation, or (deprecated) window and stride, not both")
-        if not isinstance(segmentation, Segmentation):
+        # a Segmentation (read by its fields: this module imports nothing of the package)
+        if not all(hasattr(segmentation, name) for name in _SEGMENTATION_FIELDS):
             raise TypeError(f"segmentation must be a Segmentation (e.g. Xt.attrs['segmentation']"
                             f"), got {type(segmentation).__name__}")
         step = segmentation.check().frame_step
