@@ -210,3 +210,15 @@ def test_a_20_ms_segmentation_reaches_the_classifier():
     assert clf.segmentation_ == seg and clf.stride_frames_ == 5
     attention = clf.segment_attention(X)
     assert [len(a) for a in attention] == [b.shape[0] for b in X["segments"]]
+
+
+def test_a_classifier_pickled_before_segmentation_existed_loads(segmented, fitted):
+    X, _, _ = segmented
+    state = fitted.__getstate__()
+    segmentation = state.pop("segmentation_")
+    state["window_frames_"], state["stride_frames_"] = 50, 10  # as pickles of earlier releases
+    old = MAECClassifier.__new__(MAECClassifier)
+    old.__setstate__(state)
+    assert old.segmentation_ == Segmentation(None, 50, 10) and segmentation.cuts_like(
+        old.segmentation_)
+    np.testing.assert_array_equal(old.predict_proba(X), fitted.predict_proba(X))

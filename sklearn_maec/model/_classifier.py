@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader
 
 from .._batching import evaluation_order
 from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
+from ..features import Segmentation
 from ._data import BagCollator, BatchSampler, to_dataset
 from ._memory import release_freed_memory
 from ._params import (
@@ -888,6 +889,20 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         self._check_trained_weights(dataset)
         self._warn_if_one_class(dataset)
         return self
+
+    def __setstate__(self, state):
+        """Unpickle; a classifier pickled before ``segmentation_`` existed gets one.
+
+        Parameters
+        ----------
+        state : dict
+            What ``__getstate__`` gave (skorch's form).
+        """
+        if "segmentation_" not in state and "window_frames_" in state:
+            state = dict(state)  # its window and stride, in frames; the frame step was not kept
+            state["segmentation_"] = Segmentation(None, int(state.pop("window_frames_")),
+                                                  int(state.pop("stride_frames_")))
+        super().__setstate__(state)
 
     def __repr__(self, N_CHAR_MAX=700):
         """scikit-learn's form, the parameters that were set: ``MAECClassifier(latent_dim=32)``."""
