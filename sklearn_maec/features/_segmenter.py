@@ -15,7 +15,13 @@ from ..exceptions import AudioWarning, ExtractionError, ExtractionInterrupted
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
-from ._segments import AUDIO_COLUMN, Segmentation, audio_columns, bag_columns
+from ._segments import (
+    AUDIO_COLUMN,
+    Segmentation,
+    SegmentationMixin,
+    audio_columns,
+    bag_columns,
+)
 from ._standardize import fit_statistics, standardizers
 
 __all__ = ["OpenSmileSegmenter"]
@@ -25,7 +31,8 @@ _DEFAULT_FRAME_STEP = 0.01  # openSMILE's LLD step in every shipped config
 ON_ERRORS = ("raise", "warn")
 
 
-class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
+                         auto_wrap_output_keys=None):
     """Extract openSMILE low-level descriptors and cut each utterance into a bag of segments.
 
     The first step of the MAEC pipeline.  Every row of ``X`` is an utterance;
@@ -384,21 +391,6 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.n_frames_seen_ = int(sum(f.shape[0] for f in frames if f is not None))
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
-
-    @property
-    def frame_step_(self):
-        """Seconds between frames (``segmentation_.frame_step``)."""
-        return self.segmentation_.frame_step
-
-    @property
-    def window_frames_(self):
-        """Frames per segment (``segmentation_.window_frames``)."""
-        return self.segmentation_.window_frames
-
-    @property
-    def stride_frames_(self):
-        """Frames between segment starts (``segmentation_.stride_frames``)."""
-        return self.segmentation_.stride_frames
 
     def _standardizers(self, results, groups):
         """Per source, the ``(mean, scale)`` its frames are standardised with (None: as is)."""

@@ -17,7 +17,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["Segmentation", "SEGMENTATION_ATTR", "AUDIO_COLUMN", "audio_columns", "bag_columns",
-           "cut_segments", "n_segments", "stored_segmentation"]
+           "cut_segments", "n_segments", "stored_segmentation", "SegmentationMixin"]
 
 #: The key of :attr:`pandas.DataFrame.attrs` under which a table of bags declares its
 #: :class:`Segmentation` (written by the segmenters, read by everything downstream).
@@ -369,6 +369,31 @@ class Segmentation:
         segmentation : Segmentation
         """
         return cls(**fields)
+
+
+class SegmentationMixin:
+    """The fitted segmentation's numbers as read-only attributes.
+
+    ``frame_step_``, ``window_frames_`` and ``stride_frames_`` are views of
+    ``segmentation_``, for the estimators that hold a fitted
+    :class:`Segmentation` (the segmenters, the classifier): the numbers have
+    one home, the record.
+    """
+
+    @property
+    def frame_step_(self):
+        """Seconds between frames (``segmentation_.frame_step``)."""
+        return self.segmentation_.frame_step
+
+    @property
+    def window_frames_(self):
+        """Frames per segment (``segmentation_.window_frames``)."""
+        return self.segmentation_.window_frames
+
+    @property
+    def stride_frames_(self):
+        """Frames between segment starts (``segmentation_.stride_frames``)."""
+        return self.segmentation_.stride_frames
 
 
 def stored_segmentation(fields):

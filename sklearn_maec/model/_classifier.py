@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader
 from .._batching import evaluation_order
 from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
 from ..features import Segmentation
+from ..features._segments import SegmentationMixin
 from ._data import BagCollator, BatchSampler, to_dataset
 from ._memory import release_freed_memory
 from ._params import (
@@ -46,8 +47,8 @@ COLLAPSE_RESTARTS = 2
 # transforms): ``transform`` returns the latent codes, so scikit-learn treats the estimator as a
 # transformer and expects ``fit_transform`` and the transformer tags.  No output wrapping
 # (``set_output``): the codes have no feature names.
-class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, NeuralNetClassifier,
-                     auto_wrap_output_keys=None):
+class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, BagPrediction,
+                     NeuralNetClassifier, auto_wrap_output_keys=None):
     """MAEC: multi-instance learning with an adversarial auto-encoder-based classifier.
 
     The model of Fu et al., "MAEC: Multi-Instance Learning with an Adversarial
@@ -245,8 +246,9 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         step.  Bags given to :meth:`predict` and the other methods must be cut
         the same way (same frame step, window and stride; an error names both
         otherwise).
-    window_frames_, stride_frames_ : int
-        The window and stride of ``segmentation_``, in frames (read-only).
+    frame_step_, window_frames_, stride_frames_ : float or None, int, int
+        The frame step (seconds; None when unknown), window and stride (frames)
+        of ``segmentation_`` (read-only).
     module_ : MAECNetwork
         The encoder and heads.
     discriminator_ : Discriminator
@@ -443,16 +445,6 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         cbs.append(("print_log", PrintLog(keys_ignored=[f"{p}_{k}" for p in ("train", "valid")
                                                         for k in LOSS_KEYS[2:]])))
         return cbs
-
-    @property
-    def window_frames_(self):
-        """Frames per segment (``segmentation_.window_frames``)."""
-        return self.segmentation_.window_frames
-
-    @property
-    def stride_frames_(self):
-        """Frames between segment starts (``segmentation_.stride_frames``)."""
-        return self.segmentation_.stride_frames
 
     def _has_validation(self):
         if isinstance(self.train_split, str):
