@@ -126,7 +126,7 @@ def table_to_bags(X, use_context, name):
     if use_context:
         extra_bags, extra_frames = [], []
         for role in CONTEXT_ROLES:
-            refs[role] = _context_refs(X, role, segmentation, n_lld, name, extra_bags,
+            refs[role] = _declared_context(X, role, segmentation, n_lld, name, extra_bags,
                                        extra_frames)
         if extra_bags:
             extra_frames = _covered_frames(_objects(extra_bags), _objects(extra_frames),
@@ -224,7 +224,7 @@ def _segment_shape(X, bags, name):
     return shapes.pop()
 
 
-def _context_refs(X, role, segmentation, n_lld, name, extra_bags, extra_frames):
+def _declared_context(X, role, segmentation, n_lld, name, extra_bags, extra_frames):
     """One role's context as ``ContextTripleBuilder`` declared it; appends the declared bags.
 
     Each row's index in the table's bags: the position in the ``role`` column,

@@ -120,8 +120,9 @@ class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
     segmentation_ : Segmentation
         How the frames are cut: ``frame_step`` (seconds between frames, 0.01
         for openSMILE's sets), ``window_frames`` (``round(window /
-        frame_step)``), ``stride_frames`` and ``max_segments``.  Every reader
-        of the bag shape takes it from here.
+        frame_step)``), ``stride_frames`` and ``max_segments``.  It is
+        declared on every output (``Xt.attrs["segmentation"]``), where every
+        reader of the bags takes it from.
     frame_step_, window_frames_, stride_frames_ : float, int, int
         The same numbers as ``segmentation_``'s fields (read-only).
     feature_spec_ : dict
