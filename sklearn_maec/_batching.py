@@ -166,11 +166,12 @@ def _declared_segmentation(X, window_frames, has_frames, name):
     return segmentation
 
 
-def _check_cut(X, column, bags, frames, segmentation, name):
+def _check_cut(X, column, bags, frames, segmentation, name, rows=None):
     """Every bag has the segments its frames give under ``segmentation`` (rows named if not).
 
-    Without frames, segments further apart than a window leave frames out, which the
-    batch layout (each bag's frames, one after the other) needs.
+    ``rows`` are the positions in ``X`` of the bags (default: all its rows, in
+    order).  Without frames, segments further apart than a window leave frames
+    out, which the batch layout (each bag's frames, one after the other) needs.
     """
     if frames is None:
         if segmentation.stride_frames > segmentation.window_frames and any(
@@ -185,7 +186,8 @@ def _check_cut(X, column, bags, frames, segmentation, name):
         i = bad[0]
         raise ValueError(
             f"{name}: the {column!r} of {len(bad)} row(s) are not the cut of their frames "
-            f"that X declares ({segmentation!r}): {describe_rows(X, bad)}; e.g. "
+            f"that X declares ({segmentation!r}): "
+            f"{describe_rows(X, bad if rows is None else [rows[k] for k in bad])}; e.g. "
             f"{bags[i].shape[0]} segments for {len(frames[i])} frames where the declared "
             f"segmentation gives {segmentation.n_segments(len(frames[i]))}. Declare the "
             "segmentation the bags were cut with (X.attrs['segmentation'])")
@@ -265,8 +267,8 @@ def _declared_context(X, role, segmentation, n_lld, name, extra_bags, extra_fram
                              f"{segmentation.window_frames}, {n_lld})")
     frames = X[frames_column].to_numpy(dtype=object)[given] if frames_column in X.columns \
         else [None] * len(bags)
-    _check_cut(X.iloc[np.flatnonzero(given)], segments_column, bags, list(frames),
-               segmentation, name)
+    _check_cut(X, segments_column, bags, list(frames), segmentation, name,
+               rows=np.flatnonzero(given))
     ref[given] = n + len(extra_bags) + np.arange(len(bags))  # after the rows and earlier roles
     extra_bags.extend(bags)
     extra_frames.extend(frames)
