@@ -95,10 +95,10 @@ def attention_scores(pipe, X):
     """Lift and ROC-AUC of a fitted MAEC pipeline's attention on ``X``'s salient spans."""
     from sklearn_maec.metrics import attention_span_scores
 
-    segment = pipe.named_steps["segment"]
-    attention = pipe[:-1].transform(X).pipe(pipe[-1].segment_attention)
-    return attention_span_scores(attention, X["salient_spans"], window=segment.window,
-                                 stride=segment.stride, durations=X["end"] - X["start"])
+    Xt = pipe[:-1].transform(X)
+    return attention_span_scores(pipe[-1].segment_attention(Xt), X["salient_spans"],
+                                 segmentation=Xt.attrs["segmentation"],
+                                 durations=X["end"] - X["start"])
 
 
 def main(argv=None):

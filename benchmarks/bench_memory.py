@@ -26,22 +26,23 @@ import json, resource, sys, time, warnings
 import numpy as np, pandas as pd
 warnings.simplefilter("ignore")
 from sklearn_maec import ContextTripleBuilder, MAECClassifier
-from sklearn_maec.features._segments import cut_segments
+from sklearn_maec.features import Segmentation
 n, epochs = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
 seconds = np.clip(rng.lognormal(np.log(3.0), 0.75, n), 0.5, 30.0)
 frames = [rng.standard_normal((int(s * 100), 45)).astype(np.float32) for s in seconds]
+SEGMENTATION = Segmentation.from_seconds(0.5, 0.1, frame_step=0.01)  # openSMILE's 10 ms
 turns = 12
 X = pd.DataFrame({
     "frames": frames,
-    "segments": [cut_segments(f, 50, 10) for f in frames],
+    "segments": [SEGMENTATION.cut(f) for f in frames],
     "dialogue": np.repeat(np.arange(n // turns + 1), turns)[:n],
     "speaker": np.tile(["A", "B"], n // 2 + 1)[:n],
     "start": np.arange(n, dtype=float),
     "gender": np.tile(["F", "M"], n // 2 + 1)[:n],
 })
 X["speaker"] = X["dialogue"].astype(str) + X["speaker"]
-X = ContextTripleBuilder().fit_transform(X)
+X = ContextTripleBuilder().fit_transform(SEGMENTATION.attach(X))
 y = rng.choice(["neu", "hap", "sad", "ang"], n)
 data_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t = time.perf_counter()

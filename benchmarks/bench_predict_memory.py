@@ -63,7 +63,7 @@ def measure(n, batch_size, seed=0):
     import torch
 
     from sklearn_maec import ContextTripleBuilder, MAECClassifier
-    from sklearn_maec.features._segments import cut_segments
+    from sklearn_maec.features import Segmentation
 
     warnings.simplefilter("ignore")
     torch.set_num_threads(1)
@@ -74,8 +74,9 @@ def measure(n, batch_size, seed=0):
                       "start": (np.arange(n) % 12).astype(float),
                       "gender": np.resize(["F", "M"], n)})
     X["frames"] = pd.Series(frames, dtype=object)
-    X["segments"] = pd.Series([cut_segments(f, 50, 10) for f in frames], dtype=object)
-    X = ContextTripleBuilder().fit_transform(X)
+    segmentation = Segmentation.from_seconds(0.5, 0.1, frame_step=0.01)  # 10 ms frames
+    X["segments"] = pd.Series([segmentation.cut(f) for f in frames], dtype=object)
+    X = ContextTripleBuilder().fit_transform(segmentation.attach(X))
     y = np.resize(["ang", "hap", "neu", "sad"], n)
     clf = MAECClassifier(max_epochs=1, random_state=0, validation_fraction=None,
                          batch_size=batch_size).fit(X.iloc[:300].reset_index(drop=True), y[:300])

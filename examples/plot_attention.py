@@ -68,16 +68,16 @@ print(f"trained on {len(X_train)} utterances; UA on the held-out session: {ua:.2
 # segments divided by their share of the segments (1.0: no better than uniform
 # attention); the **AUC** is the chance that a segment on a span gets more
 # attention than one off it (0.5: chance).  Neutral utterances have no salient
-# span (their peaks are ordinary prominence) and are not scored.  The window
-# and stride must be the segmenter's.  Read the lift against its ceiling,
+# span (their peaks are ordinary prominence) and are not scored.  The segment
+# times come from the segmentation the segmented table declares
+# (``Xt.attrs["segmentation"]``, the segmenter's).  Read the lift against its ceiling,
 # ``1 / share_of_segments``: with 0.5 s segments most segments of a short
 # utterance touch one of its spans.  The attention is trained for the emotion,
 # never told where the spans are: a lift near 1.0 and an AUC near 0.5 would say
 # it does not find them (``benchmarks/RESULTS.md`` has the lift and AUC over
 # seeds and corpora).
-seg = pipe.named_steps["segment"]
 scores = attention_span_scores(pipe[-1].segment_attention(Xt), X_test["salient_spans"],
-                               window=seg.window, stride=seg.stride,
+                               segmentation=Xt.attrs["segmentation"],
                                durations=X_test["end"] - X_test["start"])
 print(f"attention on the salient spans of {scores['n_utterances']} emotional test utterances: "
       f"{scores['attention_on_spans']:.2f} of the mass on {scores['share_of_segments']:.2f} "

@@ -2,9 +2,13 @@
 
 Training, inference and the exported runtime read the rows the same way, here:
 
-* :func:`table_to_bags` validates the DataFrame the segmenter and the context
-  builder produce and gives a :class:`BagTable`: each row's bag and the bags of
-  its context turns, as indices into one list of bags;
+* :func:`table_to_bags` reads the DataFrame the segmenter and the context
+  builder produce, as they declare it (the segmentation in
+  ``X.attrs["segmentation"]``, each row's context turn in the builder's
+  columns; nothing is inferred here), validates it and gives a
+  :class:`BagTable`: each row's bag and the bags of its context turns, as
+  indices into one list of bags; :func:`match_segmentation` checks a table
+  against the segmentation a model was fitted on;
 * :func:`evaluation_order` and :func:`training_batches` say which rows go
   together in a batch;
 * :func:`collate` copies the bags one batch needs, each once, into the arrays
@@ -13,18 +17,21 @@ Training, inference and the exported runtime read the rows the same way, here:
 No torch here: the deployment runtime runs on onnxruntime alone.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 
 from ._validation import describe_rows
+from .context import CONTEXT_ROLES
+from .features._segments import SEGMENTATION_ATTR, Segmentation
 
 #: How rows are grouped into batches: runs of a dialogue's turns, or rows of similar length.
 BATCHINGS = ("dialogue", "length")
 
-__all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "encode_gender",
-           "evaluation_order", "training_batches", "collate", "pack_bags"]
+__all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "match_segmentation",
+           "encode_gender", "evaluation_order", "training_batches", "collate", "pack_bags"]
 
-CONTEXT_ROLES = ("previous", "interlocutor")
 _GENDER_CODES = {"f": 0, "female": 0, "w": 0, "m": 1, "male": 1}
 
 
@@ -46,6 +53,10 @@ class BagTable:
     stride_frames : int
         Frames between the starts of consecutive segments (segment ``k`` of a
         bag covers its frames ``[k * stride_frames, k * stride_frames + W)``).
+    segmentation : Segmentation or None
+        The segmentation the bags were read with (declared by the table, or
+        the consecutive segments of an undeclared one); None for a table built
+        by hand.
     previous, interlocutor : ndarray of int64 or None
         Per row, the index in ``bags`` of its context turn (-1: none); None
         without context.
@@ -60,7 +71,7 @@ class BagTable:
     """
 
     def __init__(self, bags, frames, window_frames, n_lld, stride_frames, previous=None,
-                 interlocutor=None, gender=None, groups=None, n_rows=None):
+                 interlocutor=None, gender=None, groups=None, n_rows=None, segmentation=None):
         self.bags = bags
         self.frames = frames
         self.n_frames = np.fromiter((len(f) for f in frames), np.int64, count=len(frames))
@@ -73,19 +84,28 @@ class BagTable:
         self.interlocutor = interlocutor
         self.gender = np.full(self.n_rows, -1, np.int64) if gender is None else gender
         self.groups = groups
+        self.segmentation = segmentation
 
 
 def table_to_bags(X, use_context, name):
-    """The :class:`BagTable` of the pipeline's DataFrame, validated.
+    """The :class:`BagTable` of the pipeline's DataFrame, read as its producers declare it.
 
-    ``X`` is the output of ``OpenSmileSegmenter`` (``segments``, optionally
-    ``frames``, ``gender``, ``dialogue``), with context the output of
-    ``ContextTripleBuilder`` too.  The context rule: the context turn of a row
-    for a role is the row at the position in the ``previous`` /
-    ``interlocutor`` column; where that is -1 (or the column is absent), the
-    bag in the ``previous_segments`` / ``interlocutor_segments`` column when
-    the segmenter extracted one (a true turn that is not a row, as the corpus
-    loaders give them), else none.  ``name`` names the caller in messages.
+    ``X`` is the output of the segmenter (``segments``, optionally ``frames``,
+    ``gender``, ``dialogue``), with context the output of
+    ``ContextTripleBuilder`` too.  Nothing is inferred:
+
+    * the segmentation is ``X.attrs["segmentation"]``
+      (:meth:`~sklearn_maec.features.Segmentation.of`): segment ``k`` of a row
+      covers its frames ``[k * stride, k * stride + window)``.  A table with
+      ``frames`` must declare it; one of ``segments`` alone that declares none
+      holds consecutive segments (stride = window, the numeric array forms'
+      meaning);
+    * the context turn of a row for a role is the row at the position in the
+      ``previous`` / ``interlocutor`` column, or the bag the builder declared
+      in ``previous_segments`` / ``interlocutor_segments`` (a turn that is not
+      a row), or none: the builder gives at most one of the two.
+
+    ``name`` names the caller in messages.
     """
     if "segments" not in X.columns:
         raise ValueError(f"{name}: X has no 'segments' column; put an OpenSmileSegmenter "
@@ -98,24 +118,26 @@ def table_to_bags(X, use_context, name):
     if bad:
         raise ValueError(f"{name}: non-finite values (NaN/inf) in the features of "
                          f"{len(bad)} row(s): {describe_rows(X, bad)}")
-    stride = _stride(X, bags, frames, window_frames, name)
-    frames = _covered_frames(bags, frames, window_frames, stride)
+    segmentation = _declared_segmentation(X, window_frames, frames is not None, name)
+    _check_cut(X, "segments", bags, frames, segmentation, name)
+    frames = _covered_frames(bags, frames, segmentation)
     n = len(X)
     refs = {}
     if use_context:
         extra_bags, extra_frames = [], []
         for role in CONTEXT_ROLES:
-            refs[role] = _context_refs(X, role, (window_frames, n_lld), name, extra_bags,
+            refs[role] = _declared_context(X, role, segmentation, n_lld, name, extra_bags,
                                        extra_frames)
         if extra_bags:
             extra_frames = _covered_frames(_objects(extra_bags), _objects(extra_frames),
-                                           window_frames, stride)
+                                           segmentation)
             bags = _objects(list(bags) + extra_bags)
             frames = _objects(list(frames) + list(extra_frames))
     gender = encode_gender(X["gender"]) if "gender" in X.columns else None
     groups = pd.factorize(X["dialogue"])[0] if "dialogue" in X.columns else None
-    return BagTable(bags, frames, window_frames, n_lld, stride, refs.get("previous"),
-                    refs.get("interlocutor"), gender, groups, n_rows=n)
+    return BagTable(bags, frames, window_frames, n_lld, segmentation.stride_frames,
+                    refs.get("previous"), refs.get("interlocutor"), gender, groups, n_rows=n,
+                    segmentation=segmentation)
 
 
 def _objects(items):
@@ -124,41 +146,69 @@ def _objects(items):
     return out
 
 
-def _stride(X, bags, frames, window_frames, name):
-    """Frames between segment starts, read off the first bag of two segments or more.
+def _declared_segmentation(X, window_frames, has_frames, name):
+    """The segmentation ``X`` declares; consecutive segments for an undeclared table of bags."""
+    segmentation = Segmentation.of(X)
+    if segmentation is None:
+        if has_frames:
+            raise ValueError(
+                f"{name}: X has 'segments' and 'frames' columns but does not declare how the "
+                f"frames were cut into segments (no X.attrs[{SEGMENTATION_ATTR!r}]). The "
+                "segmenters declare it on their output; for bags cut by hand, declare it: "
+                f"X.attrs[{SEGMENTATION_ATTR!r}] = Segmentation.from_seconds(window, stride, "
+                "frame_step) (from sklearn_maec.features import Segmentation), or "
+                "segmentation.attach(X). pd.concat of tables that declare different "
+                "segmentations, and pd.DataFrame(X), drop the declaration.")
+        return Segmentation(None, window_frames, window_frames)  # consecutive segments
+    if segmentation.window_frames != window_frames:
+        raise ValueError(f"{name}: X declares {segmentation!r}, but its segments have "
+                         f"{window_frames} frames")
+    return segmentation
 
-    From the view's strides when the bag is a view of its frames (the
-    segmenter's), else by finding its second segment in the frames; without
-    frames, the segments are taken as consecutive (the numeric array form).
+
+def _check_cut(X, column, bags, frames, segmentation, name, rows=None):
+    """Every bag has the segments its frames give under ``segmentation`` (rows named if not).
+
+    ``rows`` are the positions in ``X`` of the bags (default: all its rows, in
+    order).  Without frames, segments further apart than a window leave frames
+    out, which the batch layout (each bag's frames, one after the other) needs.
     """
-    for i, bag in enumerate(bags):
-        if bag.shape[0] < 2:
-            continue
-        if frames is None:
-            return window_frames
-        f = frames[i]
-        if np.shares_memory(bag, f) and f.strides[0] and bag.strides[1] == f.strides[0]:
-            return int(bag.strides[0] // f.strides[0])
-        for s in range(1, len(f) - window_frames + 1):
-            if np.array_equal(f[s:s + window_frames], bag[1]):
-                return s
-        raise ValueError(f"{name}: row {describe_rows(X, [i])}: its segments are not windows "
-                         "of its frames (the 'frames' and 'segments' columns must come from the "
-                         "same OpenSmileSegmenter)")
-    return window_frames  # no bag has two segments: any stride gives the same windows
+    if frames is None:
+        if segmentation.stride_frames > segmentation.window_frames and any(
+                b is not None and b.shape[0] > 1 for b in bags):
+            raise ValueError(f"{name}: X declares {segmentation!r}: segments further apart "
+                             "than a window leave frames out; give the 'frames' column too")
+        return
+    bad = [i for i, (b, f) in enumerate(zip(bags, frames, strict=True))
+           if b is not None and f is not None
+           and b.shape[0] != segmentation.n_segments(len(f))]
+    if bad:
+        i = bad[0]
+        raise ValueError(
+            f"{name}: the {column!r} of {len(bad)} row(s) are not the cut of their frames "
+            f"that X declares ({segmentation!r}): "
+            f"{describe_rows(X, bad if rows is None else [rows[k] for k in bad])}; e.g. "
+            f"{bags[i].shape[0]} segments for {len(frames[i])} frames where the declared "
+            f"segmentation gives {segmentation.n_segments(len(frames[i]))}. Declare the "
+            "segmentation the bags were cut with (X.attrs['segmentation'])")
 
 
-def _covered_frames(bags, frames, window_frames, stride):
+def _covered_frames(bags, frames, segmentation):
     """Per bag the frames its segments cover (from its segments when there are no frames)."""
+    W, stride = segmentation.window_frames, segmentation.stride_frames
     out = np.empty(len(bags), dtype=object)
     for k, bag in enumerate(bags):
         n = bag.shape[0]
         if frames is None or frames[k] is None:
-            # consecutive segments (the numeric array forms): the frames are theirs, in order
-            out[k] = np.ascontiguousarray(bag.reshape(-1, bag.shape[-1]))
+            # the frames of the segments, in order: all of each consecutive segment (the
+            # numeric array forms); else each segment's first ``stride`` frames, then the last
+            if n <= 1 or stride == W:
+                out[k] = np.ascontiguousarray(bag.reshape(-1, bag.shape[-1]))
+            else:
+                out[k] = np.concatenate([bag[:-1, :stride].reshape(-1, bag.shape[-1]), bag[-1]])
             continue
         f = frames[k]
-        out[k] = f if n == 0 or len(f) < window_frames else f[:(n - 1) * stride + window_frames]
+        out[k] = f if n == 0 or len(f) < W else f[:(n - 1) * stride + W]
     return out
 
 
@@ -176,40 +226,77 @@ def _segment_shape(X, bags, name):
     return shapes.pop()
 
 
-def _context_refs(X, role, shape, name, extra_bags, extra_frames):
-    """One role's context indices (see :func:`table_to_bags`); appends the turns not among rows."""
+def _declared_context(X, role, segmentation, n_lld, name, extra_bags, extra_frames):
+    """One role's context as ``ContextTripleBuilder`` declared it; appends the declared bags.
+
+    Each row's index in the table's bags: the position in the ``role`` column,
+    else ``n + k`` for the ``k``-th bag declared in ``<role>_segments`` (a turn
+    that is not a row), else -1.
+    """
     n = len(X)
-    explicit = f"{role}_segments" in X.columns
-    if role in X.columns:
-        ref = pd.to_numeric(X[role], errors="coerce").to_numpy()
-        bad = np.isnan(ref) | (ref < -1) | (ref >= n) | (ref != np.round(ref))
-        if bad.any():
-            raise ValueError(
-                f"{name}: column {role!r} must hold row positions in [-1, {n - 1}] "
-                f"(from ContextTripleBuilder on this very X); bad rows: "
-                f"{describe_rows(X, np.flatnonzero(bad))}")
-        ref = ref.astype(np.int64)
-    elif explicit:
-        ref = np.full(n, -1, dtype=np.int64)
-    else:
+    if role not in X.columns:
         missing = [c for c in CONTEXT_ROLES if c not in X.columns]
         raise ValueError(f"{name}: X has no {missing} column(s); put a ContextTripleBuilder "
                          "before the classifier, or set use_context=False")
-    if not explicit:
+    ref = pd.to_numeric(X[role], errors="coerce").to_numpy()
+    bad = np.isnan(ref) | (ref < -1) | (ref >= n) | (ref != np.round(ref))
+    if bad.any():
+        raise ValueError(
+            f"{name}: column {role!r} must hold row positions in [-1, {n - 1}] "
+            f"(from ContextTripleBuilder on this very X); bad rows: "
+            f"{describe_rows(X, np.flatnonzero(bad))}")
+    ref = ref.astype(np.int64)
+    segments_column, frames_column = f"{role}_segments", f"{role}_frames"
+    if segments_column not in X.columns:
         return ref
-    frames_col = X[f"{role}_frames"] if f"{role}_frames" in X.columns else None
-    for i in np.flatnonzero(ref < 0):
-        bag = X[f"{role}_segments"].iloc[i]
-        if not isinstance(bag, np.ndarray) or bag.shape[0] == 0:
-            continue  # no such turn (or it failed): an empty context
-        if bag.ndim != 3 or bag.shape[1:] != shape:
-            expected = ", ".join(map(str, shape))
-            raise ValueError(f"{role}_segments of row {describe_rows(X, [i])} has shape "
-                             f"{bag.shape}; expected (n, {expected})")
-        ref[i] = n + len(extra_bags)  # after the rows and the extra bags found so far
-        extra_bags.append(bag)
-        extra_frames.append(frames_col.iloc[i] if frames_col is not None else None)
+    declared = X[segments_column].to_numpy(dtype=object)
+    given = np.array([not (b is None or (isinstance(b, float) and np.isnan(b)))
+                      for b in declared], dtype=bool)
+    both = np.flatnonzero(given & (ref >= 0))
+    if len(both):
+        raise ValueError(
+            f"{name}: row(s) {describe_rows(X, both)} give both a position in {role!r} and a "
+            f"bag in {segments_column!r}; ContextTripleBuilder declares one or the other: run "
+            "it on this X, after the segmenter")
+    bags = [declared[i] for i in np.flatnonzero(given)]
+    for i, bag in zip(np.flatnonzero(given), bags, strict=True):
+        if not isinstance(bag, np.ndarray) or bag.ndim != 3 or \
+                bag.shape[1:] != (segmentation.window_frames, n_lld):
+            raise ValueError(f"{segments_column} of row {describe_rows(X, [i])} has shape "
+                             f"{getattr(bag, 'shape', type(bag).__name__)}; expected (n, "
+                             f"{segmentation.window_frames}, {n_lld})")
+    frames = X[frames_column].to_numpy(dtype=object)[given] if frames_column in X.columns \
+        else [None] * len(bags)
+    _check_cut(X, segments_column, bags, list(frames), segmentation, name,
+               rows=np.flatnonzero(given))
+    ref[given] = n + len(extra_bags) + np.arange(len(bags))  # after the rows and earlier roles
+    extra_bags.extend(bags)
+    extra_frames.extend(frames)
     return ref
+
+
+def match_segmentation(table, fitted, name):
+    """Check ``table``'s segmentation against the ``fitted`` one; adopt its stride if equivalent.
+
+    The two must cut alike (:meth:`~sklearn_maec.features.Segmentation.cuts_like`:
+    window, stride and, where both are known, frame step), except the stride
+    when no bag of the table has two segments (any stride then gives the same
+    windows, and the table takes the fitted one).
+
+    Raises
+    ------
+    ValueError
+        Naming both segmentations.
+    """
+    given = table.segmentation
+    single = table.n_segments.max(initial=0) <= 1
+    if not given.cuts_like(fitted) and not (
+            single and replace(given, stride_frames=fitted.stride_frames).cuts_like(fitted)):
+        undeclared = " (undeclared: consecutive segments)" if given.frame_step is None else ""
+        raise ValueError(f"X's bags are cut as {given!r}{undeclared}, but {name} was fitted on "
+                         f"bags cut as {fitted!r}; cut the bags as in fit")
+    table.stride_frames = fitted.stride_frames
+    return table
 
 
 def array_to_bags(X, n_features=None, name="MAECClassifier"):
@@ -237,8 +324,10 @@ def array_to_bags(X, n_features=None, name="MAECClassifier"):
     for i in range(n):
         bags[i] = X[i]
     none = np.full(n, -1, np.int64)
-    return BagTable(bags, _covered_frames(bags, None, window_frames, window_frames),
-                    window_frames, n_lld, window_frames, previous=none, interlocutor=none.copy())
+    consecutive = Segmentation(None, window_frames, window_frames)
+    return BagTable(bags, _covered_frames(bags, None, consecutive), window_frames, n_lld,
+                    window_frames, previous=none, interlocutor=none.copy(),
+                    segmentation=consecutive)
 
 
 def encode_gender(values):

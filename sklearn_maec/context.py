@@ -2,9 +2,13 @@
 
 MAEC classifies an utterance from three inputs: the utterance itself, the
 speaker's own previous turn and the interlocutor's latest turn before it.
-:class:`ContextTripleBuilder` finds those turns and adds their row positions to
-the utterance DataFrame, so the classifier refers to rows instead of copying
-their (large) feature arrays.
+:class:`ContextTripleBuilder` is the one place that decides, for every row and
+each role of :data:`CONTEXT_ROLES`, which turn that is: a row of the table (its
+position, so the classifier refers to rows instead of copying their large
+feature arrays) or, for a turn that is not a row, that turn's bag.  The
+classifier and an exported model read its decision as it is.
+:func:`context_positions` is the rule it applies to rows, which the corpus
+loaders apply to every turn of a recording.
 """
 
 import numbers
@@ -17,18 +21,20 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_dataframe, describe_rows
 from .exceptions import MAECWarning
+from .features._segments import AUDIO_COLUMN, bag_columns
 
-__all__ = ["ContextTripleBuilder", "context_positions"]
+__all__ = ["ContextTripleBuilder", "context_positions", "CONTEXT_ROLES"]
 
 _REQUIRED = ("dialogue", "speaker", "start")
-_OUTPUT = ("previous", "interlocutor")
+#: The context roles, each an output column of positions of :class:`ContextTripleBuilder`.
+CONTEXT_ROLES = ("previous", "interlocutor")
 #: Columns naming each row's true context turns by utterance id (the corpus loaders').
-ID_COLUMNS = ("previous_id", "interlocutor_id")
+ID_COLUMNS = tuple(f"{role}_id" for role in CONTEXT_ROLES)
 _MAX_NAMED = 10  # dialogues named in a message before "and N more"
 
 
 class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
-    """Add the positions of each utterance's context turns to an utterance DataFrame.
+    """Decide each utterance's context turns: row positions, or the bags of turns that are not rows.
 
     For every utterance (row) of ``X`` this transformer finds, within the same
     dialogue, the speaker's own previous turn and the interlocutor's latest
@@ -37,6 +43,9 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
     the (current, previous, interlocutor) triple the MAEC model takes. The
     positions are 0-based row positions in ``X`` (as used by ``iloc``), with
     ``-1`` where there is no such turn (an empty context bag for the model).
+    It is the one place where the context is decided: the classifier and an
+    exported model read its output as it is (see "The context contract" in
+    the Notes).
 
     Parameters
     ----------
@@ -69,6 +78,32 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
 
     Notes
     -----
+    **The context contract.** The output is ``X`` (a shallow copy) with, per
+    role (``previous``, ``interlocutor``):
+
+    ``<role>`` (int64)
+        The position of the row that is the row's context turn, ``-1`` where
+        that turn is not a row of ``X`` or there is none.
+    ``<role>_segments``, ``<role>_frames`` (object; only where ``X`` has them)
+        The bag (and frames) of the context turn where it is not a row of
+        ``X``, None everywhere else.  ``X`` has them when the corpus loader gave
+        the context turns' audio (``<role>_audio``: turns the loader dropped
+        for their label are context all the same) and the segmenter extracted
+        it.
+
+    At most one of the two is given for a row and role; neither means no
+    context turn (an empty turn, whose audio failed, is none).  How the turn is
+    found, per role:
+
+    1. with the columns ``previous_id``, ``interlocutor_id`` and
+       ``utterance_id`` (the corpus loaders give them, from every turn of the
+       recording): the turn the corpus recorded, i.e. the row whose
+       ``utterance_id`` the id names, else (a turn that is not a row) its bag
+       in ``<role>_segments``, else none;
+    2. else, with a ``<role>_segments`` column (context audio given without
+       ids): the bag there, for every row (none where it is empty);
+    3. else: the rule below, applied to the rows.
+
     **Context semantics.** ``X`` has one row per utterance, with the columns
     ``dialogue`` (dialogue id), ``speaker`` and ``start`` (in seconds). Within a
     dialogue, turns are ordered by ``start``; rows may come in any order and
@@ -112,8 +147,9 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
 
     The output is always a :class:`pandas.DataFrame`: ``X`` shallowly copied
     (columns holding arrays, such as ``frames`` or ``segments``, share their
-    arrays with ``X``) with the two int64 columns added, or overwritten if
-    ``X`` already has them. ``X`` itself is not modified.
+    arrays with ``X``; its ``attrs``, the segmentation, travel with it) with
+    the two int64 columns added, or overwritten if ``X`` already has them.
+    ``X`` itself is not modified.
 
     Examples
     --------
@@ -156,7 +192,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         return self
 
     def transform(self, X):
-        """Add the ``previous`` and ``interlocutor`` columns.
+        """Add the ``previous`` and ``interlocutor`` columns (the context contract, see Notes).
 
         Parameters
         ----------
@@ -168,7 +204,9 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         -------
         X_out : pandas.DataFrame
             A shallow copy of ``X`` with the int64 columns ``previous`` and
-            ``interlocutor`` (row positions, -1 for none).
+            ``interlocutor`` (row positions, -1 for none), and where ``X`` has
+            ``<role>_segments`` / ``<role>_frames``, those holding the bags of
+            the context turns that are not rows (None elsewhere).
 
         Raises
         ------
@@ -183,7 +221,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         return self._transform(X, keys)
 
     def fit_transform(self, X, y=None):
-        """Fit to ``X`` and add the ``previous`` and ``interlocutor`` columns.
+        """Fit to ``X`` and add the ``previous`` and ``interlocutor`` columns (see Notes).
 
         Parameters
         ----------
@@ -197,7 +235,9 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         -------
         X_out : pandas.DataFrame
             A shallow copy of ``X`` with the int64 columns ``previous`` and
-            ``interlocutor`` (row positions, -1 for none).
+            ``interlocutor`` (row positions, -1 for none), and where ``X`` has
+            ``<role>_segments`` / ``<role>_frames``, those holding the bags of
+            the context turns that are not rows (None elsewhere).
         """
         keys = self._validate(X)
         self._fit(keys)
@@ -227,7 +267,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
                 raise ValueError(
                     f"input_features {given} do not match the columns seen in fit {names}."
                 )
-        names += [c for c in _OUTPUT if c not in names]
+        names += [c for c in CONTEXT_ROLES if c not in names]
         return np.asarray(names, dtype=object)
 
     def set_output(self, *, transform=None):
@@ -323,15 +363,38 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         )
 
     def _transform(self, X, keys):
-        if all(column in X.columns for column in ID_COLUMNS):
-            previous, interlocutor = _positions_of_ids(X, type(self).__name__)
-        else:
+        """The context contract (see the class Notes): per role, positions and declared bags."""
+        n = len(X)
+        by_id = all(column in X.columns for column in ID_COLUMNS)
+        explicit = {role: bag_columns(f"{role}_{AUDIO_COLUMN}") for role in CONTEXT_ROLES}
+        if by_id:
+            recorded = _turns_of_ids(X, type(self).__name__)
+        elif not all(segments in X.columns for _, segments in explicit.values()):
             previous, interlocutor, tied = _positions(
                 keys.dialogue_codes, keys.speaker_codes, keys.start)
             self._warn_ties(keys, tied)
+            by_rule = dict(zip(CONTEXT_ROLES, (previous, interlocutor), strict=True))
         out = X.copy(deep=False)
-        out["previous"] = previous
-        out["interlocutor"] = interlocutor
+        for role in CONTEXT_ROLES:
+            frames_column, segments_column = explicit[role]
+            bags = X[segments_column].to_numpy(dtype=object) \
+                if segments_column in X.columns else None
+            if by_id:  # 1. the turn the corpus recorded: a row, or not a row
+                position, has_turn = recorded[role]
+                elsewhere = has_turn & (position < 0)
+            elif bags is not None:  # 2. the context audio given, without ids
+                position, elsewhere = np.full(n, -1, np.int64), np.ones(n, dtype=bool)
+            else:  # 3. the rule, on the rows
+                position, elsewhere = by_rule[role], np.zeros(n, dtype=bool)
+            out[role] = position
+            if bags is None:
+                continue
+            declared = elsewhere & np.fromiter((_has_bag(b) for b in bags), bool, count=n)
+            for column in (segments_column, frames_column):
+                if column in X.columns:
+                    values = np.empty(n, dtype=object)  # None: no bag declared on the row
+                    values[declared] = X[column].to_numpy(dtype=object)[declared]
+                    out[column] = values
         return out
 
     def _warn_ties(self, keys, tied):
@@ -349,13 +412,21 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
         )
 
 
-def _positions_of_ids(X, name):
-    """The rows whose ``utterance_id`` the ``previous_id`` / ``interlocutor_id`` columns name.
+def _has_bag(value):
+    """Whether a ``<role>_segments`` value is a context turn's bag (not None, NaN or empty)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return False
+    return not (isinstance(value, np.ndarray) and value.shape[:1] == (0,))
 
-    -1 where a row has no such turn, or where the turn is not a row of ``X``
-    (a turn the loader dropped for its label): the classifier then reads that
-    turn's bag from the ``previous_segments`` / ``interlocutor_segments``
-    column the segmenter extracts from ``previous_audio`` / ``interlocutor_audio``.
+
+def _turns_of_ids(X, name):
+    """Per role, the rows the ``<role>_id`` columns name, and which rows have such a turn.
+
+    Returns ``{role: (positions, has_turn)}``: the position of the row whose
+    ``utterance_id`` the id names, -1 where the row has no such turn or the
+    turn is not a row of ``X`` (a turn the loader dropped for its label, whose
+    bag the builder then declares from ``<role>_segments``); ``has_turn`` is
+    False where the id is missing.
     """
     if "utterance_id" not in X.columns:
         raise ValueError(f"{name}: X has {list(ID_COLUMNS)} (the context turns by utterance "
@@ -366,10 +437,14 @@ def _positions_of_ids(X, name):
         raise ValueError(f"{name}: 'utterance_id' must be unique to find the context turns by "
                          f"id; repeated at row(s) {describe_rows(X, np.flatnonzero(duplicated))}")
     where = {uid: k for k, uid in enumerate(ids)}
-    return tuple(np.fromiter((where.get(uid, -1) if isinstance(uid, str) else -1
-                              for uid in X[column].to_numpy(dtype=object)),
-                             dtype=np.int64, count=len(X))
-                 for column in ID_COLUMNS)
+    turns = {}
+    for role, column in zip(CONTEXT_ROLES, ID_COLUMNS, strict=True):
+        named = X[column].to_numpy(dtype=object)
+        has_turn = np.fromiter((isinstance(uid, str) for uid in named), bool, count=len(X))
+        turns[role] = (np.fromiter((where.get(uid, -1) if ok else -1
+                                    for uid, ok in zip(named, has_turn, strict=True)),
+                                   dtype=np.int64, count=len(X)), has_turn)
+    return turns
 
 
 class _Keys:

@@ -35,6 +35,8 @@ known to carry the emotion (the ``salient_spans`` column of
 :func:`~sklearn_maec.datasets.make_dialogue_corpus`).
 """
 
+import warnings
+
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
@@ -94,6 +96,36 @@ def emotion_scores(y_true, y_pred):
     }
 
 
+_SEGMENTATION_FIELDS = ("frame_step", "window_frames", "stride_frames", "max_segments", "check")
+
+
+def _segment_seconds(segmentation, window, stride):
+    """``(window, stride, max_segments)`` in seconds, from the segmentation or the old keywords."""
+    if segmentation is not None:
+        if window is not None or stride is not None:
+            raise ValueError("give segmentation, or (deprecated) window and stride, not both")
+        # a Segmentation (read by its fields: this module imports nothing of the package)
+        if not all(hasattr(segmentation, name) for name in _SEGMENTATION_FIELDS):
+            raise TypeError(f"segmentation must be a Segmentation (e.g. Xt.attrs['segmentation']"
+                            f"), got {type(segmentation).__name__}")
+        step = segmentation.check().frame_step
+        if step is None:
+            raise ValueError(f"{segmentation!r} has no frame step, so its segments have no time; "
+                             "pass the segmentation the segmenter declared")
+        return (segmentation.window_frames * step, segmentation.stride_frames * step,
+                segmentation.max_segments)
+    warnings.warn("attention_span_scores without segmentation= is deprecated (window= and "
+                  "stride= in seconds will be removed): pass the segmentation the bags were cut "
+                  "with, segmentation=Xt.attrs['segmentation']", FutureWarning, stacklevel=3)
+    window = 0.5 if window is None else window
+    stride = 0.1 if stride is None else stride
+    for name, value in (("window", window), ("stride", stride)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+                or not np.isfinite(value) or value <= 0:
+            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    return window, stride, None
+
+
 def _rank_auc(scores, positive):
     """ROC-AUC of ``scores`` for the boolean labels ``positive`` (ties count one half)."""
     pos, neg = scores[positive], scores[~positive]
@@ -122,13 +154,16 @@ def _row_spans(value, row):
     return pairs
 
 
-def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations=None):
+def attention_span_scores(attention, spans, *, segmentation=None, durations=None, window=None,
+                          stride=None):
     """How well a model's segment attention points at the known salient moments.
 
     For every utterance that has at least one salient span and a non-empty
-    bag, segment ``k`` covers the seconds ``[k * stride, k * stride + window)``
-    (the segmenter's cut) and is *on a span* when it overlaps one. Two
-    measures compare the attention with those segments:
+    bag, segment ``k`` covers the seconds ``segmentation.segment_times`` gives
+    it, ``[k * stride, k * stride + window)`` with the ``segmentation``'s
+    window and stride in seconds (the segmenter's cut), and is *on a span*
+    when it overlaps one. Two measures compare the attention with those
+    segments:
 
     - the **lift**: the attention mass on span segments divided by their share
       of the segments (both averaged over the utterances). 1.0 is no better
@@ -150,18 +185,24 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
         utterance's start, an empty list for none: the ``salient_spans``
         column of :func:`~sklearn_maec.datasets.make_dialogue_corpus`. Same
         length and order as ``attention``.
-    window : float, default=0.5
-        Segment length in seconds (the segmenter's ``window``).
-    stride : float, default=0.1
-        Seconds between segment starts (the segmenter's ``stride``).
+    segmentation : Segmentation
+        How the utterances were cut into segments: what the segmented table
+        declares, ``Xt.attrs["segmentation"]`` (the segmenter's
+        ``segmentation_``).  Its frame step must be known.
     durations : array-like of shape (n_utterances,) or None, default=None
         Each utterance's length in seconds (e.g. ``X["end"] - X["start"]``).
         Given, every row is checked: its attention must have the number of
         segments an utterance of that length has (within one, for the
-        feature set's frame rounding), and its spans must end within it; a
-        row that fails is reported (attention and spans of different rows,
-        or another ``window`` / ``stride``). Leave it None for bags
-        truncated by ``max_segments``.
+        feature set's frame rounding; at most the segmentation's
+        ``max_segments``), and its spans must end within it; a row that fails
+        is reported (attention and spans of different rows, or another
+        segmentation).
+    window : float or None, default=None
+        Deprecated: segment length in seconds; pass ``segmentation`` instead
+        (without it, ``window`` defaults to 0.5 and a FutureWarning is issued).
+    stride : float or None, default=None
+        Deprecated: seconds between segment starts; pass ``segmentation``
+        instead (without it, ``stride`` defaults to 0.1).
 
     Returns
     -------
@@ -181,8 +222,10 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
     Raises
     ------
     ValueError
-        If ``attention`` and ``spans`` differ in length, if ``window`` or
-        ``stride`` is not positive, or if a row is malformed (negative,
+        If ``attention`` and ``spans`` differ in length, if the segmentation
+        has no frame step (or ``window`` or ``stride`` is not positive), if
+        both ``segmentation`` and ``window`` / ``stride`` are given, or if a
+        row is malformed (negative,
         non-finite or all-zero weights, spans that are not ``(start, end)``
         pairs with ``start <= end``, or, with ``durations``, lengths that do
         not match): the message names the row (its position).
@@ -194,23 +237,25 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
 
     Notes
     -----
-    A display that shades the spans over the attention reads the same
-    convention: segment ``k`` of a row spans ``[k * stride, k * stride +
-    window)`` seconds, and a segment is on a span when the two intervals
-    overlap. Neutral utterances of the generator have no salient span (their
+    :class:`~sklearn_maec.display.SegmentAttentionDisplay` reads the same
+    convention from the same segmentation: segment ``k`` of a row spans
+    ``[k * stride, k * stride + window)`` seconds, and a segment is on a span
+    when the two intervals overlap. Neutral utterances of the generator have no salient span (their
     peaks are ordinary prominence) and so do not enter the scores.
 
     Examples
     --------
-    Two utterances cut into 0.2 s segments every 0.1 s; the first has a salient
-    span from 0.2 to 0.3 s, which its 2nd and 3rd segments overlap (half of
-    its four segments), and they get 0.7 of its attention:
+    Two utterances cut into 0.2 s segments every 0.1 s (frames of 20 ms); the
+    first has a salient span from 0.2 to 0.3 s, which its 2nd and 3rd segments
+    overlap (half of its four segments), and they get 0.7 of its attention:
 
     >>> import numpy as np
+    >>> from sklearn_maec.features import Segmentation
     >>> from sklearn_maec.metrics import attention_span_scores
     >>> attention = [np.array([0.1, 0.1, 0.6, 0.2]), np.array([0.5, 0.5])]
     >>> spans = [[(0.2, 0.3)], []]
-    >>> scores = attention_span_scores(attention, spans, window=0.2, stride=0.1)
+    >>> segmentation = Segmentation.from_seconds(window=0.2, stride=0.1, frame_step=0.02)
+    >>> scores = attention_span_scores(attention, spans, segmentation=segmentation)
     >>> {k: round(v, 3) for k, v in scores.items()}  # doctest: +NORMALIZE_WHITESPACE
     {'lift': 1.4, 'auc': 0.625, 'attention_on_spans': 0.7, 'share_of_segments': 0.5,
      'n_utterances': 1, 'n_auc_utterances': 1}
@@ -219,15 +264,11 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
     corpus::
 
         Xt = pipe[:-1].transform(X_test)
-        seg = pipe.named_steps["segment"]
         attention_span_scores(pipe[-1].segment_attention(Xt), X_test["salient_spans"],
-                              window=seg.window, stride=seg.stride,
+                              segmentation=Xt.attrs["segmentation"],
                               durations=X_test["end"] - X_test["start"])
     """
-    for name, value in (("window", window), ("stride", stride)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-                or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive number of seconds, got {value!r}")
+    window, stride, max_segments = _segment_seconds(segmentation, window, stride)
     attention, spans = list(attention), list(spans)
     if len(attention) != len(spans):
         raise ValueError(f"attention and spans must have one entry per utterance, got "
@@ -252,11 +293,13 @@ def attention_span_scores(attention, spans, *, window=0.5, stride=0.1, durations
             duration = durations[row]
             expected = 1 if duration < window else 1 + int(np.floor((duration - window) / stride
                                                                     + eps))
+            if max_segments is not None:
+                expected = min(expected, max_segments)
             if abs(n - expected) > 1:
                 raise ValueError(
                     f"attention of row {row} has {n} segments, but an utterance of "
                     f"{duration:.3f} s has {expected} segments of {window} s every {stride} s: "
-                    "attention and durations of different rows, or another window/stride?")
+                    "attention and durations of different rows, or another segmentation?")
             if pairs.size and pairs[:, 1].max() > duration + stride:
                 raise ValueError(
                     f"spans of row {row} end at {pairs[:, 1].max():.3f} s, after the "

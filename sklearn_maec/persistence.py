@@ -45,7 +45,8 @@ from ._state import (
     without_machine_local_params,
 )
 from .context import ContextTripleBuilder
-from .features import FrameFunctionals, OpenSmileSegmenter
+from .features import FrameFunctionals, OpenSmileSegmenter, Segmentation
+from .features._segments import stored_segmentation
 from .model import MAECClassifier
 
 __all__ = ["save_model", "load_model", "save_model_file", "load_model_file", "model_file_kind",
@@ -55,17 +56,17 @@ FORMAT = "sklearn-maec-model/1"
 #: Names of model files in the pickle-free format (:func:`save_model_file` uses joblib otherwise).
 PICKLE_FREE_SUFFIXES = (".maec",)
 #: The classifier's fitted attributes beside its weights, by the key a model file stores each
-#: under; an export (:mod:`sklearn_maec.deployment`) stores the :data:`BAG_SHAPE` ones.
+#: under; an export (:mod:`sklearn_maec.deployment`) stores the :data:`BAG_SHAPE` ones.  The
+#: segmentation is stored as its fields (``Segmentation.to_dict``).
 CLASSIFIER_FITTED = {
     "classes": "classes_",
     "n_lld": "n_features_in_",
-    "window_frames": "window_frames_",
-    "stride_frames": "stride_frames_",
+    "segmentation": "segmentation_",
     "has_gender": "has_gender_",
     "class_counts": "class_counts_",
 }
 #: The bag shape the classifier learns in fit (keys of :data:`CLASSIFIER_FITTED`).
-BAG_SHAPE = ("n_lld", "window_frames", "stride_frames")
+BAG_SHAPE = ("n_lld", "segmentation")
 
 # The classes a file may name; nothing else is ever constructed on load.
 _ALLOWED = {cls.__name__: cls for cls in (
@@ -362,13 +363,17 @@ def classifier_fitted(classifier, keys=tuple(CLASSIFIER_FITTED)):
     for key in keys:
         value = getattr(classifier, CLASSIFIER_FITTED[key])
         fitted[key] = (value.tolist() if isinstance(value, np.ndarray)
-                       else value.item() if isinstance(value, np.generic) else value)
+                       else value.item() if isinstance(value, np.generic)
+                       else value.to_dict() if isinstance(value, Segmentation) else value)
     return fitted
 
 
 def _restore_classifier_fitted(classifier, fitted):
     """Set the attributes :func:`classifier_fitted` stored back on ``classifier``."""
     for key, attribute in CLASSIFIER_FITTED.items():
+        if key == "segmentation":
+            classifier.segmentation_ = stored_segmentation(fitted)
+            continue
         value = fitted[key]
         if isinstance(value, list):
             value = np.asarray(value)

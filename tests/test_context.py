@@ -554,3 +554,80 @@ def test_start_of_numbers_as_text_names_the_row_that_is_no_number():
     assert "utterance_id='u2'" in message and "'abc'" in message  # the real culprit, named
     assert "numbers written as text" in message and "pandas.to_numeric" in message
     assert "\n" not in message
+
+
+# --- the context contract: the builder decides each row's context turn, once
+def bag(n, seed=0):
+    """A bag of ``n`` segments (its frames alongside), as the segmenter gives one."""
+    frames = np.random.default_rng(seed).standard_normal((4 * n, 3)).astype(np.float32)
+    return frames, frames.reshape(n, 4, 3) if n else np.zeros((0, 4, 3), np.float32)
+
+
+def loader_like():
+    """Three kept rows of a dialogue A B (B dropped) A, with the loaders' context columns.
+
+    As the segmenter gives them: ``*_segments`` for every row with context audio,
+    whether that turn is a row or not (the segmenter decides nothing).
+    """
+    X = frame(["d"] * 3, ["A", "B", "A"], [0.0, 1.0, 3.0], utterance_id=["a0", "b0", "a1"])
+    X["previous_id"] = [None, None, "a0"]
+    X["interlocutor_id"] = [None, "a0", "b1"]  # b1: B's later turn, dropped for its label
+    own = [bag(k, seed=k) for k in (2, 3, 2)]
+    dropped = bag(5, seed=9)
+    X["frames"] = pd.Series([f for f, _ in own], dtype=object)
+    X["segments"] = pd.Series([s for _, s in own], dtype=object)
+    X["previous_frames"] = pd.Series([bag(0)[0], bag(0)[0], own[0][0]], dtype=object)
+    X["previous_segments"] = pd.Series([bag(0)[1], bag(0)[1], own[0][1]], dtype=object)
+    X["interlocutor_frames"] = pd.Series([bag(0)[0], own[0][0], dropped[0]], dtype=object)
+    X["interlocutor_segments"] = pd.Series([bag(0)[1], own[0][1], dropped[1]], dtype=object)
+    return X, dropped
+
+
+def test_builder_decides_rows_by_id_and_declares_the_bags_of_turns_that_are_not_rows():
+    X, dropped = loader_like()
+    out = ContextTripleBuilder().fit_transform(X)
+    assert out["previous"].tolist() == [-1, -1, 0]
+    assert out["interlocutor"].tolist() == [-1, 0, -1]
+    # a bag only where the turn is not a row (b1, dropped); None where it is a row or none
+    assert out["previous_segments"].tolist() == [None, None, None]
+    assert out["interlocutor_segments"].tolist()[:2] == [None, None]
+    assert out["interlocutor_segments"].iloc[2] is dropped[1]
+    assert out["interlocutor_frames"].iloc[2] is dropped[0]
+    assert X["previous_segments"].iloc[2] is not None  # the input is left as it was
+    # the classifier's table is the builder's decision, read as it is
+    from sklearn_maec._batching import table_to_bags
+    from sklearn_maec.features import Segmentation
+
+    table = table_to_bags(Segmentation(0.01, 4, 4).attach(out), True, "test")
+    assert table.previous.tolist() == [-1, -1, 0]
+    assert table.interlocutor.tolist() == [-1, 0, 3] and table.bags[3] is dropped[1]
+    # running the builder again decides the same (the exported runtime re-runs it)
+    again = ContextTripleBuilder().fit_transform(out)
+    for column in ("previous", "interlocutor", "interlocutor_segments"):
+        assert again[column].tolist() == out[column].tolist()
+
+
+def test_context_audio_without_ids_is_the_context_for_every_row():
+    """Given ``<role>_audio`` (extracted) but no ids, the given turn wins over the row rule."""
+    X, dropped = loader_like()
+    X = X.drop(columns=["previous_id", "interlocutor_id"])
+    out = ContextTripleBuilder().fit_transform(X)
+    assert out["previous"].tolist() == [-1, -1, -1]
+    assert out["interlocutor"].tolist() == [-1, -1, -1]
+    assert [b is None for b in out["previous_segments"]] == [True, True, False]  # empty: none
+    assert out["interlocutor_segments"].iloc[2] is dropped[1]
+    # only one role given: the other follows the rule on the rows
+    only = ContextTripleBuilder().fit_transform(
+        X.drop(columns=["interlocutor_segments", "interlocutor_frames"]))
+    assert only["interlocutor"].tolist() == [-1, 0, 1]
+
+
+def test_positions_and_undecided_bags_together_are_refused():
+    """Positions written by hand beside the segmenter's bags: no one decided; refused."""
+    from sklearn_maec._batching import table_to_bags
+    from sklearn_maec.features import Segmentation
+
+    X, _ = loader_like()
+    X["previous"], X["interlocutor"] = [-1, -1, 0], [-1, 0, 1]
+    with pytest.raises(ValueError, match="both a position in 'previous' and a bag"):
+        table_to_bags(Segmentation(0.01, 4, 4).attach(X), True, "test")

@@ -290,6 +290,32 @@ def test_bare_classifier_export_predicts_from_segmented_frames(fitted_pipe, tiny
         model.predict(X)  # audio, but nothing stored to segment it with
 
 
+def test_the_export_reads_and_checks_the_declared_segmentation(fitted_pipe, tiny_corpus,
+                                                              tmp_path):
+    """The file stores the classifier's segmentation; bags cut otherwise are refused, named."""
+    from sklearn_maec.features import Segmentation
+
+    X, _ = tiny_corpus
+    clf = fitted_pipe.named_steps["maec"]
+    Xt = quiet(fitted_pipe[:-1].transform, X)
+    model = ExportedModel(export_pipeline(clf, tmp_path / "clf.pt"))
+    assert model.segmentation_ == clf.segmentation_ == fitted_pipe[0].segmentation_
+    assert model.metadata_["segmentation"] == clf.segmentation_.to_dict()
+    at_20_ms = Segmentation(0.02, clf.window_frames_, clf.stride_frames_).attach(Xt.copy())
+    with pytest.raises(ValueError, match=r"frame_step=0\.02.*fitted on .*frame_step=0\.01"):
+        model.predict(at_20_ms)
+    undeclared = Xt.copy()
+    undeclared.attrs.clear()
+    with pytest.raises(ValueError, match=r"X\.attrs\['segmentation'\] = Segmentation"):
+        model.predict(undeclared)
+    # a file written before the segmentation was stored: its window and stride, no frame step
+    legacy = dict(model.metadata_)
+    del legacy["segmentation"]
+    from sklearn_maec.features._segments import stored_segmentation
+
+    assert stored_segmentation(legacy) == Segmentation(None, 50, 10)
+
+
 @pytest.mark.slow
 def test_explicit_context_columns_are_used_by_the_export(tmp_path):
     """A loader's true context turns (previous_audio, interlocutor_audio) reach the export."""

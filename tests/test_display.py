@@ -355,7 +355,7 @@ def test_segment_attention_spectrogram(fitted):
 
 def test_segment_attention_bare_classifier_and_axes(fitted):
     pipe, X, y, Xt = fitted
-    # a bare classifier on transformed data: the stride is read off the segments' view
+    # a bare classifier on transformed data: the segmentation it declares
     disp = SegmentAttentionDisplay.from_estimator(pipe[-1], Xt, 2)
     seg = disp.segmentation
     assert (seg.stride_frames, seg.window_frames, seg.frame_step) == (10, 50, 0.01)
@@ -369,6 +369,40 @@ def test_segment_attention_bare_classifier_and_axes(fitted):
     fig, pair = plt.subplots(2, 1)
     disp = SegmentAttentionDisplay.from_estimator(pipe, X, 1, ax=pair, signal=None)
     assert disp.ax_ is pair[1] and disp.signal_ax_ is None and disp.signal_ is None
+
+
+def test_segment_attention_reads_the_declared_segmentation():
+    """Frames of 20 ms, declared: segment times and the frames' extent follow the declaration."""
+    import pandas as pd
+
+    seg = Segmentation.from_seconds(window=0.2, stride=0.1, frame_step=0.02)  # 10 / 5 frames
+    rng = np.random.default_rng(0)
+    frames = [rng.standard_normal((n, 6)).astype(np.float32) for n in (40, 25, 60, 33)]
+    X = pd.DataFrame({"frames": pd.Series(frames, dtype=object),
+                      "segments": pd.Series([seg.cut(f) for f in frames], dtype=object)})
+    X = seg.attach(X)
+    clf = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1, random_state=0,
+                         use_context=False, validation_fraction=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, ["a", "b", "a", "b"])
+    disp = SegmentAttentionDisplay.from_estimator(clf, X, 2, signal="frames")
+    assert disp.segmentation == seg
+    n = X["segments"].iloc[2].shape[0]  # (60 - 10) // 5 + 1 = 11 segments
+    starts = np.arange(n) * 0.1
+    np.testing.assert_allclose(disp.segment_times_, np.column_stack([starts, starts + 0.2]))
+    assert disp.signal_.get_extent()[:2] == pytest.approx([0, 60 * 0.02])
+    assert "11 segments of 0.2 s every 0.1 s" in disp.signal_ax_.get_title()
+    # bags without a declaration (consecutive segments of unknown frame step) have no times
+    bare = X.drop(columns="frames")
+    bare.attrs.clear()
+    clf_bare = MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1, random_state=0,
+                              use_context=False, validation_fraction=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf_bare.fit(bare, ["a", "b", "a", "b"])
+    with pytest.raises(ValueError, match="no frame step"):
+        SegmentAttentionDisplay.from_estimator(clf_bare, bare, 0)
 
 
 def test_segment_attention_constructor():

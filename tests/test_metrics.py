@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
+from sklearn_maec.features import Segmentation
 from sklearn_maec.metrics import (
     METRIC_NAMES,
     attention_span_scores,
@@ -19,8 +20,12 @@ from sklearn_maec.metrics import (
     scorers,
 )
 
-# small folds of a rare class: sklearn notes classes predicted but absent from a fold
-pytestmark = pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+pytestmark = [
+    # small folds of a rare class: sklearn notes classes predicted but absent from a fold
+    pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true"),
+    # the attention tests below also cover the deprecated seconds keywords (window=, stride=)
+    pytest.mark.filterwarnings("ignore:attention_span_scores without segmentation"),
+]
 
 
 @pytest.fixture
@@ -164,6 +169,42 @@ def test_attention_span_scores_checks_lengths_against_durations():
         attention_span_scores([np.full(6, 1 / 6)], [[(2.0, 2.5)]], durations=[1.0])
     with pytest.raises(ValueError, match=r"durations must have one entry per utterance \(1\)"):
         attention_span_scores([np.full(6, 1 / 6)], [[]], durations=[1.0, 2.0])
+
+
+def test_attention_span_scores_reads_the_declared_segmentation():
+    """The segment times are the segmentation's: frame step times stride / window frames."""
+    attention = [np.array([0.05, 0.1, 0.6, 0.2, 0.05])]
+    spans = [[(0.25, 0.35)]]
+    at_20_ms = Segmentation(frame_step=0.02, window_frames=10, stride_frames=5)  # 0.2 / 0.1 s
+    scores = attention_span_scores(attention, spans, segmentation=at_20_ms)
+    assert scores["share_of_segments"] == pytest.approx(3 / 5)  # [.1, .3) [.2, .4) [.3, .5)
+    # the same frames at 10 ms: 0.1 s segments every 0.05 s, [0, .1) ... [.2, .3), of which
+    # only the last touches the span
+    at_10_ms = Segmentation(frame_step=0.01, window_frames=10, stride_frames=5)
+    scores = attention_span_scores(attention, spans, segmentation=at_10_ms)
+    assert scores["share_of_segments"] == pytest.approx(1 / 5)
+    assert scores["attention_on_spans"] == pytest.approx(0.05)
+    # durations: a 1.0 s utterance at 0.5 s / 0.1 s has 6 segments, at most max_segments
+    truncated = Segmentation(0.01, 50, 10, max_segments=3)
+    ok = attention_span_scores([np.full(3, 1 / 3)], [[(0.0, 0.1)]], segmentation=truncated,
+                               durations=[1.0])
+    assert ok["n_utterances"] == 1
+    with pytest.raises(ValueError, match="has 6 segments, but an utterance of 1.000 s has 3"):
+        attention_span_scores([np.full(6, 1 / 6)], [[]], segmentation=truncated, durations=[1.0])
+
+
+def test_attention_span_scores_seconds_keywords_are_deprecated():
+    attention, spans = [np.array([0.5, 0.5])], [[(0.0, 0.1)]]
+    with pytest.warns(FutureWarning, match="segmentation="):
+        old = attention_span_scores(attention, spans, window=0.2, stride=0.1)
+    new = attention_span_scores(attention, spans, segmentation=Segmentation(0.1, 2, 1))
+    assert old == new
+    with pytest.raises(ValueError, match="not both"):
+        attention_span_scores(attention, spans, segmentation=Segmentation(0.1, 2, 1), window=0.2)
+    with pytest.raises(ValueError, match="no frame step"):
+        attention_span_scores(attention, spans, segmentation=Segmentation(None, 2, 1))
+    with pytest.raises(TypeError, match="must be a Segmentation"):
+        attention_span_scores(attention, spans, segmentation={"window": 0.2})
 
 
 @pytest.mark.parametrize(

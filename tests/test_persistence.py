@@ -1,6 +1,7 @@
 """Pickle-free model files: round trips, allow-list, and refusing files that carry code."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -41,6 +42,41 @@ def test_maec_pipeline_round_trip(split, tmp_path):
     # the builder still refuses a dialogue of the training data cut in two
     with pytest.raises(ValueError, match="cut these"):
         loaded.predict(X_train.iloc[1:3])
+
+
+def test_the_classifier_keeps_its_segmentation(split, tmp_path):
+    """segmentation_ (frame step included) is stored; older files give window and stride."""
+    import json
+
+    from sklearn_maec.features import Segmentation
+
+    X_train, y_train, X_test, _ = split
+    pipe = Pipeline([("segment", OpenSmileSegmenter(window=0.3)),
+                     ("maec", MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1,
+                                             random_state=0, validation_fraction=None,
+                                             use_context=False))])
+    with warnings.catch_warnings():  # short utterances padded; one epoch learns little
+        warnings.simplefilter("ignore")
+        pipe.fit(X_train, y_train)
+    clf = pipe[-1]
+    assert clf.segmentation_ == Segmentation(0.01, 30, 10)
+    save_model(clf, tmp_path / "clf.maec")
+    loaded = load_model(tmp_path / "clf.maec")
+    assert loaded.segmentation_ == clf.segmentation_
+    assert (loaded.window_frames_, loaded.stride_frames_) == (30, 10)
+    Xt = pipe[0].transform(X_test)
+    np.testing.assert_array_equal(loaded.predict_proba(Xt), clf.predict_proba(Xt))
+    # a file written before the segmentation was stored (window and stride in frames)
+    state = torch.load(tmp_path / "clf.maec", weights_only=True)
+    meta = json.loads(state["meta"])
+    fitted = meta[0]["fitted"]
+    del fitted["segmentation"]
+    fitted["window_frames"], fitted["stride_frames"] = 30, 10
+    state["meta"] = json.dumps(meta)
+    torch.save(state, tmp_path / "old.maec")
+    old = load_model(tmp_path / "old.maec")
+    assert old.segmentation_ == Segmentation(None, 30, 10)  # the frame step was not stored
+    np.testing.assert_array_equal(old.predict_proba(Xt), clf.predict_proba(Xt))
 
 
 def test_baseline_pipeline_round_trip(split, tmp_path):

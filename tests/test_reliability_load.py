@@ -19,6 +19,7 @@ import sklearn_maec.model._data as bags_module
 from sklearn_maec import ContextTripleBuilder, MAECClassifier, OpenSmileSegmenter
 from sklearn_maec.cli import main
 from sklearn_maec.exceptions import MAECWarning
+from sklearn_maec.features import Segmentation
 from sklearn_maec.features._segments import cut_segments
 from sklearn_maec.persistence import save_model
 
@@ -86,7 +87,8 @@ def fitted():
                           "utterance_id": [f"u{i}" for i in range(n)]})
         X["frames"] = pd.Series(frames, dtype=object)
         X["segments"] = pd.Series([cut_segments(f, 50, 10) for f in frames], dtype=object)
-        return ContextTripleBuilder().fit_transform(X)
+        # bags cut by hand declare how: 50-frame windows every 10 frames of 10 ms
+        return ContextTripleBuilder().fit_transform(Segmentation(0.01, 50, 10).attach(X))
 
     X = make(200)
     y = np.resize(["ang", "hap", "neu", "sad"], 200)

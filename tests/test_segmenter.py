@@ -471,3 +471,28 @@ def test_explicit_context_audio_is_extracted_once_and_shared(wav_corpus, tmp_pat
         assert Xt["previous_segments"].iloc[i] is Xt["segments"].iloc[i - 1]
     np.testing.assert_array_equal(Xt["interlocutor_frames"].iloc[0], Xt["frames"].iloc[0])
     assert Xt["interlocutor_segments"].iloc[1].shape == (0, 50, 45)
+
+
+def test_every_audio_column_is_extracted_alike_and_nothing_is_decided(wav_corpus):
+    """The segmenter extracts audio, nothing else: ``*_audio`` columns by name, no context rule."""
+    X, _ = wav_corpus
+    X = X.copy()
+    paths = list(X["audio"])
+    X["previous_audio"] = [None] + paths[:-1]
+    X["far_field_audio"] = paths[::-1]  # any name ending in _audio, not only the context roles
+    seg = OpenSmileSegmenter(standardize="speaker")
+    Xt = seg.fit_transform(X)
+    assert list(Xt.columns) == list(seg.get_feature_names_out())
+    assert list(Xt.columns)[len(X.columns):] == [
+        "frames", "segments", "previous_frames", "previous_segments", "far_field_frames",
+        "far_field_segments"]
+    assert Xt.attrs["segmentation"] == seg.segmentation_  # the declared segmentation
+    # no context decision: no positions, and every row's previous turn is given as a bag,
+    # though each of them is a row (the ContextTripleBuilder decides that)
+    assert "previous" not in Xt.columns and "interlocutor" not in Xt.columns
+    assert all(Xt["previous_segments"].iloc[i] is Xt["segments"].iloc[i - 1]
+               for i in range(1, len(X)))
+    # the same file is the same frames, whichever column names it (each file once, first
+    # standardised with the group of the first row that refers to it)
+    last = len(X) - 1
+    assert Xt["far_field_frames"].iloc[0] is Xt["frames"].iloc[last]

@@ -11,7 +11,8 @@ import zipfile
 import numpy as np
 import pandas as pd
 
-from .._batching import collate, evaluation_order, table_to_bags
+from .._batching import collate, evaluation_order, match_segmentation, table_to_bags
+from ..features._segments import stored_segmentation
 from ._format import (
     EXPORT_FORMAT,
     INPUT_NAMES,
@@ -87,10 +88,14 @@ class ExportedModel:
         The file's format.
     metadata_ : dict
         Everything stored beside the network (JSON).
+    segmentation_ : Segmentation
+        How the bags the model was trained on were cut (frame step, window and
+        stride); the bags it predicts from must be cut alike.
     segmenter_ : OpenSmileSegmenter or None
         The fitted segmenter rebuilt from the stored settings; None when the
         file was exported from a bare classifier (then ``X`` must hold the
-        ``segments`` column).
+        ``segments`` column, and declare its segmentation when it holds
+        ``frames``).
 
     Examples
     --------
@@ -113,6 +118,7 @@ class ExportedModel:
                              f"version of sklearn_maec reads {EXPORT_FORMAT!r}")
         self.metadata_ = meta
         self.classes_ = decode_classes(meta["classes"])
+        self.segmentation_ = stored_segmentation(meta)
         if self._session is None:  # TorchScript
             import torch
 
@@ -165,10 +171,12 @@ class ExportedModel:
     def _run(self, X):
         meta = self.metadata_
         table = table_to_bags(self.prepare(X), meta["use_context"], "ExportedModel")
-        if (table.window_frames, table.n_lld) != (meta["window_frames"], meta["n_lld"]):
+        if (table.window_frames, table.n_lld) != (self.segmentation_.window_frames,
+                                                   meta["n_lld"]):
             raise ValueError(f"X has segments of {table.window_frames} frames x "
                              f"{table.n_lld} features, but the model was exported for "
-                             f"{meta['window_frames']} x {meta['n_lld']}")
+                             f"{self.segmentation_.window_frames} x {meta['n_lld']}")
+        match_segmentation(table, self.segmentation_, "the exported model")
         n_rows = table.n_rows
         order = evaluation_order(table.groups, table.n_segments[:n_rows], meta["batching"])
         batch_size = self.batch_size or meta["batch_size"]

@@ -136,8 +136,8 @@ def _export_classifier(classifier, path, *, format=None, segmenter=None, context
     # a CPU copy: the fitted estimator's own module stays where and as it is
     net = ExportNetwork(copy.deepcopy(module).to("cpu").eval())
     static_sizes = {d for p in net.state_dict().values() for d in p.shape}
-    example = _example_inputs(metadata["window_frames"], metadata["n_lld"], metadata["frame_gap"],
-                              metadata["stride_frames"], torch, avoid=static_sizes)
+    example = _example_inputs(classifier.window_frames_, metadata["n_lld"], metadata["frame_gap"],
+                              classifier.stride_frames_, torch, avoid=static_sizes)
     with torch.no_grad():
         if format == "torchscript":
             with quiet_jit():
@@ -168,6 +168,9 @@ def _check_segmenter(segmenter, classifier):
         raise ValueError(f"the segmenter cuts segments of {shape[0]} frames x {shape[1]} LLDs, "
                          f"but the classifier was fitted on {classifier.window_frames_} x "
                          f"{classifier.n_features_in_}")
+    if not segmenter.segmentation_.cuts_like(classifier.segmentation_):
+        raise ValueError(f"the segmenter cuts the bags as {segmenter.segmentation_!r}, but the "
+                         f"classifier was fitted on bags cut as {classifier.segmentation_!r}")
 
 
 def _metadata(classifier, segmenter, context_builder):
@@ -182,6 +185,10 @@ def _metadata(classifier, segmenter, context_builder):
         "format": EXPORT_FORMAT,
         "classes": encode_classes(classifier.classes_),
         **classifier_fitted(classifier, BAG_SHAPE),
+        # the segmentation's window and stride again, for readers of the file (the runtime
+        # reads "segmentation")
+        "window_frames": int(classifier.window_frames_),
+        "stride_frames": int(classifier.stride_frames_),
         "latent_dim": int(classifier.latent_dim),
         "use_context": bool(classifier.use_context),
         "context_builder": context_builder,

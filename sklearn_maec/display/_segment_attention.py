@@ -36,8 +36,9 @@ class SegmentAttentionDisplay:
     attention : array-like of shape (n_segments,)
         The attention weight of each segment (they sum to 1).
     segmentation : Segmentation
-        How the utterance's frames were cut into segments (the fitted
-        segmenter's ``segmentation_``).
+        How the utterance's frames were cut into segments: what the segmented
+        table declares (``Xt.attrs["segmentation"]``, the fitted segmenter's
+        ``segmentation_``).  Its frame step must be known.
     audio : array-like of shape (n_samples,) or None, default=None
         The utterance's samples, drawn as a waveform or a spectrogram.
     sampling_rate : float or None, default=None
@@ -161,12 +162,13 @@ matplotlib.image.AxesImage or None
             raise ValueError("attention is empty: the utterance has no segment (failed "
                              "extraction?)")
         seg = self.segmentation
-        for name in ("window_frames", "stride_frames"):
-            value = getattr(seg, name)
-            if not isinstance(value, numbers.Integral) or value < 1:
-                raise ValueError(f"segmentation.{name} must be an int >= 1, got {value!r}")
-        if not float(seg.frame_step) > 0:
-            raise ValueError(f"segmentation.frame_step must be > 0, got {seg.frame_step!r}")
+        if not isinstance(seg, Segmentation):
+            raise TypeError(f"segmentation must be a Segmentation, got {type(seg).__name__}")
+        seg.check()
+        if seg.frame_step is None:
+            raise ValueError(f"{seg!r} has no frame step, so the segments have no time: "
+                             "declare how the bags were cut, X.attrs['segmentation'] = "
+                             "Segmentation.from_seconds(window, stride, frame_step)")
         kind = self._signal_kind(signal)
         starts, ends = seg.segment_times(n)
         self.segment_times_ = np.column_stack([starts, ends])
@@ -289,9 +291,10 @@ matplotlib.image.AxesImage or None
             A fitted pipeline (an :class:`~sklearn_maec.OpenSmileSegmenter`,
             usually a :class:`~sklearn_maec.ContextTripleBuilder`, and a
             :class:`~sklearn_maec.MAECClassifier` last), or a bare classifier
-            when ``X`` is already transformed (then the stride is read from the
-            segments' view of the frames and the frame step is taken as
-            openSMILE's 10 ms).  When ``X`` has a ``salient_spans`` column (a
+            when ``X`` is already transformed.  The segment times come from
+            the segmentation the transformed ``X`` declares
+            (``attrs["segmentation"]``), else the classifier's
+            ``segmentation_``.  When ``X`` has a ``salient_spans`` column (a
             generated corpus), the row's spans are shaded.
         X : pandas.DataFrame
             Utterances, including the one to plot and its context turns
@@ -351,15 +354,11 @@ matplotlib.image.AxesImage or None
         attention = model.segment_attention(Xt)[index]
         y_pred = model.predict(Xt)[index]
 
-        segmenter = next((s for s in reversed(transformers) if hasattr(s, "segmentation_")),
-                         None)
+        segmentation = Segmentation.of(Xt)
+        if segmentation is None:  # bags without a declaration: as the classifier read them
+            segmentation = model.segmentation_
         row = Xt.iloc[index]
         frames = row["frames"] if "frames" in Xt.columns else None
-        if segmenter is not None:
-            segmentation = segmenter.segmentation_
-        else:
-            window = int(getattr(model, "window_frames_", row["segments"].shape[1]))
-            segmentation = Segmentation(0.01, window, _infer_stride(row["segments"], frames))
         spans = X["salient_spans"].iloc[index] if "salient_spans" in X.columns else None
 
         audio = rate = None
@@ -432,16 +431,6 @@ def _draw_spectrogram(ax, audio, rate, max_frequency, dynamic_range):
     ax.set_ylim(0, high / 1000)
     ax.set_ylabel("frequency (kHz)")
     return mesh
-
-
-def _infer_stride(segments, frames):
-    """The stride of a bag cut as a view of its frames (1 when it cannot matter or be told)."""
-    if segments.shape[0] < 2:
-        return 1
-    if frames is not None and np.shares_memory(segments, frames) and frames.strides[0]:
-        return int(segments.strides[0] // frames.strides[0])
-    raise ValueError("cannot tell the segments' stride: pass a Pipeline that includes the "
-                     "OpenSmileSegmenter")
 
 
 def _row_audio(X, index, required):

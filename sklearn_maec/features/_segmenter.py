@@ -15,7 +15,13 @@ from ..exceptions import AudioWarning, ExtractionError, ExtractionInterrupted
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
-from ._segments import Segmentation
+from ._segments import (
+    AUDIO_COLUMN,
+    Segmentation,
+    SegmentationMixin,
+    audio_columns,
+    bag_columns,
+)
 from ._standardize import fit_statistics, standardizers
 
 __all__ = ["OpenSmileSegmenter"]
@@ -23,12 +29,10 @@ __all__ = ["OpenSmileSegmenter"]
 _DEFAULT_FRAME_STEP = 0.01  # openSMILE's LLD step in every shipped config
 #: The values of ``OpenSmileSegmenter(on_error=...)``.
 ON_ERRORS = ("raise", "warn")
-#: Optional columns naming the audio of each row's context turns (the loaders of
-#: real corpora fill them from every turn of a dialogue, labelled or not).
-CONTEXT_AUDIO_COLUMNS = ("previous_audio", "interlocutor_audio")
 
 
-class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
+                         auto_wrap_output_keys=None):
     """Extract openSMILE low-level descriptors and cut each utterance into a bag of segments.
 
     The first step of the MAEC pipeline.  Every row of ``X`` is an utterance;
@@ -79,9 +83,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         :meth:`transform` is standardised with the statistics of its rows in
         that call, so pass a group's utterances together (an
         :class:`~sklearn_maec.AudioWarning` names a new group of a single
-        utterance, whose own level and pitch are then removed).  Context turns
-        given as ``previous_audio`` / ``interlocutor_audio`` take the group of
-        the row that refers to them.
+        utterance, whose own level and pitch are then removed).  The audio of
+        the other ``*_audio`` columns (e.g. ``previous_audio``) takes the group
+        of the row it is on.
     n_jobs : int or None, default=None
         Parallel extraction jobs (joblib; -1 uses every core).  Under
         ``joblib.parallel_config(backend="dask")`` the jobs run on a Dask
@@ -116,8 +120,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     segmentation_ : Segmentation
         How the frames are cut: ``frame_step`` (seconds between frames, 0.01
         for openSMILE's sets), ``window_frames`` (``round(window /
-        frame_step)``), ``stride_frames`` and ``max_segments``.  Every reader
-        of the bag shape takes it from here.
+        frame_step)``), ``stride_frames`` and ``max_segments``.  It is
+        declared on every output (``Xt.attrs["segmentation"]``), where every
+        reader of the bags takes it from.
     frame_step_, window_frames_, stride_frames_ : float, int, int
         The same numbers as ``segmentation_``'s fields (read-only).
     feature_spec_ : dict
@@ -150,7 +155,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
     Notes
     -----
     :meth:`transform` returns ``X`` (a shallow copy: existing columns are
-    shared, not copied) with two new object columns:
+    shared, not copied) with two new object columns and a declaration, the
+    segmenter's side of the frame-to-bag contract (the user guide's "Bags and
+    segments" page gives it whole):
 
     ``frames``
         Per row the standardised LLD matrix, float32, ``(n_frames, n_lld_)``.
@@ -161,14 +168,18 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         are not part of any segment.  An utterance shorter than one window gives
         one segment zero-padded after its ``len(frames)`` true frames (with an
         :class:`~sklearn_maec.AudioWarning`); a failed row an empty bag.
+    ``Xt.attrs["segmentation"]``
+        ``segmentation_``: how ``segments`` were cut from ``frames``.  The
+        classifier, the displays, the metrics and an exported model read the
+        frame step, window and stride from here.
 
-    When ``X`` has ``previous_audio`` / ``interlocutor_audio`` columns (the
-    audio of each row's true context turns, as :func:`~sklearn_maec.datasets.load_iemocap`
-    and :func:`~sklearn_maec.datasets.load_meld` give them, including turns
-    whose label was dropped), those turns are extracted too and added as
-    ``previous_frames``/``previous_segments`` and
-    ``interlocutor_frames``/``interlocutor_segments`` (empty where there is no
-    such turn); the classifier then reads them instead of the positions of
+    The segmenter extracts audio and nothing else.  Besides ``audio``, every
+    column whose name ends in ``_audio`` is extracted the same way:
+    ``<prefix>audio`` gives ``<prefix>frames`` and ``<prefix>segments`` (an
+    empty bag where the value is None), standardised with the row's group.  The
+    corpus loaders fill ``previous_audio`` / ``interlocutor_audio`` with the
+    audio of each row's context turns (including turns whose label was
+    dropped); which bag is a row's context is decided afterwards, once, by
     :class:`ContextTripleBuilder`.  Every distinct source (path, or array
     object) is extracted once per call and shares one frames array and one
     bag, whichever columns refer to it.
@@ -260,19 +271,18 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
 
     # -------------------------------------------------------------- extraction
     def _sources(self, X):
-        """Distinct audio sources of X (own audio and explicit context turns), each once.
+        """Distinct audio sources of X (every audio column, see :func:`audio_columns`), each once.
 
         Returns the list of ``(audio, sampling_rate, row, column)`` sources and,
-        per column, every row's source index (-1: no context turn).
+        per column, every row's source index (-1: no audio in that column).
         """
-        columns = ["audio"] + [c for c in CONTEXT_AUDIO_COLUMNS if c in X.columns]
         rates = X["sampling_rate"].to_numpy() if "sampling_rate" in X.columns else None
         index, sources, refs = {}, [], {}
-        for col in columns:
+        for col in audio_columns(X.columns):
             ref = np.full(len(X), -1, dtype=np.int64)
             for i, audio in enumerate(X[col].to_numpy()):
-                if col != "audio" and _is_missing(audio):
-                    continue  # no previous / interlocutor turn
+                if col != AUDIO_COLUMN and _is_missing(audio):
+                    continue  # e.g. no previous turn
                 if isinstance(audio, (str, os.PathLike)):
                     key = os.path.abspath(os.fspath(audio))
                 else:  # the same samples at another rate are another source
@@ -383,21 +393,6 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
-    @property
-    def frame_step_(self):
-        """Seconds between frames (``segmentation_.frame_step``)."""
-        return self.segmentation_.frame_step
-
-    @property
-    def window_frames_(self):
-        """Frames per segment (``segmentation_.window_frames``)."""
-        return self.segmentation_.window_frames
-
-    @property
-    def stride_frames_(self):
-        """Frames between segment starts (``segmentation_.stride_frames``)."""
-        return self.segmentation_.stride_frames
-
     def _standardizers(self, results, groups):
         """Per source, the ``(mean, scale)`` its frames are standardised with (None: as is)."""
         frames = [None if r.error else r.frames for r in results]
@@ -429,13 +424,14 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
             bags.append((frames, self.segmentation_.cut(frames)))
         out = X.copy(deep=False)
         for col, ref in refs.items():
-            prefix = "" if col == "audio" else col[: -len("audio")]
+            frames_name, segments_name = bag_columns(col)
             frames_col = np.empty(len(X), dtype=object)
             segments_col = np.empty(len(X), dtype=object)
             for i, k in enumerate(ref):
                 frames_col[i], segments_col[i] = empty if k < 0 else bags[k]
-            out[prefix + "frames"] = frames_col
-            out[prefix + "segments"] = segments_col
+            out[frames_name] = frames_col
+            out[segments_name] = segments_col
+        self.segmentation_.attach(out)  # the declared contract: how these bags were cut
         short = [f"{describe_row(X, i)}: {len(f)} frames" for i, f in enumerate(out["frames"])
                  if 0 < len(f) < self.window_frames_]
         if short:
@@ -485,7 +481,8 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Returns
         -------
         Xt : pandas.DataFrame
-            ``X`` with the ``frames`` and ``segments`` columns.
+            ``X`` with the ``frames`` and ``segments`` columns, declaring
+            ``Xt.attrs["segmentation"]`` (see :meth:`transform`).
         """
         spec = self._check_params()
         X = self._as_frame(X)
@@ -506,7 +503,9 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Xt : pandas.DataFrame
             A shallow copy of ``X`` with the object columns ``frames``
             (standardised float32 ``(n_frames, n_lld_)``) and ``segments``
-            (read-only view, ``(n_segments, window_frames_, n_lld_)``).
+            (read-only view, ``(n_segments, window_frames_, n_lld_)``), the
+            same pair for every other ``<prefix>audio`` column, and
+            ``Xt.attrs["segmentation"]``, the fitted ``segmentation_``.
         """
         check_is_fitted(self, "n_lld_")
         spec = self._check_params()
@@ -538,11 +537,14 @@ class OpenSmileSegmenter(TransformerMixin, BaseEstimator, auto_wrap_output_keys=
         Returns
         -------
         feature_names_out : ndarray of str
-            The input columns followed by ``"frames"`` and ``"segments"``.
+            The input columns followed by ``"frames"`` and ``"segments"`` (and
+            ``<prefix>frames``, ``<prefix>segments`` for every other
+            ``<prefix>audio`` input column).
         """
         check_is_fitted(self, "n_lld_")
         cols = list(self.feature_names_in_ if input_features is None else input_features)
-        cols += [c for c in ("frames", "segments") if c not in cols]
+        added = [name for col in audio_columns(cols) for name in bag_columns(col)]
+        cols += [c for c in added if c not in cols]
         return np.asarray(cols, dtype=object)
 
     def set_output(self, *, transform=None):

@@ -16,6 +16,8 @@ from torch.utils.data import DataLoader
 
 from .._batching import evaluation_order
 from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
+from ..features import Segmentation
+from ..features._segments import SegmentationMixin
 from ._data import BagCollator, BatchSampler, to_dataset
 from ._memory import release_freed_memory
 from ._params import (
@@ -45,8 +47,8 @@ COLLAPSE_RESTARTS = 2
 # transforms): ``transform`` returns the latent codes, so scikit-learn treats the estimator as a
 # transformer and expects ``fit_transform`` and the transformer tags.  No output wrapping
 # (``set_output``): the codes have no feature names.
-class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, NeuralNetClassifier,
-                     auto_wrap_output_keys=None):
+class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, BagPrediction,
+                     NeuralNetClassifier, auto_wrap_output_keys=None):
     """MAEC: multi-instance learning with an adversarial auto-encoder-based classifier.
 
     The model of Fu et al., "MAEC: Multi-Instance Learning with an Adversarial
@@ -236,11 +238,17 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         The emotion labels, as found in ``y``.
     n_features_in_ : int
         Descriptors per frame seen in :meth:`fit`.
-    window_frames_ : int
-        Frames per segment, learned from the bags in :meth:`fit`.
-    stride_frames_ : int
-        Frames between the starts of consecutive segments, learned from the
-        bags in :meth:`fit` (``window_frames_`` when no bag had two segments).
+    segmentation_ : Segmentation
+        How the bags of :meth:`fit` were cut from their frames: the
+        segmentation ``X`` declared (``X.attrs["segmentation"]``, the
+        segmenter's ``segmentation_``), or, for bags without a declaration
+        (the numeric array forms), consecutive segments with an unknown frame
+        step.  Bags given to :meth:`predict` and the other methods must be cut
+        the same way (same frame step, window and stride; an error names both
+        otherwise).
+    frame_step_, window_frames_, stride_frames_ : float or None, int, int
+        The frame step (seconds; None when unknown), window and stride (frames)
+        of ``segmentation_`` (read-only).
     module_ : MAECNetwork
         The encoder and heads.
     discriminator_ : Discriminator
@@ -291,17 +299,22 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
     with a warning, up to twice; then, or in ``partial_fit``, it raises
     :class:`~sklearn_maec.exceptions.TrainingCollapsedError`.
 
-    Input ``X`` is the DataFrame of the pipeline
-    (``segments``, and with context ``previous`` and ``interlocutor``; optional
-    ``frames``, ``gender``, ``dialogue``).  When ``X`` has
-    ``previous_segments`` and ``interlocutor_segments`` columns (the segmenter
-    adds them for corpora whose loaders name the true context turns, e.g.
-    turns whose label was dropped), those are the context bags and the
-    position columns are not needed.  For convenience a numeric array is
-    accepted too, each row a single utterance without context: a 2-D array
-    ``(n_samples, n_features)`` is a bag of one one-frame segment, a 3-D array
-    ``(n_samples, n_frames, n_features)`` a bag of one segment, a 4-D array
-    ``(n_samples, n_segments, n_frames, n_features)`` a bag of segments.
+    Input ``X`` is the DataFrame of the pipeline, read as its steps declare
+    it (the contract is in the user guide's "Bags and segments" page):
+    ``segments`` and ``frames`` with the segmentation
+    ``X.attrs["segmentation"]`` (the segmenter's output), and with context
+    the columns of :class:`~sklearn_maec.ContextTripleBuilder` (``previous``
+    and ``interlocutor``, and ``previous_segments`` /
+    ``interlocutor_segments`` for context turns that are not rows); optional
+    ``gender``, ``dialogue``.  A table with ``frames`` that declares no
+    segmentation is refused (declare it with
+    :meth:`Segmentation.attach <sklearn_maec.features.Segmentation.attach>`);
+    one of ``segments`` alone that declares none holds consecutive segments.
+    For convenience a numeric array is accepted too, each row a single
+    utterance without context: a 2-D array ``(n_samples, n_features)`` is a
+    bag of one one-frame segment, a 3-D array ``(n_samples, n_frames,
+    n_features)`` a bag of one segment, a 4-D array ``(n_samples,
+    n_segments, n_frames, n_features)`` a bag of consecutive segments.
 
     Examples
     --------
@@ -784,10 +797,10 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
     def _fit(self, X, y, fit_params, classes=None):
         self._check_fit_input(y, fit_params)
         if self.warm_start and self.initialized_:
-            old = (self.n_features_in_, self.window_frames_)
+            old = (self.n_features_in_, self.window_frames_, self.stride_frames_)
         dataset = self._to_dataset(X, y, fitting=True, classes=classes)
         if self.warm_start and self.initialized_ and \
-                old != (self.n_features_in_, self.window_frames_):
+                old != (self.n_features_in_, self.window_frames_, self.stride_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
         dataset = self._training_rows(dataset, X)
         self.class_counts_ = np.bincount(dataset.labels, minlength=len(self.classes_))
@@ -868,6 +881,20 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         self._check_trained_weights(dataset)
         self._warn_if_one_class(dataset)
         return self
+
+    def __setstate__(self, state):
+        """Unpickle; a classifier pickled before ``segmentation_`` existed gets one.
+
+        Parameters
+        ----------
+        state : dict
+            What ``__getstate__`` gave (skorch's form).
+        """
+        if "segmentation_" not in state and "window_frames_" in state:
+            state = dict(state)  # its window and stride, in frames; the frame step was not kept
+            state["segmentation_"] = Segmentation(None, int(state.pop("window_frames_")),
+                                                  int(state.pop("stride_frames_")))
+        super().__setstate__(state)
 
     def __repr__(self, N_CHAR_MAX=700):
         """scikit-learn's form, the parameters that were set: ``MAECClassifier(latent_dim=32)``."""

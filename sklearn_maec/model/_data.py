@@ -15,7 +15,13 @@ from sklearn.utils.validation import column_or_1d
 from skorch.utils import is_dataset
 from torch.utils.data import Dataset, Sampler
 
-from .._batching import array_to_bags, collate, table_to_bags, training_batches
+from .._batching import (
+    array_to_bags,
+    collate,
+    match_segmentation,
+    table_to_bags,
+    training_batches,
+)
 from .._validation import describe_rows
 
 __all__ = ["BagDataset", "BagBatch", "BagCollator", "BatchSampler", "check_labels", "all_numeric",
@@ -198,8 +204,9 @@ def to_dataset(estimator, X, y=None, fitting=False, classes=None):
     ----------
     estimator : MAECClassifier
         The classifier; when ``fitting``, the bag shape learned from ``X``
-        (``n_features_in_``, ``window_frames_``, ``stride_frames_``) and the
-        classes are set on it, else ``X`` is checked against them.
+        (``n_features_in_`` and ``segmentation_``, the segmentation ``X``
+        declares) and the classes are set on it, else ``X`` is checked against
+        them.
     X : pandas.DataFrame, array-like or Dataset
         The pipeline's table or the numeric array form (a Dataset is returned
         as it is).
@@ -226,19 +233,14 @@ def to_dataset(estimator, X, y=None, fitting=False, classes=None):
         table = array_to_bags(X, None if fitting else estimator.n_features_in_, name)
     if fitting:
         estimator.n_features_in_ = table.n_lld
-        estimator.window_frames_ = table.window_frames
-        estimator.stride_frames_ = table.stride_frames
+        estimator.segmentation_ = table.segmentation
     elif (table.window_frames, table.n_lld) != (estimator.window_frames_, estimator.n_features_in_):
         raise ValueError(
             f"X has segments of {table.window_frames} frames x {table.n_lld} features, "
             f"but {name} was fitted on {estimator.window_frames_} x {estimator.n_features_in_}"
         )
-    elif table.stride_frames != estimator.stride_frames_ and table.n_segments.max(initial=0) > 1:
-        raise ValueError(
-            f"X has segments every {table.stride_frames} frames, but {name} was fitted on "
-            f"segments every {estimator.stride_frames_} frames; cut the bags as in fit")
     else:
-        table.stride_frames = estimator.stride_frames_  # bags of one segment: any stride
+        match_segmentation(table, estimator.segmentation_, name)
     codes = None
     if y is not None:
         y = column_or_1d(y, warn=True)
