@@ -73,17 +73,19 @@ def make_maec_pipeline(*, memory=None, n_jobs=None, verbose=0, segmenter_params=
 
     from .context import ContextTripleBuilder
     from .model import MAECClassifier
+    from .model._params import COMPONENT_PREFIXES
 
     segment = _segmenter(memory, n_jobs, verbose, segmenter_params)
     maec = MAECClassifier(verbose=verbose, **maec_params)
     # skorch would only notice a misspelt name at fit: say it now
     named = set(inspect.signature(MAECClassifier).parameters) - {"kwargs"}
+    prefixes = set(maec.prefixes_) | set(COMPONENT_PREFIXES)
     unknown = sorted(k for k in maec_params
-                     if k not in named and k.split("__")[0] not in maec.prefixes_)
+                     if k not in named and ("__" not in k or k.split("__")[0] not in prefixes))
     if unknown:
         raise TypeError(f"unknown parameter(s) {unknown} of MAECClassifier; its parameters are "
                         f"{sorted(named)}, or <prefix>__<name> for a prefix in "
-                        f"{sorted(maec.prefixes_)}")
+                        f"{sorted(prefixes)}")
     return Pipeline([("segment", segment), ("context", ContextTripleBuilder()), ("maec", maec)])
 
 

@@ -42,6 +42,18 @@ def test_bad_arguments_are_named():
         make_maec_pipeline(no_such=1)
     with pytest.raises(TypeError, match="no_such"):
         make_maec_pipeline(segmenter_params={"no_such": 1})
+    with pytest.raises(TypeError, match="optimiser__lr"):
+        make_maec_pipeline(optimiser__lr=0.1)
+
+
+def test_component_settings_pass_before_the_components_exist():
+    # skorch names a component's prefix only once it has built it: the builder must not
+    # refuse optimizer__* / module__* settings of a classifier that is not fitted yet
+    pipe = make_maec_pipeline(optimizer__weight_decay=0.01, optimizer_disc__lr=0.002,
+                              criterion__reduction="mean")
+    params = pipe.get_params()
+    assert params["maec__optimizer__weight_decay"] == 0.01
+    assert params["maec__optimizer_disc__lr"] == 0.002
 
 
 def test_baseline_default_and_custom_classifier():

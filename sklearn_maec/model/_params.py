@@ -13,8 +13,8 @@ from ._prior import check_prior
 from ._training import GENERATOR_LOSSES
 from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, POOLINGS, check_latent_dim
 
-__all__ = ["ARCHITECTURE_PARAMS", "CRITERION_PARAMS", "PRIOR_PARAMS", "FIXED_SKORCH_PARAMS",
-           "check_params", "signature_with_skorch_params"]
+__all__ = ["ARCHITECTURE_PARAMS", "COMPONENT_PREFIXES", "CRITERION_PARAMS", "PRIOR_PARAMS",
+           "FIXED_SKORCH_PARAMS", "check_params", "signature_with_skorch_params"]
 
 # Parameters that shape the networks: changing one re-initialises them.
 ARCHITECTURE_PARAMS = frozenset({
@@ -23,6 +23,11 @@ ARCHITECTURE_PARAMS = frozenset({
     "dropout", "pooling", "disc_hidden", "prior",
 })
 CRITERION_PARAMS = frozenset({"class_weight", "label_smoothing"})
+#: The components MAECClassifier builds in ``initialize``, whose settings pass as
+#: ``<prefix>__<name>`` (``optimizer__weight_decay``).  skorch adds them to ``prefixes_`` only
+#: once it has built them, so an unfitted estimator's ``prefixes_`` does not name them yet.
+COMPONENT_PREFIXES = ("module", "discriminator", "criterion", "criterion_gender",
+                      "criterion_disc", "optimizer", "optimizer_disc")
 PRIOR_PARAMS = frozenset({"prior_mu", "prior_sigma"})
 # skorch parameters with a fixed value here: (name, the only value accepted, why).
 FIXED_SKORCH_PARAMS = (
