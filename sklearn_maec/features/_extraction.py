@@ -19,7 +19,8 @@ import numpy as np
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
 from ._opensmile import MIN_SAMPLES, expected_frame_count, extract_lld
 
-__all__ = ["RowResult", "extract_row", "audio_source", "cached", "check_rate", "error_message",
+__all__ = ["RowResult", "extract_row", "audio_source", "cached", "store", "check_rate",
+           "error_message",
            "EXTRACTION_LOG_ENV", "MIN_SAMPLING_RATE"]
 
 #: Lowest sampling rate accepted (Hz).  A rate below it is no speech recording but
@@ -207,8 +208,34 @@ def check_rate(rate):
         )
 
 
+def store(cache, key, frames, frame_step, notes):
+    """Store a computed value in the cache (if any); return its notes.
+
+    A cache that cannot be written (a full or read-only disk) costs the cache,
+    not the row: a note says so.
+
+    Parameters
+    ----------
+    cache : FrameCache or None
+    key : str or None
+        The entry's key (None without a cache).
+    frames, frame_step, notes
+        The value.
+
+    Returns
+    -------
+    notes : list of str
+    """
+    if cache:
+        try:
+            cache.save(key, frames, frame_step, notes)
+        except OSError as exc:
+            return [*notes, f"could not write to the cache: {exc}"]
+    return list(notes)
+
+
 def cached(cache, key, compute):
-    """``(frames, frame_step, notes)`` from the cache, or computed and stored.
+    """``(frames, frame_step, notes)`` from the cache, or computed and stored (:func:`store`).
 
     Parameters
     ----------
@@ -221,19 +248,12 @@ def cached(cache, key, compute):
     Returns
     -------
     frames, frame_step, notes
-        A cache that cannot be written (a full or read-only disk) costs the
-        cache, not the row: a note says so.
     """
     hit = cache.load(key) if cache else None
     if hit is not None:
         return hit
     frames, step, notes = compute()
-    if cache:
-        try:
-            cache.save(key, frames, step, notes)
-        except OSError as exc:
-            notes = [*notes, f"could not write to the cache: {exc}"]
-    return frames, step, notes
+    return frames, step, store(cache, key, frames, step, notes)
 
 
 def error_message(exc):
