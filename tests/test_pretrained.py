@@ -251,10 +251,10 @@ def test_a_failing_forward_pass_costs_its_row_only(checkpoints, monkeypatch):
     encoder = P.load_encoder(checkpoints["wavlm"])
     original = P.Encoder._forward
 
-    def fails_on_long(self, inputs, n_frames, layers):
+    def fails_on_long(self, inputs, n_frames, layers, average=False):
         if any(x.shape[-1] > 20000 for x in inputs):
             raise RuntimeError("out of memory (simulated)")
-        return original(self, inputs, n_frames, layers)
+        return original(self, inputs, n_frames, layers, average)
 
     monkeypatch.setattr(P.Encoder, "_forward", fails_on_long)
     results = P.extract_sources([(speech(1.0), 16000), (speech(1.5), 16000),

@@ -264,10 +264,10 @@ def resolve_encoder(path):
             f"{', '.join(FAMILIES)} (config.json's model_type)"
         )
     try:
-        if family == "whisper":
-            depth, width = config.get("encoder_layers", 32), config["d_model"]
+        if family == "whisper":  # transformers' defaults where config.json is silent
+            depth, width = config.get("encoder_layers", 4), config.get("d_model", 384)
         else:
-            depth, width = config.get("num_hidden_layers", 12), config["hidden_size"]
+            depth, width = config.get("num_hidden_layers", 12), config.get("hidden_size", 768)
         depth, width = int(depth), int(width)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"encoder checkpoint {path!r}: its {_CONFIG} lacks the model's "
@@ -429,6 +429,12 @@ def load_encoder(spec, device="cpu"):
         )
     if spec.family == "whisper":
         model = model.encoder  # the head (random weights) goes
+    shape = (len(model.layers) + 1 if spec.family == "whisper"
+             else model.config.num_hidden_layers + 1, model.config.hidden_size)
+    if shape != (spec.n_hidden_states, spec.hidden_size):
+        raise ValueError(f"encoder checkpoint {spec.path!r}: the model loaded has {shape[0]} "
+                         f"hidden states of width {shape[1]}, its {_CONFIG} says "
+                         f"{spec.n_hidden_states} of {spec.hidden_size}")
     model.eval().requires_grad_(False).to(device)
     encoder = Encoder(spec, model, extractor, device)
     with _LOADED_LOCK:
@@ -575,8 +581,9 @@ class Encoder:
         return np.asarray(out["input_features"][0], dtype=np.float32)
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, inputs, n_frames, layers):
-        """Hidden states ``layers`` of a batch: a list of (len(layers), n_frames[b], width)."""
+    def _forward(self, inputs, n_frames, layers, average=False):
+        """Hidden states ``layers`` of a batch: a list of (len(layers), n_frames[b], width)
+        (with ``average``, their mean: (1, n_frames[b], width))."""
         import torch
 
         top = max(layers)
@@ -604,6 +611,8 @@ class Encoder:
                                  output_hidden_states=True, **kwargs)
             states = out.hidden_states
         picked = torch.stack([states[i] for i in layers], dim=1)  # (B, n_layers, T, width)
+        if average:
+            picked = picked.float().mean(dim=1, keepdim=True)
         picked = picked.float().cpu().numpy()
         return [picked[b, :, : n_frames[b]] for b in range(len(inputs))]
 
@@ -650,7 +659,8 @@ class Encoder:
         return chunk_frames, overlap_frames
 
     def hidden_states(self, signals, layers, *, batch_size=8, pad_to_window=False,
-                      chunk_length=None, chunk_overlap=None, n_threads=None, errors="raise"):
+                      chunk_length=None, chunk_overlap=None, n_threads=None, average=False,
+                      errors="raise"):
         """The hidden states ``layers`` of each signal.
 
         Parameters
@@ -675,6 +685,9 @@ class Encoder:
             where it sits furthest from an edge (:func:`plan_windows`).
         n_threads : int or None, default=None
             torch threads for the duration of the call (None: as they are).
+        average : bool, default=False
+            Return the mean of the ``layers`` (one array of depth 1 per signal),
+            averaged batch by batch: a long recording never holds all its layers.
         errors : {"raise", "return"}, default="raise"
             What a signal whose forward pass fails gives: the exception raised, or
             returned in its place in the list.
@@ -682,7 +695,7 @@ class Encoder:
         Returns
         -------
         states : list of ndarray of shape (len(layers), n_frames, hidden_size)
-            float32, ``n_frames = frame_count(len(signal))``.
+            float32, ``n_frames = frame_count(len(signal))`` (depth 1 with ``average``).
         """
         import torch
 
@@ -690,41 +703,42 @@ class Encoder:
         chunk_frames, overlap_frames = self._chunking(chunk_length, chunk_overlap)
         pad = bool(pad_to_window) and self.family == "whisper"
         out, pieces = [], []
-        for k, signal in enumerate(signals):
-            signal = np.asarray(signal, dtype=np.float32)
-            n_frames, windows = self._windows(signal.size, chunk_frames, overlap_frames)
-            if n_frames < 1:
-                out.append(AudioError(
-                    f"audio too short for the encoder: {signal.size} samples; at least "
-                    f"{self.min_samples} ({1000 * self.min_samples / self.sampling_rate:g} ms at "
-                    f"{self.sampling_rate} Hz) are needed"))
-                continue
-            out.append(np.empty((len(layers), n_frames, self.spec.hidden_size), np.float32))
-            prepared = self._prepare(signal, pad)
-            for start, end, lo, hi, at, to in windows:
-                pieces.append((self._piece_input(prepared[start:end], pad),
-                               self.frame_count(end - start), k, lo, hi, at, to))
         with _torch_threads(n_threads), torch.inference_mode():
+            for k, signal in enumerate(signals):
+                signal = np.asarray(signal, dtype=np.float32)
+                n_frames, windows = self._windows(signal.size, chunk_frames, overlap_frames)
+                if n_frames < 1:
+                    out.append(AudioError(
+                        f"audio too short for the encoder: {signal.size} samples; at least "
+                        f"{self.min_samples} ({1000 * self.min_samples / self.sampling_rate:g} "
+                        f"ms at {self.sampling_rate} Hz) are needed"))
+                    continue
+                depth = 1 if average else len(layers)
+                out.append(np.empty((depth, n_frames, self.spec.hidden_size), np.float32))
+                prepared = self._prepare(signal, pad)
+                for start, end, lo, hi, at, to in windows:
+                    pieces.append((self._piece_input(prepared[start:end], pad),
+                                   self.frame_count(end - start), k, lo, hi, at, to))
             for batch in self._batches(pieces, max(int(batch_size), 1)):
-                self._run(batch, pieces, layers, out)
+                self._run(batch, pieces, layers, out, average)
         if errors == "raise":
             for item in out:
                 if isinstance(item, BaseException):
                     raise item
         return out
 
-    def _run(self, batch, pieces, layers, out):
+    def _run(self, batch, pieces, layers, out, average):
         """Forward one batch into ``out``; a failing batch is retried one piece at a time."""
         todo = [p for p in batch if not isinstance(out[pieces[p][2]], BaseException)]
         if not todo:
             return
         try:
             states = self._forward([pieces[p][0] for p in todo], [pieces[p][1] for p in todo],
-                                   layers)
+                                   layers, average)
         except Exception as exc:  # e.g. out of memory: alone, each piece may pass
             if len(todo) > 1:
                 for p in todo:
-                    self._run([p], pieces, layers, out)
+                    self._run([p], pieces, layers, out, average)
                 return
             out[pieces[todo[0]][2]] = exc
             return
@@ -749,8 +763,8 @@ class Encoder:
         frames : list of ndarray of shape (n_frames, hidden_size), float32
         """
         layers = resolve_layers(layer, self.spec.n_hidden_states)
-        states = self.hidden_states(signals, layers, **kwargs)
-        return [s if isinstance(s, BaseException) else s.mean(axis=0) for s in states]
+        states = self.hidden_states(signals, layers, average=True, **kwargs)
+        return [s if isinstance(s, BaseException) else s[0] for s in states]
 
 
 _TAKES_HEAD_MASK = {}
@@ -997,12 +1011,12 @@ def _encode_group(encoder, group, results, layers, dtype, cache, log_path, **kwa
             continue
         signals.append(signal)
         ready.append((k, key, key_parts, notes, signal.size))
-    states = encoder.hidden_states(signals, layers, errors="return", **kwargs)
+    states = encoder.hidden_states(signals, layers, average=True, errors="return", **kwargs)
     for (k, key, key_parts, notes, size), state in zip(ready, states, strict=True):
         if isinstance(state, BaseException):
             results[k] = RowResult(error=error_message(state))
             continue
-        frames = state.mean(axis=0) if state.shape[0] > 1 else state[0]
+        frames = state[0]
         if not np.all(np.isfinite(frames)):
             bad = int(np.count_nonzero(~np.isfinite(frames).all(axis=1)))
             results[k] = RowResult(error=f"the encoder returned NaN/inf in {bad} of "
