@@ -187,6 +187,9 @@ def test_layer_indices_resolve_and_are_checked():
     assert P.resolve_layers(-1, 5) == (4,)
     assert P.resolve_layers([4, 0, -3], 5) == (0, 2, 4)
     assert P.resolve_layers(np.int64(2), 5) == (2,)
+    # the default: the block at three quarters of the depth (block 3 of Whisper tiny.en's 4)
+    assert [P.resolve_layers(None, n + 1) for n in (2, 4, 6, 12, 32)] == [
+        (2,), (3,), (5,), (9,), (24,)]
     for bad, match in [(5, "out of range"), (-6, "out of range"), ([], "empty"),
                        ([1, -4], "twice"), (1.0, "int"), (True, "int"), ("3", "int")]:
         with pytest.raises(ValueError, match=match):
@@ -408,8 +411,10 @@ def test_real_whisper_tiny_frames_every_20_ms():
     assert (spec.family, spec.n_hidden_states, spec.hidden_size) == ("whisper", 5, 384)
     encoder = P.load_encoder(spec)
     assert encoder.frame_step == pytest.approx(0.02) and encoder.max_frames == 1500
-    frames = encoder.encode([speech(1.0), speech(2.5, 1)], 3, n_threads=1)
+    frames = encoder.encode([speech(1.0), speech(2.5, 1)], None, n_threads=1)
     assert [f.shape for f in frames] == [(50, 384), (125, 384)]
+    np.testing.assert_allclose(frames[0], encoder.encode([speech(1.0)], 3, n_threads=1)[0],
+                               atol=1e-4)
 
 
 @needs_whisper_tiny

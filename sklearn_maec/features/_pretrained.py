@@ -58,7 +58,7 @@ from ._extraction import (
 )
 
 __all__ = [
-    "FAMILIES", "INSTALL_HINT", "MIN_TRANSFORMERS", "DEFAULT_LAYER", "EncoderSpec", "Encoder",
+    "FAMILIES", "INSTALL_HINT", "MIN_TRANSFORMERS", "DEFAULT_DEPTH", "EncoderSpec", "Encoder",
     "resolve_encoder", "checkpoint_digest", "resolve_layers", "load_encoder", "plan_windows",
     "frames_key", "extract_sources",
 ]
@@ -77,9 +77,11 @@ FAMILIES = {
 #: ``pretrained`` extra).
 MIN_TRANSFORMERS = "4.40"
 INSTALL_HINT = 'pip install "sklearn-maec[pretrained]"'
-#: The default ``layer``: Whisper tiny.en's block 3 gave the best linear probe on EmoDB and
-#: EMOVO (benchmarks/RESULTS.md); for a checkpoint of another depth, the same relative depth.
-DEFAULT_LAYER = 3
+#: The default ``layer`` (None) is the output of the block at this fraction of the encoder's
+#: depth: block 3 of Whisper tiny.en's 4, whose frames gave the best leave-one-speaker-out
+#: linear probe on both EmoDB and EMOVO (benchmarks/bench_encoder_probe.py); 9 of 12 blocks,
+#: 24 of 32 (the same relative depth: measured on tiny.en only).
+DEFAULT_DEPTH = 0.75
 
 #: Part of every frames key: bump it when the frames computed for a key change.
 FRAMES_VERSION = "1"
@@ -280,10 +282,12 @@ def resolve_layers(layer, n_hidden_states):
 
     Parameters
     ----------
-    layer : int or sequence of int
+    layer : int, sequence of int or None
         An index into ``hidden_states`` (0: the input of the first block;
         ``n_hidden_states - 1``: the output of the last), a negative index
         counted from the end, or several indices whose frames are averaged.
+        None: the output of the block at :data:`DEFAULT_DEPTH` of the depth
+        (``round(0.75 * n_blocks)``, halves up).
     n_hidden_states : int
         Entries of the model's ``hidden_states``.
 
@@ -296,6 +300,8 @@ def resolve_layers(layer, n_hidden_states):
     ValueError
         For an index out of range, an empty list, a repeated index or a non-integer.
     """
+    if layer is None:
+        return (int(math.floor(DEFAULT_DEPTH * (n_hidden_states - 1) + 0.5)),)
     many = not isinstance(layer, numbers.Integral) and hasattr(layer, "__iter__") and not (
         isinstance(layer, (str, bytes)))
     items = list(layer) if many else [layer]
@@ -753,8 +759,8 @@ class Encoder:
         ----------
         signals : list of ndarray of shape (n_samples,)
             Mono float signals at :attr:`sampling_rate`.
-        layer : int or list of int
-            As :func:`resolve_layers` reads it.
+        layer : int, list of int or None
+            As :func:`resolve_layers` reads it (None: the default depth).
         **kwargs
             Passed to :meth:`hidden_states`.
 
@@ -882,7 +888,7 @@ def _as_stored(frames, dtype):
     return frames.astype(np.float32, copy=False)
 
 
-def extract_sources(sources, spec, layer=DEFAULT_LAYER, *, cache=None, device="cpu",
+def extract_sources(sources, spec, layer=None, *, cache=None, device="cpu",
                     batch_size=8, pad_to_window=False, chunk_length=None, chunk_overlap=None,
                     dtype="float16", n_threads=None, log_path=None, verbose=0):
     """Frames of each audio source from a pretrained encoder; never raises for bad input.
@@ -902,8 +908,9 @@ def extract_sources(sources, spec, layer=DEFAULT_LAYER, *, cache=None, device="c
         ``sampling_rate`` needed for arrays.
     spec : EncoderSpec, str or os.PathLike
         The checkpoint (a directory is resolved with :func:`resolve_encoder`).
-    layer : int or list of int, default=DEFAULT_LAYER
-        Hidden state(s), as :func:`resolve_layers` reads it; a list is averaged.
+    layer : int, list of int or None, default=None
+        Hidden state(s), as :func:`resolve_layers` reads it; a list is averaged;
+        None the default depth (block 3 of Whisper tiny.en's 4).
     cache : FrameCache or None
         Where frames are kept, keyed by the source (path, size and modification
         time, or an array's content) and :func:`frames_key`.
