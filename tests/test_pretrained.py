@@ -203,9 +203,12 @@ def test_sources_give_row_results_cached_by_content(checkpoints, tmp_path):
     stereo = np.stack([speech(1.2, 1, 44100), speech(1.2, 2, 44100)], axis=1)
     soundfile.write(wav, stereo, 44100, subtype="PCM_16")
     int8k = (speech(0.9, 3, 8000) * 32767).astype(np.int16)
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x00\x00not a wave file at all" * 10)
     sources = [(str(wav), None), (int8k, 8000), (str(tmp_path / "missing.wav"), None),
                (np.zeros(16000, np.float32), 16000), (speech(0.01), 16000),
-               (speech(1.0), None), (np.array([0.1, np.nan, 0.2] * 300), 16000)]
+               (speech(1.0), None), (np.array([0.1, np.nan, 0.2] * 300), 16000),
+               (str(corrupt), None)]
     cache = FrameCache(tmp_path / "cache")
     log = tmp_path / "log"
     results = P.extract_sources(sources, path, 1, cache=cache, log_path=str(log))
@@ -219,6 +222,7 @@ def test_sources_give_row_results_cached_by_content(checkpoints, tmp_path):
     assert "too short" in results[4].error and "400" in results[4].error
     assert "sampling_rate" in results[5].error
     assert "NaN" in results[6].error
+    assert "cannot read audio file" in results[7].error and "corrupt.wav" in results[7].error
     # the frames are the encoder's, stored as float16
     encoder = P.load_encoder(path)
     signal = resample(soundfile.read(wav, dtype="float32")[0].mean(axis=1), 44100, 16000)
