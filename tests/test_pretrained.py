@@ -126,10 +126,23 @@ def test_same_frames_in_and_out_of_a_batch(family, checkpoints):
         np.testing.assert_allclose(batched, alone, atol=2e-5)
 
 
-def test_batches_mix_lengths_only_where_frames_do_not_depend_on_the_batch(checkpoints):
+def test_batches_mix_lengths_only_where_frames_do_not_depend_on_the_batch(checkpoints,
+                                                                         tmp_path):
     ragged = {f: P.load_encoder(checkpoints[f]).ragged_batches for f in FAMILIES}
     assert ragged == {"whisper": True, "wav2vec2": False, "wavlm": True, "hubert": True,
                       "data2vec-audio": False}
+    # WavLM Base+ style: an attention mask, but a group-normed first convolution
+    model, extractor = _encoders.build_model("wavlm")
+    import transformers
+
+    config = model.config
+    config.feat_extract_norm, config.do_stable_layer_norm = "group", False
+    model = transformers.WavLMModel(config).eval()
+    grouped = P.load_encoder(_encoders.save_checkpoint(model, extractor, tmp_path / "base"))
+    assert grouped.uses_attention_mask and not grouped.ragged_batches
+    signals = [speech(1.0), speech(0.6, 1)]
+    for signal, together in zip(signals, grouped.encode(signals, 1, batch_size=2), strict=True):
+        np.testing.assert_allclose(together, grouped.encode([signal], 1)[0], atol=2e-5)
     encoder = P.load_encoder(checkpoints["wav2vec2"])
     pieces = [(np.zeros(n, np.float32),) for n in (500, 900, 500, 700, 900)]
     batches = [[pieces[p][0].size for p in b] for b in encoder._batches(pieces, 8)]

@@ -503,11 +503,13 @@ class Encoder:
     ragged_batches : bool
         Whether inputs of different lengths share a batch (padded, and masked).
         Only where an input's frames then do not depend on what it is batched
-        with: Whisper, wav2vec2, WavLM and HuBERT with an attention mask.  Not
-        for models trained without one (wav2vec2-base style, which would attend
-        to the padding), nor data2vec-audio (its stacked positional convolutions
-        see the padding, mask or not): there only inputs of the same length share
-        a batch (the full windows of long recordings, utterances of equal length).
+        with: Whisper; wav2vec2, WavLM and HuBERT with an attention mask and a
+        layer-normed convolutional front (``feat_extract_norm="layer"``, the
+        large models).  Not where the first convolution is group-normed over time
+        (the base models: the padding enters its statistics, mask or not), nor
+        for data2vec-audio (its stacked positional convolutions see the padding):
+        there only inputs of the same length share a batch (the full windows of
+        long recordings, utterances of equal length).
     """
 
     def __init__(self, spec, model, extractor, device):
@@ -539,7 +541,9 @@ class Encoder:
             self.frame_samples = math.prod(s for _, s, _ in self._convs)
             self.max_frames = None
             self.uses_attention_mask = bool(getattr(extractor, "return_attention_mask", False))
-        self.ragged_batches = self.uses_attention_mask and self.family != "data2vec-audio"
+        self.ragged_batches = self.family == "whisper" or (
+            self.uses_attention_mask and self.family != "data2vec-audio"
+            and getattr(config, "feat_extract_norm", "layer") == "layer")
         self.frame_step = self.frame_samples / self.sampling_rate
         # the fewest samples giving one frame: the model's receptive field
         self.min_samples = next(n for n in range(1, 1 << 16) if self.frame_count(n) >= 1)
