@@ -10,11 +10,19 @@ Generates N wav files (synthetic dialogues, 16 kHz) and measures, on the same fi
    target >= 20x faster;
 4. a ``GridSearchCV`` of 4 candidates x 3 folds (over ``segment__window`` and
    the classifier) on a pipeline with ``memory``: extractions per file,
-   counted with the extraction log -- target exactly 1.
+   counted with the extraction log -- target exactly 1;
+5. with ``--encoder PATH`` (a checkpoint directory, e.g. ``../shared/models/whisper-tiny.en``):
+   the pretrained-encoder front-end (``features._pretrained.extract_sources``, no
+   cache, ``--encoder-layer``, float16 frames) on the same files, at one torch thread and
+   at every core, on the audio's own length and (Whisper) padded to its 30 s window,
+   on ``--device``: files per second and the ratio to openSMILE's loop (reported,
+   no target).  ``--encoder-only`` skips steps 2-4.
 
 Usage::
 
     python benchmarks/bench_extraction.py [--n-files 500] [--workdir DIR]
+    python benchmarks/bench_extraction.py --encoder ../shared/models/whisper-tiny.en \
+        [--encoder-only] [--device cuda]
 
 Every figure is printed; the exit code is 1 when a target is missed.
 """
@@ -46,6 +54,13 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=2, help="runs per timing (best is kept)")
     parser.add_argument("--grid-files", type=int, default=200,
                         help="files in the grid-search extraction count")
+    parser.add_argument("--encoder", default=None,
+                        help="checkpoint directory of a pretrained encoder to time as well")
+    parser.add_argument("--encoder-layer", type=int, default=3)
+    parser.add_argument("--encoder-batch-size", type=int, default=8)
+    parser.add_argument("--device", default="cpu", help="where the encoder runs")
+    parser.add_argument("--encoder-only", action="store_true",
+                        help="time openSMILE's loop and the encoder only")
     args = parser.parse_args(argv)
 
     import opensmile
@@ -75,6 +90,16 @@ def main(argv=None):
     t_direct, _ = timed(lambda: [smile.process_file(p) for p in paths], args.repeat)
 
     warnings.simplefilter("ignore")
+    encoder_rows = encoder_timings(args, paths) if args.encoder else []
+    if args.encoder_only:
+        print(f"\n{'step':<48}{'seconds':>10}{'files/s':>10}{'vs openSMILE':>14}")
+        print(f"{'openSMILE directly (loop, 1 core)':<48}{t_direct:>10.2f}"
+              f"{len(paths) / t_direct:>10.1f}{1.0:>14.2f}")
+        for name, sec in encoder_rows:
+            print(f"{name:<48}{sec:>10.2f}{len(paths) / sec:>10.1f}{t_direct / sec:>14.2f}")
+        if not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return 0
     seg1 = OpenSmileSegmenter(n_jobs=1).fit(X.iloc[:20])
     t_seg1, _ = timed(lambda: seg1.transform(X), args.repeat)
     seg2 = OpenSmileSegmenter(n_jobs=2).fit(X.iloc[:20])
@@ -113,10 +138,11 @@ def main(argv=None):
         ("OpenSmileSegmenter.transform n_jobs=2", t_seg2, None),
         ("with memory, first (cold) transform", t_cold, None),
         ("with memory, second transform", t_warm, None),
+        *((name, sec, None) for name, sec in encoder_rows),
     ]
-    print(f"\n{'step':<42}{'seconds':>10}{'files/s':>10}")
+    print(f"\n{'step':<48}{'seconds':>10}{'files/s':>10}{'vs openSMILE':>14}")
     for name, sec, _ in rows:
-        print(f"{name:<42}{sec:>10.2f}{len(paths) / sec:>10.1f}")
+        print(f"{name:<48}{sec:>10.2f}{len(paths) / sec:>10.1f}{t_direct / sec:>14.2f}")
     checks = [
         ("overhead: segmenter / openSMILE", t_seg1 / t_direct, "<=", 1.10),
         ("speed-up: n_jobs=2 vs n_jobs=1", t_seg1 / t_seg2, ">=", 1.7),
@@ -132,6 +158,33 @@ def main(argv=None):
     if not args.workdir:
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if failed else 0
+
+
+def encoder_timings(args, paths):
+    """Seconds the pretrained-encoder front-end takes over ``paths`` (no cache), per setting."""
+    from sklearn_maec.features._pretrained import extract_sources, load_encoder, resolve_encoder
+
+    spec = resolve_encoder(args.encoder)
+    load_encoder(spec, args.device)  # loading is not part of the timing
+    sources = [(p, None) for p in paths]
+    extract_sources(sources[:4], spec, args.encoder_layer, device=args.device)  # warm up
+    cores = os.cpu_count()
+    settings = [(1, False), (cores, False)]
+    if spec.family == "whisper":
+        settings += [(1, True), (cores, True)]
+    if args.device != "cpu":
+        settings = [(1, False)] + ([(1, True)] if spec.family == "whisper" else [])
+    rows = []
+    for threads, pad in settings:
+        t, results = timed(lambda threads=threads, pad=pad: extract_sources(
+            sources, spec, args.encoder_layer, device=args.device, n_threads=threads,
+            pad_to_window=pad, batch_size=args.encoder_batch_size), args.repeat)
+        failed = sum(r.error is not None for r in results)
+        where = args.device if args.device != "cpu" else f"{threads} thread(s)"
+        name = (f"encoder {spec.family} layer {args.encoder_layer}, {where}"
+                + (", padded 30 s" if pad else ""))
+        rows.append((name + (f" ({failed} failed)" if failed else ""), t))
+    return rows
 
 
 if __name__ == "__main__":

@@ -28,6 +28,17 @@ def test_round_trip_and_miss(tmp_path):
     assert not glob.glob(str(tmp_path / "**" / ".tmp-*"), recursive=True)
 
 
+def test_float16_frames_stay_float16_and_others_become_float32(tmp_path):
+    cache = FrameCache(tmp_path)
+    half = (np.arange(12).reshape(3, 4) / 7).astype(np.float16)
+    cache.save("aa1", half, 0.02, [])
+    got, step, _ = cache.load("aa1")
+    assert got.dtype == np.float16 and step == 0.02
+    np.testing.assert_array_equal(got, half)
+    cache.save("aa2", half.astype(np.float64), 0.02, [])
+    assert cache.load("aa2")[0].dtype == np.float32
+
+
 def test_array_keys_follow_content(tmp_path):
     a = np.zeros(10, np.float32)
     b = a.copy()

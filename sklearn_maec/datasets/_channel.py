@@ -31,7 +31,9 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import fft as sp_fft
-from scipy.signal import butter, lfilter, oaconvolve, resample_poly, sosfilt
+from scipy.signal import butter, lfilter, oaconvolve, sosfilt
+
+from ..features._audio import resample
 
 __all__ = ["CHANNEL_KEYS", "DOMAINS", "NOISE_KINDS", "apply_channel", "resolve_domain", "limit"]
 
@@ -388,14 +390,6 @@ def _mulaw(x, mu=255.0):
     y = np.sign(x) * np.log1p(mu * np.abs(x)) / math.log1p(mu)
     y = np.round(y * 127.0) / 127.0
     return (np.sign(y) * np.expm1(np.abs(y) * math.log1p(mu)) / mu).astype(np.float32)
-
-
-def resample(x, sr_in, sr_out):
-    """Polyphase resampling (``scipy.signal.resample_poly``); no-op for equal rates."""
-    if sr_in == sr_out:
-        return x
-    g = math.gcd(int(sr_in), int(sr_out))
-    return resample_poly(x, int(sr_out) // g, int(sr_in) // g).astype(np.float32)
 
 
 def limit(x, ceiling=0.99):

@@ -6,14 +6,16 @@ arrays or floats outside that range silently overflow.  Everything that feeds
 openSMILE goes through :func:`as_mono_float32` first.
 """
 
+import math
 import os
 import shutil
 import subprocess
 
 import numpy as np
 import soundfile
+from scipy.signal import resample_poly
 
-__all__ = ["AudioError", "read_audio", "as_mono_float32", "SOUNDFILE_EXTENSIONS"]
+__all__ = ["AudioError", "read_audio", "as_mono_float32", "resample", "SOUNDFILE_EXTENSIONS"]
 
 #: Extensions read by libsndfile directly; anything else is decoded by ffmpeg.
 SOUNDFILE_EXTENSIONS = frozenset(
@@ -139,6 +141,27 @@ def as_mono_float32(signal):
         arr = arr / peak
     out = np.clip(arr, -1.0, _INT16_SAFE_MAX).astype(np.float32, copy=False)
     return out, notes
+
+
+def resample(signal, rate, target_rate):
+    """Polyphase resampling (``scipy.signal.resample_poly``), float32; no-op for equal rates.
+
+    Parameters
+    ----------
+    signal : ndarray of shape (n_samples,)
+    rate : int
+        Sampling rate of ``signal`` (Hz).
+    target_rate : int
+        Sampling rate wanted (Hz).
+
+    Returns
+    -------
+    signal : ndarray of shape (round(n_samples * target_rate / rate),), float32
+    """
+    if int(rate) == int(target_rate):
+        return signal
+    g = math.gcd(int(rate), int(target_rate))
+    return resample_poly(signal, int(target_rate) // g, int(rate) // g).astype(np.float32)
 
 
 def _to_float(arr):

@@ -113,14 +113,21 @@ class FrameCache:
         return frames, (None if np.isnan(step) else step), notes
 
     def save(self, key, frames, frame_step, notes):
-        """Store a value atomically (last writer wins; readers never see a partial file)."""
+        """Store a value atomically (last writer wins; readers never see a partial file).
+
+        Frames are stored as float32, or as float16 when given as float16 (the
+        pretrained encoders' hidden states, half the size, read back as float16).
+        """
         path = self._path(key)
         directory = os.path.dirname(path)
         os.makedirs(directory, exist_ok=True)
+        frames = np.asarray(frames)
+        frames = frames.astype(np.float16 if frames.dtype == np.float16 else np.float32,
+                               copy=False)
 
         def write(tmp):
             with open(tmp, "wb") as fh:
-                np.savez(fh, frames=np.asarray(frames, dtype=np.float32),
+                np.savez(fh, frames=frames,
                          frame_step=np.float64(np.nan if frame_step is None else frame_step),
                          notes=np.asarray(list(notes), dtype=str))
 

@@ -19,7 +19,9 @@ import numpy as np
 from ._audio import SILENCE_PEAK, AudioError, as_mono_float32, read_audio
 from ._opensmile import MIN_SAMPLES, expected_frame_count, extract_lld
 
-__all__ = ["RowResult", "extract_row", "EXTRACTION_LOG_ENV", "MIN_SAMPLING_RATE"]
+__all__ = ["RowResult", "extract_row", "audio_source", "cached", "store", "check_rate",
+           "error_message",
+           "EXTRACTION_LOG_ENV", "MIN_SAMPLING_RATE"]
 
 #: Lowest sampling rate accepted (Hz).  A rate below it is no speech recording but
 #: most likely a corrupt header (a wav claiming 1 Hz); resampled to 16 kHz it would
@@ -34,8 +36,8 @@ EXTRACTION_LOG_ENV = "SKLEARN_MAEC_EXTRACTION_LOG"
 _log_path = None  # set per job by extract_row (worker processes may predate the env var)
 
 
-def _log_extraction(what):
-    path = _log_path
+def _log_extraction(what, path=None):
+    path = path or _log_path
     if path:
         line = f"{os.getpid()}\t{what}\n".encode()
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -77,11 +79,7 @@ class RowResult:
 
 
 def _check_and_extract(signal, rate, spec, target_rate):
-    if rate < MIN_SAMPLING_RATE:
-        raise AudioError(
-            f"sampling rate {rate} Hz is below {MIN_SAMPLING_RATE} Hz, too low for speech "
-            "(a corrupt file header?)"
-        )
+    check_rate(rate)
     n = signal.size
     n_target = n if target_rate is None else int(n * target_rate / rate)
     if min(n, n_target) < MIN_SAMPLES:
@@ -145,6 +143,125 @@ def _spec_key(spec, target_rate):
             opensmile.__version__, target_rate)
 
 
+def audio_source(audio, sampling_rate):
+    """What identifies one audio source for the cache, and how to read it.
+
+    Shared by every front-end (openSMILE here, the pretrained encoders in
+    :mod:`sklearn_maec.features._pretrained`), so a source is keyed and read one way.
+
+    Parameters
+    ----------
+    audio : str, os.PathLike or array-like
+        A file path or the samples.
+    sampling_rate : int, float or None
+        Needed when ``audio`` holds samples.
+
+    Returns
+    -------
+    key_parts : tuple
+        ``("file", absolute path, size, mtime_ns)`` or ``("array", samples, rate)``.
+    read : callable
+        ``read(target_rate)`` returns ``(signal, rate, notes)``: float32 mono
+        samples, their rate (files libsndfile reads keep their own rate;
+        ``target_rate`` is the rate ffmpeg decodes other media to) and the
+        recoverable oddities met.
+
+    Raises
+    ------
+    FileNotFoundError, AudioError
+        For a missing file, a missing value, or an array without a valid rate
+        (or whose samples are not a signal).
+    """
+    if isinstance(audio, (str, os.PathLike)):
+        path = os.path.abspath(os.fspath(audio))
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            raise FileNotFoundError(f"audio file not found: {path!r}") from None
+
+        def read(target_rate):
+            return read_audio(path, target_rate)
+
+        return ("file", path, st.st_size, st.st_mtime_ns), read
+    if audio is None or (isinstance(audio, float) and np.isnan(audio)):
+        raise AudioError("no audio (missing value in the 'audio' column)")
+    rate = _valid_rate(sampling_rate)
+    if rate is None:
+        raise AudioError(
+            "audio is an array of samples but its sampling_rate is missing or invalid "
+            f"({sampling_rate!r}): give a positive integer in a 'sampling_rate' column"
+        )
+    signal, notes = as_mono_float32(audio)
+
+    def read(target_rate):
+        return signal, rate, list(notes)
+
+    return ("array", signal, rate), read
+
+
+def check_rate(rate):
+    """Raise :class:`AudioError` for a sampling rate too low for speech (a corrupt header?)."""
+    if rate < MIN_SAMPLING_RATE:
+        raise AudioError(
+            f"sampling rate {rate} Hz is below {MIN_SAMPLING_RATE} Hz, too low for speech "
+            "(a corrupt file header?)"
+        )
+
+
+def store(cache, key, frames, frame_step, notes):
+    """Store a computed value in the cache (if any); return its notes.
+
+    A cache that cannot be written (a full or read-only disk) costs the cache,
+    not the row: a note says so.
+
+    Parameters
+    ----------
+    cache : FrameCache or None
+    key : str or None
+        The entry's key (None without a cache).
+    frames, frame_step, notes
+        The value.
+
+    Returns
+    -------
+    notes : list of str
+    """
+    if cache:
+        try:
+            cache.save(key, frames, frame_step, notes)
+        except OSError as exc:
+            return [*notes, f"could not write to the cache: {exc}"]
+    return list(notes)
+
+
+def cached(cache, key, compute):
+    """``(frames, frame_step, notes)`` from the cache, or computed and stored (:func:`store`).
+
+    Parameters
+    ----------
+    cache : FrameCache or None
+    key : str or None
+        The entry's key (None without a cache).
+    compute : callable
+        Returns ``(frames, frame_step, notes)`` on a miss.
+
+    Returns
+    -------
+    frames, frame_step, notes
+    """
+    hit = cache.load(key) if cache else None
+    if hit is not None:
+        return hit
+    frames, step, notes = compute()
+    return frames, step, store(cache, key, frames, step, notes)
+
+
+def error_message(exc):
+    """The message of a failed row: an audio problem as it reads, else with the type."""
+    return str(exc) if isinstance(exc, (AudioError, FileNotFoundError)) else (
+        f"{type(exc).__name__}: {exc}")
+
+
 def extract_row(audio, sampling_rate, spec, target_rate, cache=None, log_path=None):
     """Extract one audio source's frames; never raises for bad input.
 
@@ -173,48 +290,17 @@ def extract_row(audio, sampling_rate, spec, target_rate, cache=None, log_path=No
     _log_path = log_path
     _leave_ctrl_c_to_the_parent()
     try:
-        if isinstance(audio, (str, os.PathLike)):
-            path = os.path.abspath(os.fspath(audio))
-            try:
-                st = os.stat(path)
-            except FileNotFoundError:
-                raise FileNotFoundError(f"audio file not found: {path!r}") from None
-            key_parts = ("file", path, st.st_size, st.st_mtime_ns)
+        key_parts, read = audio_source(audio, sampling_rate)
 
-            def compute():
-                signal, rate, notes = read_audio(path, target_rate)
-                frames, step = _check_and_extract(signal, rate, spec, target_rate)
-                _log_extraction(path)
-                return frames, step, notes
-        elif audio is None or (isinstance(audio, float) and np.isnan(audio)):
-            raise AudioError("no audio (missing value in the 'audio' column)")
-        else:
-            rate = _valid_rate(sampling_rate)
-            if rate is None:
-                raise AudioError(
-                    "audio is an array of samples but its sampling_rate is missing or invalid "
-                    f"({sampling_rate!r}): give a positive integer in a 'sampling_rate' column"
-                )
-            signal, notes = as_mono_float32(audio)
-            key_parts = ("array", signal, rate)
+        def compute():
+            signal, rate, notes = read(target_rate)
+            frames, step = _check_and_extract(signal, rate, spec, target_rate)
+            _log_extraction(key_parts[1] if key_parts[0] == "file"
+                            else f"array of {signal.size} samples at {rate} Hz")
+            return frames, step, notes
 
-            def compute():
-                frames, step = _check_and_extract(signal, rate, spec, target_rate)
-                _log_extraction(f"array of {signal.size} samples at {rate} Hz")
-                return frames, step, notes
         key = cache.key(*key_parts, *_spec_key(spec, target_rate)) if cache else None
-        hit = cache.load(key) if cache else None
-        if hit is not None:
-            frames, step, notes = hit
-        else:
-            frames, step, notes = compute()
-            if cache:
-                try:
-                    cache.save(key, frames, step, notes)
-                except OSError as exc:  # a full or read-only disk costs the cache, not the row
-                    notes = [*notes, f"could not write to the cache: {exc}"]
+        frames, step, notes = cached(cache, key, compute)
     except Exception as exc:  # one bad row must not cost the others
-        msg = str(exc) if isinstance(exc, (AudioError, FileNotFoundError)) else (
-            f"{type(exc).__name__}: {exc}")
-        return RowResult(error=msg)
+        return RowResult(error=error_message(exc))
     return RowResult(frames=frames, frame_step=step, notes=list(notes))
