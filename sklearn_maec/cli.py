@@ -115,7 +115,9 @@ def _add_corpora(p, command, meld_required=False):
                         "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
                         "never the corpus folder)")
     p.add_argument("--skip-missing", action="store_true",
-                   help="skip (and count) utterances whose audio is missing or corrupt")
+                   help="leave out (and count) the utterances whose audio is missing or cannot "
+                        "be read (an empty or corrupt file); a context turn whose audio fails "
+                        "counts as no context turn")
 
 
 def _add_demo(sub):
@@ -284,11 +286,41 @@ def _feature_cache(cache):
 
 @contextlib.contextmanager
 def _data_errors():
-    """Problems with the data found while training or predicting: one line, exit code 2."""
+    """Problems with the data found while training or predicting: one line, exit code 2.
+
+    A failed extraction's advice names the command line's ``--skip-missing``,
+    not the segmenter's ``on_error`` (the Python spelling).
+    """
+    from .exceptions import ExtractionError
+
     try:
         yield
+    except ExtractionError as exc:
+        raise UserError(str(exc.advising("--skip-missing"))) from None
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
+
+
+def _one_line(text):
+    """A message of several lines as one line that reads as the lines did.
+
+    A line ending in ``:`` introduces what follows (``failed for 2 row(s): row
+    1 ...``); a line starting with a capital letter is a new sentence; other
+    lines are items of a list, joined with ``"; "``.
+    """
+    out = ""
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith(":"):
+            out += " " + line
+        elif line[:1].isupper():
+            out += (" " if out.endswith((".", "!", "?")) else ". ") + line
+        else:
+            out = out.rstrip(".;") + "; " + line
+    return out
 
 
 def _load_corpora(args, need_meld=False):
@@ -394,7 +426,7 @@ def run_fit(args):
     """Train on the given corpora and save the pipeline."""
     verbose = _verbosity(args)
     pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, verbose,
-                          _parse_params(args.param))
+                          _training_params(args))
     X, y = _load_corpora(args)
     if not verbose and not args.quiet:
         _note(f"extracting the features of {len(X)} utterances, then training MAEC (up to "
@@ -402,16 +434,72 @@ def run_fit(args):
     t = time.perf_counter()
     with _data_errors():
         pipe.fit(X, y)
-    print(f"trained on {len(X)} utterances in {time.perf_counter() - t:.0f} s; classes "
-          f"{list(pipe.classes_)}")
+    # with --skip-missing a row whose audio failed has an empty bag, which training leaves out
+    trained = int(pipe.named_steps["maec"].class_counts_.sum())
+    print(f"trained on {trained} utterances{_left_out(len(X) - trained, len(X))} in "
+          f"{time.perf_counter() - t:.0f} s; classes {list(pipe.classes_)}")
     _save(pipe, args.out)
     print(f"saved to {args.out}")
     return 0
 
 
+def _training_params(args):
+    """The pipeline parameters of ``--param``; ``--skip-missing`` adds ``segment__on_error``.
+
+    A row whose audio cannot be read (an empty or corrupt file) then gets an
+    empty bag instead of stopping the run, and a context turn whose audio
+    fails counts as none.
+    """
+    params = _parse_params(args.param)
+    if args.skip_missing:
+        params.setdefault("segment__on_error", "warn")
+    return params
+
+
+def _left_out(n_left_out, n_total):
+    """`` (1 of the 109 left out: ...)`` after a count, or nothing when none was left out."""
+    if not n_left_out:
+        return ""
+    whose = "its audio" if n_left_out == 1 else "their audio"
+    return f" ({n_left_out} of the {n_total} left out: {whose} could not be read)"
+
+
+#: Utterances whose audio ``evaluate --skip-missing`` checks at a time (bounds the frames held).
+_CHECK_CHUNK = 1000
+
+
+def _readable_rows(X, segmenter):
+    """Whether each row's own audio extracts: ``evaluate --skip-missing`` leaves the rest out.
+
+    Every model then trains and is scored on the same utterances (the
+    baseline would otherwise train on the zero functionals of a failed row,
+    and a failed test row would be scored on a prediction from nothing).  The
+    extraction fills the run's feature cache, which the folds then read.  The
+    check is the segmenter's own transform with ``on_error="warn"`` (a failed
+    row gets no frames), fitted on a second of noise so that no part of ``X``
+    has to extract for it to be fitted, and run a chunk at a time to bound the
+    frames held.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.base import clone
+
+    noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+    probe = clone(segmenter).set_params(on_error="warn", standardize=False)
+    probe.fit(pd.DataFrame({"audio": [noise], "sampling_rate": [16000]}))
+    columns = [c for c in ("audio", "sampling_rate", "utterance_id") if c in X.columns]
+    ok = np.ones(len(X), dtype=bool)
+    with warnings.catch_warnings():  # the folds say it of the utterances they use
+        warnings.filterwarnings("ignore", message=".*shorter than one window")
+        for start in range(0, len(X), _CHECK_CHUNK):
+            frames = probe.transform(X[columns].iloc[start:start + _CHECK_CHUNK])["frames"]
+            ok[start:start + len(frames)] = [len(f) > 0 for f in frames]
+    return ok
+
+
 def run_evaluate(args):
     """Leave-one-session-out on IEMOCAP, or IEMOCAP -> MELD."""
-    params = _parse_params(args.param)
+    params = _training_params(args)
     if args.protocol == "cross-corpus" and "segment__standardize" not in params:
         # one corpus' statistics on another collapse MAEC to one class: each its own
         params["segment__standardize"] = "corpus"
@@ -441,6 +529,17 @@ def _evaluate(args, params, cache):
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]
+    if args.skip_missing:
+        if not args.quiet:
+            _note(f"extracting the features of {len(X)} utterances (--skip-missing: the "
+                  "utterances whose audio cannot be read are left out of every fold)")
+        with _data_errors():
+            ok = _readable_rows(X, models["MAEC"].named_steps["segment"])
+        if not ok.any():
+            raise UserError(f"the audio of none of the {len(X)} utterances could be read")
+        print(f"evaluating on {int(ok.sum())} utterances{_left_out(int((~ok).sum()), len(X))}")
+        X, y = X[ok].reset_index(drop=True), y[ok]
+    if args.protocol == "loso":
         splits = list(LeaveOneGroupOut().split(X, y, groups=X["session"]))
         names = [str(X["session"].iloc[test[0]]) for _, test in splits]
     else:
@@ -716,8 +815,7 @@ def main(argv=None):
             warnings.showwarning = _make_showwarning(verbose)
             return args.func(args)
     except UserError as exc:
-        message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"sklearn-maec {args.command}: error: {message}", file=sys.stderr)
+        print(f"sklearn-maec {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # FitInterrupted / ExtractionInterrupted say where
         print(str(exc) or "interrupted", file=sys.stderr, flush=True)

@@ -35,6 +35,10 @@ class ExtractionError(ValueError):
         message naming the row's id and its audio source.
     results : list or None
         Per-row results that were computed (``None`` at failed positions).
+    keep_going : str, default="on_error='warn'"
+        How the caller asks to keep the other rows, as the message's advice
+        spells it: the segmenter's parameter in Python; a program that wraps
+        the segmenter names its own option instead (:meth:`advising`).
 
     Attributes
     ----------
@@ -42,21 +46,52 @@ class ExtractionError(ValueError):
         As given.
     results : list or None
         As given.
+    keep_going : str
+        As given.
     """
 
-    def __init__(self, errors, results=None):
+    def __init__(self, errors, results=None, keep_going="on_error='warn'"):
         self.errors = dict(errors)
         self.results = results
+        self.keep_going = keep_going
         shown = list(self.errors.values())[:5]
         more = len(self.errors) - len(shown)
         msg = f"feature extraction failed for {len(self.errors)} row(s):\n  " + "\n  ".join(shown)
         if more:
             msg += f"\n  ... and {more} more"
         msg += (
-            "\nEvery other row was processed. Pass on_error='warn' to keep the other rows "
-            "and mask the failed ones."
+            f"\nEvery other row was processed. Pass {keep_going} to keep the other rows (a "
+            "failed row gets an empty bag, which training leaves out)."
         )
         super().__init__(msg)
+
+    def advising(self, keep_going):
+        """The same error, its advice naming another way to keep the other rows.
+
+        Parameters
+        ----------
+        keep_going : str
+            The option as the user writes it where the error is shown, e.g.
+            the command line's ``--skip-missing``.
+
+        Returns
+        -------
+        error : ExtractionError
+            A new error with the same ``errors`` and ``results``.
+
+        Examples
+        --------
+        >>> from sklearn_maec.exceptions import ExtractionError
+        >>> error = ExtractionError({3: "row 3 ('u3', audio 'a.wav'): audio is empty"})
+        >>> "Pass on_error='warn' to keep the other rows" in str(error)
+        True
+        >>> "Pass --skip-missing to keep" in str(error.advising("--skip-missing"))
+        True
+        """
+        return type(self)(self.errors, self.results, keep_going)
+
+    def __reduce__(self):  # pickled with its parts (joblib's workers), not its message
+        return type(self), (self.errors, self.results, self.keep_going)
 
 
 class TrainingDivergedError(FloatingPointError):

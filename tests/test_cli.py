@@ -500,3 +500,78 @@ def test_readme_own_corpora_section_commands_parse():
             protocols.add(args.protocol)
     assert protocols == {"loso", "cross-corpus"}
     assert "-v" in section and "minutes" in section and "docs" in section
+
+
+# --------------------------------------------------------------------------- issue 29
+def _with_an_emptied_wav(releases, tmp_path, header_only=False):
+    """A copy of the release where one utterance's own wav is emptied (0 bytes or a bare header)."""
+    from sklearn_maec.datasets import load_iemocap
+
+    root = tmp_path / "iemocap"
+    shutil.copytree(releases / "iemocap", root)
+    X, _ = load_iemocap(root)
+    victim = X["audio"].iloc[3]
+    with open(victim, "rb") as fh:
+        header = fh.read(44)
+    with open(victim, "wb") as fh:
+        fh.write(header if header_only else b"")
+    return root, len(X), X["utterance_id"].iloc[3]
+
+
+@pytest.mark.parametrize("header_only", [False, True])
+def test_corrupt_audio_without_skip_missing_advises_the_command_line_flag(releases, tmp_path,
+                                                                          capsys, header_only):
+    root, _, victim = _with_an_emptied_wav(releases, tmp_path, header_only)
+    code = main(["fit", "--iemocap", str(root), "--out", str(tmp_path / "m.maec"), *FAST])
+    assert code == 2
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "error:" in line]
+    assert victim in line and "Traceback" not in err
+    assert "--skip-missing" in line and "on_error" not in line  # the CLI's spelling
+    assert ":;" not in line and ".;" not in line and "row(s): row" in line
+
+
+def test_skip_missing_leaves_out_corrupt_audio_and_counts_it(releases, tmp_path, capsys):
+    root, n, victim = _with_an_emptied_wav(releases, tmp_path)
+    out = tmp_path / "m.maec"
+    assert main(["fit", "--iemocap", str(root), "--out", str(out), "--skip-missing",
+                 *FAST]) == 0
+    captured = capsys.readouterr()
+    assert f"trained on {n - 1} utterances (1 of the {n} left out: its audio could not be " \
+           "read)" in captured.out
+    assert out.exists() and victim in captured.err  # the warning names it
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--iemocap", str(root), "--skip-missing", "--baseline",
+                 "--report", str(report), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert f"evaluating on {n - 1} utterances (1 of the {n} left out" in captured.out
+    folds = json.loads(report.read_text())["folds"]
+    for model_name in ("MAEC", "baseline"):  # both models on the same utterances
+        mine = [f for f in folds if f["model"] == model_name]
+        assert sum(f["n_test"] for f in mine) == n - 1
+
+
+def test_python_callers_keep_the_python_advice():
+    from sklearn_maec.exceptions import ExtractionError
+
+    error = ExtractionError({0: "row 0 ('u0', audio 'a.wav'): audio is empty (0 samples)"})
+    assert "Pass on_error='warn'" in str(error)
+    cli_error = error.advising("--skip-missing")
+    assert "Pass --skip-missing" in str(cli_error) and "on_error" not in str(cli_error)
+    assert cli_error.errors == error.errors and isinstance(cli_error, ValueError)
+    import pickle
+
+    assert str(pickle.loads(pickle.dumps(cli_error))) == str(cli_error)
+
+
+def test_error_lines_read_as_sentences():
+    from sklearn_maec.cli import _one_line
+
+    text = ("feature extraction failed for 2 row(s):\n  row 1 ('u1', audio 'a.wav'): Format "
+            "not recognised.\n  row 2 ('u2', audio 'b.wav'): audio is empty\n  ... and 3 more\n"
+            "Every other row was processed.")
+    assert _one_line(text) == (
+        "feature extraction failed for 2 row(s): row 1 ('u1', audio 'a.wav'): Format not "
+        "recognised; row 2 ('u2', audio 'b.wav'): audio is empty; ... and 3 more. Every other "
+        "row was processed.")
+    assert _one_line("one line") == "one line"
