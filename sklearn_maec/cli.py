@@ -439,7 +439,12 @@ def run_fit(args):
     print(f"trained on {trained} utterances{_left_out(len(X) - trained, len(X))} in "
           f"{time.perf_counter() - t:.0f} s; classes {list(pipe.classes_)}")
     _save(pipe, args.out)
-    print(f"saved to {args.out}")
+    from ._provenance import describe_environment, environment
+    from .persistence import model_file_kind
+
+    # kept in a .maec file (persistence.model_provenance); a pickle has no room for it
+    kept = " (kept in the file)" if model_file_kind(args.out) == "pickle-free" else ""
+    print(f"saved to {args.out}; trained with {describe_environment(environment())}{kept}")
     return 0
 
 
@@ -514,6 +519,7 @@ def _evaluate(args, params, cache):
     from sklearn.base import clone
     from sklearn.model_selection import LeaveOneGroupOut
 
+    from ._provenance import environment, json_params
     from .model_selection import CrossCorpusSplit
     from .pipeline import make_baseline_pipeline
 
@@ -529,6 +535,7 @@ def _evaluate(args, params, cache):
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]
+    n_left_out = 0
     if args.skip_missing:
         if not args.quiet:
             _note(f"extracting the features of {len(X)} utterances (--skip-missing: the "
@@ -537,7 +544,8 @@ def _evaluate(args, params, cache):
             ok = _readable_rows(X, models["MAEC"].named_steps["segment"])
         if not ok.any():
             raise UserError(f"the audio of none of the {len(X)} utterances could be read")
-        print(f"evaluating on {int(ok.sum())} utterances{_left_out(int((~ok).sum()), len(X))}")
+        n_left_out = int((~ok).sum())
+        print(f"evaluating on {int(ok.sum())} utterances{_left_out(n_left_out, len(X))}")
         X, y = X[ok].reset_index(drop=True), y[ok]
     if args.protocol == "loso":
         splits = list(LeaveOneGroupOut().split(X, y, groups=X["session"]))
@@ -545,7 +553,7 @@ def _evaluate(args, params, cache):
     else:
         splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
         names = ["iemocap->meld"]
-    rows = []
+    rows, effective = [], {}
     for k, ((train, test), fold) in enumerate(zip(splits, names, strict=True), 1):
         for model_name, model in models.items():
             if not args.quiet:
@@ -555,6 +563,7 @@ def _evaluate(args, params, cache):
             with _data_errors():
                 est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
                 predicted = est.predict(X.iloc[test].reset_index(drop=True))
+            effective.setdefault(model_name, json_params(est))  # what was trained, in full
             scores = _scores(y[test], predicted)
             rows.append({"model": model_name, "fold": fold, "n_train": int(len(train)),
                          "n_test": int(len(test)), **scores,
@@ -570,8 +579,10 @@ def _evaluate(args, params, cache):
         s = summary[model_name]
         print(f"{model_name:<10}{'mean +- std':<16} " + "  ".join(
             f"{k} {s[k]['mean']:.3f} +- {s[k]['std']:.3f}" for k in ("UA", "WA", "F1")))
-    report = {"protocol": args.protocol, "params": {k: repr(v) for k, v in params.items()},
-              "seed": args.seed, "folds": rows, "summary": summary}
+    report = {"protocol": args.protocol, "seed": args.seed,
+              "command_line": _arguments(args), "n_left_out": n_left_out,
+              "params": effective, "environment": environment(),
+              "folds": rows, "summary": summary}
     from ._files import atomic_write
 
     if args.report:
@@ -583,6 +594,14 @@ def _evaluate(args, params, cache):
         atomic_write(args.csv, lambda tmp: pd.DataFrame(rows).to_csv(tmp, index=False))
         print(f"per-fold results written to {args.csv}")
     return 0
+
+
+def _arguments(args):
+    """The command's options as given (``--max-epochs 3`` ...), as JSON."""
+    from ._provenance import json_value
+
+    return {name: json_value(value) for name, value in sorted(vars(args).items())
+            if name != "func"}
 
 
 def _write_json(data, path):

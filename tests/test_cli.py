@@ -35,11 +35,41 @@ def model(releases, tmp_path_factory):
 
 
 def test_fit_saves_a_pickle_free_pipeline(model):
-    from sklearn_maec.persistence import load_model
+    from sklearn_maec import __version__
+    from sklearn_maec.persistence import load_model, model_provenance
 
     pipe = load_model(model)
     assert [name for name, _ in pipe.steps] == ["segment", "context", "maec"]
     assert pipe.named_steps["maec"].latent_dim == 8
+    provenance = model_provenance(model)  # what it was trained with, kept in the file
+    assert provenance["versions"]["sklearn-maec"] == __version__
+    assert provenance["threads"]["cpu_count"] == os.cpu_count()
+
+
+def test_fit_prints_what_it_trained_with(releases, tmp_path, capsys):
+    import torch
+
+    assert main(["fit", "--iemocap", str(releases / "iemocap"), "--out",
+                 str(tmp_path / "m.joblib"), *FAST]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "saved to" in line]
+    assert f"torch {torch.__version__}" in line and "scikit-learn" in line
+    assert "kept in the file" not in line  # a pickle has no room for it
+
+
+def test_report_values_are_json():
+    import numpy as np
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_maec._provenance import json_value
+
+    assert json_value((np.int64(3), np.float32(0.5), None, "a", True)) == [3, 0.5, None, "a",
+                                                                           True]
+    assert json_value({1: np.arange(2)}) == {"1": [0, 1]}
+    assert json_value(float("nan")) == "nan" and json_value(torch.optim.Adam) == \
+        "torch.optim.adam.Adam"
+    assert json_value(LogisticRegression(C=2)) == "LogisticRegression(C=2)"
+    assert json_value(object()) == "builtins.object"  # not "<object at 0x...>"
 
 
 def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsys, monkeypatch):
@@ -64,6 +94,25 @@ def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsy
     assert {"UA", "WA", "F1"} <= set(data["summary"]["MAEC"])
     assert all(0 <= f["UA"] <= 1 for f in data["folds"])
     assert len(pd.read_csv(csv)) == 6
+    # every effective parameter of every model, the seed, the versions and the threads
+    maec, baseline = data["params"]["MAEC"], data["params"]["baseline"]
+    assert maec["maec__max_epochs"] == 1 and maec["maec__latent_dim"] == 8
+    assert maec["maec__random_state"] == data["seed"] == 0
+    assert maec["maec__lr"] == 1e-3 and maec["segment__window"] == 0.5  # defaults too
+    assert maec["maec__optimizer"] == "torch.optim.adam.Adam"
+    assert baseline["segment__standardize"] == "speaker" and baseline["classifier__max_iter"]
+    assert data["command_line"]["max_epochs"] == 1 and data["n_left_out"] == 0
+    versions = data["environment"]["versions"]
+    assert set(versions) == {"sklearn-maec", "python", "torch", "skorch", "scikit-learn",
+                             "numpy", "pandas", "opensmile"}
+    assert all(isinstance(v, str) for v in versions.values())
+    threads = data["environment"]["threads"]
+    assert threads["cpu_count"] == os.cpu_count() and threads["torch_num_threads"] >= 1
+
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    json.loads(report.read_text(), parse_constant=refuse)  # no NaN or Infinity
 
 
 def test_evaluate_cross_corpus(releases, tmp_path, capsys, monkeypatch):
@@ -88,7 +137,9 @@ def test_evaluate_cross_corpus(releases, tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "iemocap->meld" in captured.out and "MELD (test):" in captured.out
     assert [p.get_params()["segment__standardize"] for p in fitted] == ["corpus", "corpus"]
-    assert json.loads(report.read_text())["params"]["segment__standardize"] == "'corpus'"
+    params = json.loads(report.read_text())["params"]
+    assert params["MAEC"]["segment__standardize"] == "corpus"
+    assert params["baseline"]["segment__standardize"] == "corpus"
     assert "its own statistics" in captured.err
     # MELD's audio went where --audio-cache said, and it was said; the corpus is untouched
     assert sorted(os.listdir(audio / "test")) and f"into {audio}" in captured.err
