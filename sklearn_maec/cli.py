@@ -610,6 +610,11 @@ def _write_json(data, path):
 
 
 def _audio_files(inputs):
+    """The audio files named or found in ``inputs``; a path that does not exist is kept.
+
+    It then fails like an unreadable file: an error line of its own, the
+    other files labelled, exit code 1.
+    """
     files = []
     for item in inputs:
         if os.path.isdir(item):
@@ -636,10 +641,8 @@ def _audio_files(inputs):
             if len(files) == found:
                 print(f"skipped: {item}: a directory with no audio file "
                       f"({', '.join(AUDIO_SUFFIXES)}) in it", file=sys.stderr)
-        elif os.path.exists(item):
+        else:  # a file, or no such path: a bad input like an unreadable file
             files.append(item)
-        else:
-            raise UserError(f"no such file or directory: {item!r}")
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {inputs}")
     return files
@@ -763,6 +766,9 @@ def _duration(path, fallback):
 def _failure_reason(segmenter, path):
     """Why extracting one file fails (run again alone, only for the files that failed)."""
     from .features._extraction import extract_row
+
+    if not os.path.lexists(path):
+        return "no such file or directory"
     from .features._opensmile import resolve_feature_set
 
     spec = resolve_feature_set(segmenter.feature_set, segmenter.feature_level)

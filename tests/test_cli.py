@@ -1,5 +1,6 @@
 """The sklearn-maec command line: demo, make-corpus, fit, evaluate, predict; errors, exit codes."""
 
+import io
 import json
 import os
 import shutil
@@ -626,3 +627,23 @@ def test_error_lines_read_as_sentences():
         "recognised; row 2 ('u2', audio 'b.wav'): audio is empty; ... and 3 more. Every other "
         "row was processed.")
     assert _one_line("one line") == "one line"
+
+
+def test_predict_reports_a_missing_path_like_any_bad_input(model, releases, tmp_path, capsys):
+    wavs = sorted((releases / "iemocap").rglob("*.wav"))[:2]
+    missing, gone = tmp_path / "no such.wav", tmp_path / "no such dir"
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"")
+    code = main(["predict", str(model), str(wavs[0]), str(missing), str(gone), str(broken),
+                 str(wavs[1])])
+    assert code == 1  # some inputs failed, the rest are labelled
+    captured = capsys.readouterr()
+    rows = pd.read_csv(io.StringIO(captured.out))
+    assert list(rows["file"]) == [str(wavs[0]), str(wavs[1])]
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert errors[:2] == [f"error: {missing}: no such file or directory",
+                          f"error: {gone}: no such file or directory"]
+    assert len(errors) == 3 and str(broken) in errors[2] and "Traceback" not in captured.err
+    assert main(["predict", str(model), str(missing)]) == 1  # nothing to label: still exit 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("file,label,") and len(captured.out.splitlines()) == 1
