@@ -817,6 +817,31 @@ def _make_showwarning(verbose):
     return show
 
 
+@contextlib.contextmanager
+def _package_logging(verbose):
+    """This package's log lines on stderr while a command runs; no other library's.
+
+    A handler on the ``sklearn_maec`` logger alone (INFO with ``-v``, else
+    WARNING), which does not pass its records on to the root logger.  The
+    root logger is left as it is, so other libraries (torch's INFO lines
+    among them) stay at Python's default: their warnings and errors only.
+    Undone when the command ends (``main`` may run again in one process).
+    """
+    package = logging.getLogger(__name__.partition(".")[0])
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = package.level, package.propagate
+    package.addHandler(handler)
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(saved[0])
+        package.propagate = saved[1]
+
+
 def main(argv=None):
     """Entry point; returns the exit code.
 
@@ -831,16 +856,16 @@ def main(argv=None):
         0 on success, 1 when some inputs failed, 2 for a user error, 130 when
         interrupted.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    verbose = getattr(args, "verbose", None) or 0  # -v only: progress alone logs nothing
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
-    try:
-        with warnings.catch_warnings():
+    command = None
+    try:  # everything, from the parser on: a Ctrl-C while the libraries load is one line too
+        args = build_parser().parse_args(argv)
+        command = args.command
+        verbose = getattr(args, "verbose", None) or 0  # -v only: progress alone logs nothing
+        with _package_logging(verbose), warnings.catch_warnings():
             warnings.showwarning = _make_showwarning(verbose)
             return args.func(args)
     except UserError as exc:
-        print(f"sklearn-maec {args.command}: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"sklearn-maec {command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # FitInterrupted / ExtractionInterrupted say where
         print(str(exc) or "interrupted", file=sys.stderr, flush=True)

@@ -647,3 +647,51 @@ def test_predict_reports_a_missing_path_like_any_bad_input(model, releases, tmp_
     assert main(["predict", str(model), str(missing)]) == 1  # nothing to label: still exit 1
     captured = capsys.readouterr()
     assert captured.out.startswith("file,label,") and len(captured.out.splitlines()) == 1
+
+
+_SLOW_IMPORT_HOOK = '''
+import importlib.abc, sys, time
+
+
+class SlowNumpy(importlib.abc.MetaPathFinder):
+    """Sleeps on the first import of numpy (the first library the command imports)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            sys.meta_path.remove(self)
+            sys.stderr.write("importing numpy\\n")
+            sys.stderr.flush()
+            time.sleep(120)
+        return None
+
+
+sys.meta_path.insert(0, SlowNumpy())
+'''
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, which Windows has not")
+@pytest.mark.parametrize("entry", [
+    # python -m sklearn_maec
+    "import runpy; runpy.run_module('sklearn_maec', run_name='__main__', alter_sys=True)",
+    # the sklearn-maec console script ([project.scripts] sklearn_maec.cli:main)
+    "from sklearn_maec.cli import main; sys.exit(main())",
+])
+def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path, entry):
+    import select
+    import signal
+
+    (tmp_path / "slow_numpy_hook.py").write_text(_SLOW_IMPORT_HOOK)
+    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import slow_numpy_hook; "
+              f"sys.argv = ['sklearn-maec', 'demo', '--out', {str(tmp_path / 'm.maec')!r}]; "
+              f"{entry}")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stderr], [], [], 120)
+        assert ready and proc.stderr.readline() == "importing numpy\n"  # the import has begun
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["interrupted"] and out == ""

@@ -105,3 +105,44 @@ def test_segmenter_progress_bar_follows_verbose(tiny_corpus, capfd, verbose):
     assert out == ""
     assert ("openSMILE" in err) == bool(verbose)
     assert np.isfinite(np.concatenate(list(Xt["frames"]))).all()
+
+
+_CLI_WITH_LOGGING_LIBRARY = """
+import logging, sys
+import sklearn_maec.cli as cli
+
+
+def command(args):
+    logging.getLogger("torch._subclasses.fake_tensor").info("FakeTensor cache stats:")
+    logging.getLogger("sklearn_maec.model._classifier").info("MAECClassifier: progress")
+    logging.getLogger("somelibrary").warning("somelibrary: a real problem")
+    return 0
+
+
+cli.run_predict = command
+package, root = logging.getLogger("sklearn_maec"), logging.getLogger()
+before = (package.level, package.propagate, list(package.handlers), root.level, list(root.handlers))
+code = cli.main(sys.argv[1:])
+after = (package.level, package.propagate, list(package.handlers), root.level, list(root.handlers))
+assert after == before, (before, after)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("flag", ["-v", None])
+def test_cli_shows_this_package_and_no_other_library(flag):
+    """``-v`` shows the package's progress; another library's INFO lines (torch's "FakeTensor
+    cache stats") never, with or without it; the loggers are as they were afterwards.
+
+    In a process of its own, as the command runs: no logging configured beforehand.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _CLI_WITH_LOGGING_LIBRARY, "predict",
+                           "model.maec", "x.wav", *([flag] if flag else [])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "FakeTensor" not in proc.stderr  # the root logger stays at WARNING
+    assert proc.stderr.count("MAECClassifier: progress") == (1 if flag else 0)
+    assert "somelibrary: a real problem" in proc.stderr  # other libraries' warnings still show
