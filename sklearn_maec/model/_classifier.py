@@ -767,6 +767,12 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         -------
         self : MAECClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            When ``y`` holds a single class and the ``classes`` parameter does
+            not name more (as scikit-learn's classifiers), among others.
         """
         return self._fit(X, y, fit_params)
 
@@ -786,6 +792,14 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         if self.warm_start and self.initialized_:
             old = (self.n_features_in_, self.window_frames_)
         dataset = self._to_dataset(X, y, fitting=True, classes=classes)
+        if len(self.classes_) < 2:
+            # scikit-learn's classifiers refuse it too (check_classifiers_one_label reads "class")
+            only = ", ".join(map(repr, self.classes_.tolist()))
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {only}; an emotion classifier learns to tell "
+                "emotions apart (give the classes parameter, or partial_fit's classes=, to "
+                "train on a first batch of one emotion)")
         if self.warm_start and self.initialized_ and \
                 old != (self.n_features_in_, self.window_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
