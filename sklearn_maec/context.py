@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_dataframe, describe_rows
-from .exceptions import MAECWarning
+from .exceptions import MAECWarning, caller_stacklevel
 
 __all__ = ["ContextTripleBuilder", "context_positions"]
 
@@ -345,7 +345,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
             f"{shown}{more}. They are ordered by row order (the earlier row is the earlier "
             "turn); give them distinct start times to make the order explicit.",
             MAECWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
 
 

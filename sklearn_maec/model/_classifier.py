@@ -15,7 +15,12 @@ from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
 from .._batching import evaluation_order
-from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
+from ..exceptions import (
+    FitInterrupted,
+    MAECWarning,
+    TrainingCollapsedError,
+    caller_stacklevel,
+)
 from ._data import BagCollator, BatchSampler, to_dataset
 from ._memory import release_freed_memory
 from ._params import (
@@ -810,7 +815,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
                 and "segments" in X.columns:  # not for the numeric DataFrame form
             warnings.warn("no row of the training data has a known gender: the gender head is "
                           "not trained (only the emotion loss and the regulariser are)",
-                          MAECWarning, stacklevel=3)
+                          MAECWarning, stacklevel=caller_stacklevel())
         self.fresh_fit_ = not (self.warm_start and self.initialized_)
         if self.fresh_fit_:
             self.random_seed_ = None
@@ -833,7 +838,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
                 self.initialized_ = False
                 warnings.warn(f"{exc}. Starting over from new initial weights (restart "
                               f"{self.n_restarts_} of {COLLAPSE_RESTARTS})", MAECWarning,
-                              stacklevel=3)
+                              stacklevel=caller_stacklevel())
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training from the current weights; the first call initialises.
