@@ -523,14 +523,24 @@ def _readme():
     return open(os.path.join(os.path.dirname(__file__), os.pardir, "README.md")).read()
 
 
-def test_readme_python_version_matches_pyproject():
+def test_every_page_names_the_python_version_of_pyproject():
+    """The README and every documentation page: the one ``requires-python`` minimum."""
+    import pathlib
     import re
 
-    with open(os.path.join(os.path.dirname(__file__), os.pardir, "pyproject.toml")) as fh:
-        required = re.search(r'^requires-python\s*=\s*"([^"]+)"', fh.read(), re.MULTILINE)[1]
+    root = pathlib.Path(__file__).parent.parent
+    required = re.search(r'^requires-python\s*=\s*"([^"]+)"', (root / "pyproject.toml").read_text(),
+                         re.MULTILINE)[1]
     minimum = re.fullmatch(r">=\s*(3\.\d+)", required).group(1)
-    versions = set(re.findall(r"Python (3\.\d+)", _readme()))
-    assert versions == {minimum}, (versions, required)
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.rst"))]
+    found = {}
+    for page in pages:
+        if "_build" in page.parts or "generated" in page.parts:
+            continue
+        for version in re.findall(r"Python (3\.\d+)", page.read_text()):
+            found.setdefault(version, []).append(str(page.relative_to(root)))
+    assert set(found) == {minimum}, (found, required)
+    assert "README.md" in found[minimum] and "docs/getting_started.rst" in found[minimum]
 
 
 def test_readme_own_corpora_section_commands_parse():
