@@ -128,9 +128,9 @@ def _add_demo(sub):
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
-    demo.add_argument("--out", default="maec_demo.joblib",
-                      help="where to save the fitted pipeline (default: maec_demo.joblib; "
-                           "a .maec name uses the pickle-free format)")
+    demo.add_argument("--out", default="maec_demo.maec",
+                      help="where to save the fitted pipeline (default: maec_demo.maec, the "
+                           "pickle-free format; another name, e.g. x.joblib, a joblib pickle)")
     _add_progress(demo)
     demo.set_defaults(func=run_demo)
 

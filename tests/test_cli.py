@@ -214,17 +214,48 @@ def test_user_errors_are_one_line_with_exit_code_2(argv, message, capsys):
 
 @pytest.mark.slow
 def test_demo_and_console_script(tmp_path):
-    out = tmp_path / "demo.joblib"
+    from sklearn_maec.persistence import load_model, model_file_kind
+
     exe = shutil.which("sklearn-maec") or os.path.join(os.path.dirname(sys.executable),
                                                        "sklearn-maec")
-    proc = subprocess.run([exe, "demo", "--n-dialogues", "10", "--max-epochs", "1",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([exe, "demo", "--n-dialogues", "10", "--max-epochs", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for needle in ["MAEC", "functionals + logistic regression", "majority class", "UA", "WA",
-                   "macro-F1", "saved the fitted MAEC pipeline"]:
+                   "macro-F1", "saved the fitted MAEC pipeline to maec_demo.maec"]:
         assert needle in proc.stdout
-    pipe = joblib.load(out)
+    out = tmp_path / "maec_demo.maec"  # by default the pickle-free format, not a pickle
+    assert os.listdir(tmp_path) == ["maec_demo.maec"] and model_file_kind(out) == "pickle-free"
+    pipe = load_model(out)
     assert hasattr(pipe, "predict") and pipe.named_steps["segment"].memory is None
+
+
+def test_the_demo_saves_a_pickle_only_when_asked(tmp_path, monkeypatch):
+    import sklearn_maec.cli as cli
+    from sklearn_maec.cli import build_parser
+
+    assert build_parser().parse_args(["demo"]).out == "maec_demo.maec"
+    saved = []
+    monkeypatch.setattr(cli, "_save", lambda model, path: saved.append(path))
+    monkeypatch.setattr(cli, "_maec_pipeline", lambda *a, **kw: _Stub())
+    monkeypatch.setattr("sklearn_maec.pipeline.make_baseline_pipeline", lambda **kw: _Stub())
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--n-dialogues", "10"]) == 0
+    assert main(["demo", "--n-dialogues", "10", "--out", "x.joblib"]) == 0
+    assert saved == ["maec_demo.maec", "x.joblib"]  # save_model_file picks by the name
+
+
+class _Stub:
+    """A pipeline that fits in no time and predicts the first label."""
+
+    def fit(self, X, y):
+        self.label_ = y[0]
+        return self
+
+    def predict(self, X):
+        import numpy as np
+
+        return np.full(len(X), self.label_)
 
 
 def test_python_dash_m_help():
