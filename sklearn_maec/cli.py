@@ -17,8 +17,9 @@
     other commands without the licensed corpora.
 
 Errors in the user's input are reported in one line with exit code 2; a
-``predict`` run where some files fail prints one error line per file and exits
-with 1.  Ctrl-C stops any command with exit code 130 and the line
+``predict`` run where some files fail (or do not exist) prints one error line
+per file, labels the others and exits with 1.  Ctrl-C stops any command, at
+any moment (the libraries' imports included), with exit code 130 and the line
 ``interrupted (...)`` saying where (``epoch N of M``, or how many files were
 extracted); nothing is saved or reported then, and the feature cache keeps
 only whole entries.  Progress (openSMILE files, one line per training epoch)
@@ -765,10 +766,9 @@ def _duration(path, fallback):
 
 def _failure_reason(segmenter, path):
     """Why extracting one file fails (run again alone, only for the files that failed)."""
-    from .features._extraction import extract_row
-
     if not os.path.lexists(path):
         return "no such file or directory"
+    from .features._extraction import extract_row
     from .features._opensmile import resolve_feature_set
 
     spec = resolve_feature_set(segmenter.feature_set, segmenter.feature_level)
