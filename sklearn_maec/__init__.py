@@ -7,14 +7,16 @@ dialogue context (the speaker's previous turn and the interlocutor's turn).
 """
 
 from ._version import __version__
-from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
-from .features import OpenSmileSegmenter
 
-# The classifier (torch, skorch) is imported on first use, so the parts that need
-# neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
-# can run where they are not installed.
-_LAZY = {"MAECClassifier": "model"}
+# The estimators are imported on first use: the classifier (torch, skorch), so the parts
+# that need neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
+# can run where they are not installed; the segmenter and the builder (numpy, pandas,
+# scikit-learn, openSMILE), so that ``import sklearn_maec`` imports no library, and the
+# command line (``python -m sklearn_maec``, the ``sklearn-maec`` script, whose every
+# import happens inside ``cli.main``) answers a Ctrl-C at any moment in one line.
+_LAZY = {"MAECClassifier": "model", "OpenSmileSegmenter": "features",
+         "ContextTripleBuilder": "context"}
 
 
 def __getattr__(name):

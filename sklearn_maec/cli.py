@@ -17,8 +17,9 @@
     other commands without the licensed corpora.
 
 Errors in the user's input are reported in one line with exit code 2; a
-``predict`` run where some files fail prints one error line per file and exits
-with 1.  Ctrl-C stops any command with exit code 130 and the line
+``predict`` run where some files fail (or do not exist) prints one error line
+per file, labels the others and exits with 1.  Ctrl-C stops any command, at
+any moment (the libraries' imports included), with exit code 130 and the line
 ``interrupted (...)`` saying where (``epoch N of M``, or how many files were
 extracted); nothing is saved or reported then, and the feature cache keeps
 only whole entries.  Progress (openSMILE files, one line per training epoch)
@@ -115,7 +116,9 @@ def _add_corpora(p, command, meld_required=False):
                         "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
                         "never the corpus folder)")
     p.add_argument("--skip-missing", action="store_true",
-                   help="skip (and count) utterances whose audio is missing or corrupt")
+                   help="leave out (and count) the utterances whose audio is missing or cannot "
+                        "be read (an empty or corrupt file); a context turn whose audio fails "
+                        "counts as no context turn")
 
 
 def _add_demo(sub):
@@ -126,9 +129,9 @@ def _add_demo(sub):
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
-    demo.add_argument("--out", default="maec_demo.joblib",
-                      help="where to save the fitted pipeline (default: maec_demo.joblib; "
-                           "a .maec name uses the pickle-free format)")
+    demo.add_argument("--out", default="maec_demo.maec",
+                      help="where to save the fitted pipeline (default: maec_demo.maec, the "
+                           "pickle-free format; another name, e.g. x.joblib, a joblib pickle)")
     _add_progress(demo)
     demo.set_defaults(func=run_demo)
 
@@ -284,11 +287,41 @@ def _feature_cache(cache):
 
 @contextlib.contextmanager
 def _data_errors():
-    """Problems with the data found while training or predicting: one line, exit code 2."""
+    """Problems with the data found while training or predicting: one line, exit code 2.
+
+    A failed extraction's advice names the command line's ``--skip-missing``,
+    not the segmenter's ``on_error`` (the Python spelling).
+    """
+    from .exceptions import ExtractionError
+
     try:
         yield
+    except ExtractionError as exc:
+        raise UserError(str(exc.advising("--skip-missing"))) from None
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
+
+
+def _one_line(text):
+    """A message of several lines as one line that reads as the lines did.
+
+    A line ending in ``:`` introduces what follows (``failed for 2 row(s): row
+    1 ...``); a line starting with a capital letter is a new sentence; other
+    lines are items of a list, joined with ``"; "``.
+    """
+    out = ""
+    for line in (part.strip() for part in text.splitlines()):
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith(":"):
+            out += " " + line
+        elif line[:1].isupper():
+            out += (" " if out.endswith((".", "!", "?")) else ". ") + line
+        else:
+            out = out.rstrip(".;") + "; " + line
+    return out
 
 
 def _load_corpora(args, need_meld=False):
@@ -394,7 +427,7 @@ def run_fit(args):
     """Train on the given corpora and save the pipeline."""
     verbose = _verbosity(args)
     pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, verbose,
-                          _parse_params(args.param))
+                          _training_params(args))
     X, y = _load_corpora(args)
     if not verbose and not args.quiet:
         _note(f"extracting the features of {len(X)} utterances, then training MAEC (up to "
@@ -402,16 +435,77 @@ def run_fit(args):
     t = time.perf_counter()
     with _data_errors():
         pipe.fit(X, y)
-    print(f"trained on {len(X)} utterances in {time.perf_counter() - t:.0f} s; classes "
-          f"{list(pipe.classes_)}")
+    # with --skip-missing a row whose audio failed has an empty bag, which training leaves out
+    trained = int(pipe.named_steps["maec"].class_counts_.sum())
+    print(f"trained on {trained} utterances{_left_out(len(X) - trained, len(X))} in "
+          f"{time.perf_counter() - t:.0f} s; classes {list(pipe.classes_)}")
     _save(pipe, args.out)
-    print(f"saved to {args.out}")
+    from ._provenance import describe_environment, environment
+    from .persistence import model_file_kind
+
+    # kept in a .maec file (persistence.model_provenance); a pickle has no room for it
+    kept = " (kept in the file)" if model_file_kind(args.out) == "pickle-free" else ""
+    print(f"saved to {args.out}; trained with {describe_environment(environment())}{kept}")
     return 0
+
+
+def _training_params(args):
+    """The pipeline parameters of ``--param``; ``--skip-missing`` adds ``segment__on_error``.
+
+    A row whose audio cannot be read (an empty or corrupt file) then gets an
+    empty bag instead of stopping the run, and a context turn whose audio
+    fails counts as none.
+    """
+    params = _parse_params(args.param)
+    if args.skip_missing:
+        params.setdefault("segment__on_error", "warn")
+    return params
+
+
+def _left_out(n_left_out, n_total):
+    """`` (1 of the 109 left out: ...)`` after a count, or nothing when none was left out."""
+    if not n_left_out:
+        return ""
+    whose = "its audio" if n_left_out == 1 else "their audio"
+    return f" ({n_left_out} of the {n_total} left out: {whose} could not be read)"
+
+
+#: Utterances whose audio ``evaluate --skip-missing`` checks at a time (bounds the frames held).
+_CHECK_CHUNK = 1000
+
+
+def _readable_rows(X, segmenter):
+    """Whether each row's own audio extracts: ``evaluate --skip-missing`` leaves the rest out.
+
+    Every model then trains and is scored on the same utterances (the
+    baseline would otherwise train on the zero functionals of a failed row,
+    and a failed test row would be scored on a prediction from nothing).  The
+    extraction fills the run's feature cache, which the folds then read.  The
+    check is the segmenter's own transform with ``on_error="warn"`` (a failed
+    row gets no frames), fitted on a second of noise so that no part of ``X``
+    has to extract for it to be fitted, and run a chunk at a time to bound the
+    frames held.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.base import clone
+
+    noise = np.random.default_rng(0).normal(0, 0.1, 16000).astype(np.float32)
+    probe = clone(segmenter).set_params(on_error="warn", standardize=False)
+    probe.fit(pd.DataFrame({"audio": [noise], "sampling_rate": [16000]}))
+    columns = [c for c in ("audio", "sampling_rate", "utterance_id") if c in X.columns]
+    ok = np.ones(len(X), dtype=bool)
+    with warnings.catch_warnings():  # the folds say it of the utterances they use
+        warnings.filterwarnings("ignore", message=".*shorter than one window")
+        for start in range(0, len(X), _CHECK_CHUNK):
+            frames = probe.transform(X[columns].iloc[start:start + _CHECK_CHUNK])["frames"]
+            ok[start:start + len(frames)] = [len(f) > 0 for f in frames]
+    return ok
 
 
 def run_evaluate(args):
     """Leave-one-session-out on IEMOCAP, or IEMOCAP -> MELD."""
-    params = _parse_params(args.param)
+    params = _training_params(args)
     if args.protocol == "cross-corpus" and "segment__standardize" not in params:
         # one corpus' statistics on another collapse MAEC to one class: each its own
         params["segment__standardize"] = "corpus"
@@ -426,6 +520,7 @@ def _evaluate(args, params, cache):
     from sklearn.base import clone
     from sklearn.model_selection import LeaveOneGroupOut
 
+    from ._provenance import environment, json_params
     from .model_selection import CrossCorpusSplit
     from .pipeline import make_baseline_pipeline
 
@@ -441,12 +536,25 @@ def _evaluate(args, params, cache):
     if args.protocol == "loso":
         keep = (X["corpus"] == "iemocap").to_numpy()
         X, y = X[keep].reset_index(drop=True), y[keep]
+    n_left_out = 0
+    if args.skip_missing:
+        if not args.quiet:
+            _note(f"extracting the features of {len(X)} utterances (--skip-missing: the "
+                  "utterances whose audio cannot be read are left out of every fold)")
+        with _data_errors():
+            ok = _readable_rows(X, models["MAEC"].named_steps["segment"])
+        if not ok.any():
+            raise UserError(f"the audio of none of the {len(X)} utterances could be read")
+        n_left_out = int((~ok).sum())
+        print(f"evaluating on {int(ok.sum())} utterances{_left_out(n_left_out, len(X))}")
+        X, y = X[ok].reset_index(drop=True), y[ok]
+    if args.protocol == "loso":
         splits = list(LeaveOneGroupOut().split(X, y, groups=X["session"]))
         names = [str(X["session"].iloc[test[0]]) for _, test in splits]
     else:
         splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
         names = ["iemocap->meld"]
-    rows = []
+    rows, effective = [], {}
     for k, ((train, test), fold) in enumerate(zip(splits, names, strict=True), 1):
         for model_name, model in models.items():
             if not args.quiet:
@@ -456,6 +564,7 @@ def _evaluate(args, params, cache):
             with _data_errors():
                 est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
                 predicted = est.predict(X.iloc[test].reset_index(drop=True))
+            effective.setdefault(model_name, json_params(est))  # what was trained, in full
             scores = _scores(y[test], predicted)
             rows.append({"model": model_name, "fold": fold, "n_train": int(len(train)),
                          "n_test": int(len(test)), **scores,
@@ -471,8 +580,10 @@ def _evaluate(args, params, cache):
         s = summary[model_name]
         print(f"{model_name:<10}{'mean +- std':<16} " + "  ".join(
             f"{k} {s[k]['mean']:.3f} +- {s[k]['std']:.3f}" for k in ("UA", "WA", "F1")))
-    report = {"protocol": args.protocol, "params": {k: repr(v) for k, v in params.items()},
-              "seed": args.seed, "folds": rows, "summary": summary}
+    report = {"protocol": args.protocol, "seed": args.seed,
+              "command_line": _arguments(args), "n_left_out": n_left_out,
+              "params": effective, "environment": environment(),
+              "folds": rows, "summary": summary}
     from ._files import atomic_write
 
     if args.report:
@@ -486,12 +597,25 @@ def _evaluate(args, params, cache):
     return 0
 
 
+def _arguments(args):
+    """The command's options as given (``--max-epochs 3`` ...), as JSON."""
+    from ._provenance import json_value
+
+    return {name: json_value(value) for name, value in sorted(vars(args).items())
+            if name != "func"}
+
+
 def _write_json(data, path):
     with open(path, "w") as fh:
         json.dump(data, fh, indent=2)
 
 
 def _audio_files(inputs):
+    """The audio files named or found in ``inputs``; a path that does not exist is kept.
+
+    It then fails like an unreadable file: an error line of its own, the
+    other files labelled, exit code 1.
+    """
     files = []
     for item in inputs:
         if os.path.isdir(item):
@@ -518,10 +642,8 @@ def _audio_files(inputs):
             if len(files) == found:
                 print(f"skipped: {item}: a directory with no audio file "
                       f"({', '.join(AUDIO_SUFFIXES)}) in it", file=sys.stderr)
-        elif os.path.exists(item):
+        else:  # a file, or no such path: a bad input like an unreadable file
             files.append(item)
-        else:
-            raise UserError(f"no such file or directory: {item!r}")
     if not files:
         raise UserError(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) in {inputs}")
     return files
@@ -644,6 +766,8 @@ def _duration(path, fallback):
 
 def _failure_reason(segmenter, path):
     """Why extracting one file fails (run again alone, only for the files that failed)."""
+    if not os.path.lexists(path):
+        return "no such file or directory"
     from .features._extraction import extract_row
     from .features._opensmile import resolve_feature_set
 
@@ -693,6 +817,31 @@ def _make_showwarning(verbose):
     return show
 
 
+@contextlib.contextmanager
+def _package_logging(verbose):
+    """This package's log lines on stderr while a command runs; no other library's.
+
+    A handler on the ``sklearn_maec`` logger alone (INFO with ``-v``, else
+    WARNING), which does not pass its records on to the root logger.  The
+    root logger is left as it is, so other libraries (torch's INFO lines
+    among them) stay at Python's default: their warnings and errors only.
+    Undone when the command ends (``main`` may run again in one process).
+    """
+    package = logging.getLogger(__name__.partition(".")[0])
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = package.level, package.propagate
+    package.addHandler(handler)
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
+    try:
+        yield
+    finally:
+        package.removeHandler(handler)
+        package.setLevel(saved[0])
+        package.propagate = saved[1]
+
+
 def main(argv=None):
     """Entry point; returns the exit code.
 
@@ -707,17 +856,16 @@ def main(argv=None):
         0 on success, 1 when some inputs failed, 2 for a user error, 130 when
         interrupted.
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    verbose = getattr(args, "verbose", None) or 0  # -v only: progress alone logs nothing
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
-    try:
-        with warnings.catch_warnings():
+    command = None
+    try:  # everything, from the parser on: a Ctrl-C while the libraries load is one line too
+        args = build_parser().parse_args(argv)
+        command = args.command
+        verbose = getattr(args, "verbose", None) or 0  # -v only: progress alone logs nothing
+        with _package_logging(verbose), warnings.catch_warnings():
             warnings.showwarning = _make_showwarning(verbose)
             return args.func(args)
     except UserError as exc:
-        message = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-        print(f"sklearn-maec {args.command}: error: {message}", file=sys.stderr)
+        print(f"sklearn-maec {command}: error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:  # FitInterrupted / ExtractionInterrupted say where
         print(str(exc) or "interrupted", file=sys.stderr, flush=True)

@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_dataframe, describe_rows
-from .exceptions import MAECWarning
+from .exceptions import MAECWarning, caller_stacklevel
 from .features._segments import AUDIO_COLUMN, bag_columns
 
 __all__ = ["ContextTripleBuilder", "context_positions", "CONTEXT_ROLES"]
@@ -408,7 +408,7 @@ class ContextTripleBuilder(TransformerMixin, BaseEstimator, auto_wrap_output_key
             f"{shown}{more}. They are ordered by row order (the earlier row is the earlier "
             "turn); give them distinct start times to make the order explicit.",
             MAECWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
 
 

@@ -40,6 +40,8 @@ import warnings
 import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 
+from .exceptions import caller_stacklevel
+
 __all__ = ["scorers", "get_scorers", "emotion_scores", "attention_span_scores", "METRIC_NAMES"]
 
 #: The names of the metrics, in the order papers report them.
@@ -116,7 +118,8 @@ def _segment_seconds(segmentation, window, stride):
                 segmentation.max_segments)
     warnings.warn("attention_span_scores without segmentation= is deprecated (window= and "
                   "stride= in seconds will be removed): pass the segmentation the bags were cut "
-                  "with, segmentation=Xt.attrs['segmentation']", FutureWarning, stacklevel=3)
+                  "with, segmentation=Xt.attrs['segmentation']", FutureWarning,
+                  stacklevel=caller_stacklevel())
     window = 0.5 if window is None else window
     stride = 0.1 if stride is None else stride
     for name, value in (("window", window), ("stride", stride)):

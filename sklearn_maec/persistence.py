@@ -36,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from ._files import atomic_write
+from ._provenance import environment
 from ._state import (
     encode_fitted,
     json_safe,
@@ -50,7 +51,7 @@ from .features._segments import stored_segmentation
 from .model import MAECClassifier
 
 __all__ = ["save_model", "load_model", "save_model_file", "load_model_file", "model_file_kind",
-           "FORMAT", "PICKLE_FREE_SUFFIXES"]
+           "model_provenance", "FORMAT", "PICKLE_FREE_SUFFIXES"]
 
 FORMAT = "sklearn-maec-model/1"
 #: Names of model files in the pickle-free format (:func:`save_model_file` uses joblib otherwise).
@@ -108,9 +109,54 @@ def save_model(model, path):
                 _to_tensors(arrays)
         entries.append({"name": name, "class": cls, **meta})
         tensors[str(k)] = step_tensors
+    # "provenance": a key readers of the format that predate it never look at
     state = {"format": FORMAT, "pipeline": isinstance(model, Pipeline),
-             "meta": json.dumps(entries), "tensors": tensors}
+             "meta": json.dumps(entries), "tensors": tensors,
+             "provenance": json.dumps(environment())}
     atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def _read_state(path):
+    """The dictionary a file written by :func:`save_model` holds (tensors loaded, no code run)."""
+    try:
+        with warnings.catch_warnings():  # torch's note on a foreign pickle: it is refused anyway
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise
+    except Exception as exc:  # pickle opcodes beyond tensors, truncated file, ...
+        raise ValueError(_load_failure(path, exc)) from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ValueError(f"{os.fspath(path)!r} is not a file written by save_model")
+    return state
+
+
+def model_provenance(path):
+    """What a model file was saved with: the library versions and the machine's threads.
+
+    :func:`save_model` records them beside the model; the model's own
+    parameters (epochs, seed, ...) are in the loaded model's ``get_params()``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :func:`save_model`.
+
+    Returns
+    -------
+    provenance : dict
+        ``{"versions": {"sklearn-maec": ..., "python": ..., "torch": ...,
+        "skorch": ..., "scikit-learn": ..., "numpy": ..., "pandas": ...,
+        "opensmile": ...}, "threads": {"cpu_count": ..., "torch_num_threads":
+        ...}}``; empty for a file saved before the format recorded it.
+
+    Examples
+    --------
+    >>> from sklearn_maec.persistence import model_provenance
+    >>> model_provenance("model.maec")["versions"]["torch"]      # doctest: +SKIP
+    '2.13.0'
+    """
+    return json.loads(_read_state(path).get("provenance", "{}"))
 
 
 def load_model(path, device="cpu"):
@@ -133,16 +179,7 @@ def load_model(path, device="cpu"):
     >>> from sklearn_maec.persistence import load_model
     >>> pipe = load_model("model.maec")                     # doctest: +SKIP
     """
-    try:
-        with warnings.catch_warnings():  # torch's note on a foreign pickle: it is refused anyway
-            warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            state = torch.load(os.fspath(path), map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:  # pickle opcodes beyond tensors, truncated file, ...
-        raise ValueError(_load_failure(path, exc)) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ValueError(f"{os.fspath(path)!r} is not a file written by save_model")
+    state = _read_state(path)
     steps = []
     for k, entry in enumerate(json.loads(state["meta"])):
         cls = _ALLOWED.get(entry["class"])

@@ -814,3 +814,22 @@ def test_labels_that_cannot_be_classes_are_named_by_row(triples):
     with pytest.raises(ValueError, match=r"mixes str and non-str labels: 'neu' at .* and 3 at "
                        r"row\(s\) utterance_id='synthetic_Ses01_d001_t000'"):
         make_clf().fit(X, mixed)
+
+
+def test_a_single_class_is_refused_naming_it(triples):
+    """As scikit-learn's classifiers: one emotion gives nothing to tell apart."""
+    X, _ = triples
+    y = np.full(len(X), "hap", dtype=object)
+    with pytest.raises(ValueError, match=r"at least 2 classes.*only one class: 'hap'"):
+        make_clf().fit(X, y)
+    with pytest.raises(ValueError, match="only one class: 'hap'"):
+        make_clf().partial_fit(X, y)
+    # the classes told beforehand: a first batch of one emotion is allowed
+    clf = make_clf()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MAECWarning)
+        clf.partial_fit(X, y, classes=["ang", "hap", "neu", "sad"])
+        assert list(clf.classes_) == ["ang", "hap", "neu", "sad"]
+        fit_quiet(make_clf(classes=["hap", "sad"]), X, y)
+    with pytest.raises(ValueError, match="only one class: 'hap'"):
+        make_clf(classes=["hap"]).fit(X, y)

@@ -1,5 +1,6 @@
 """The sklearn-maec command line: demo, make-corpus, fit, evaluate, predict; errors, exit codes."""
 
+import io
 import json
 import os
 import shutil
@@ -35,11 +36,41 @@ def model(releases, tmp_path_factory):
 
 
 def test_fit_saves_a_pickle_free_pipeline(model):
-    from sklearn_maec.persistence import load_model
+    from sklearn_maec import __version__
+    from sklearn_maec.persistence import load_model, model_provenance
 
     pipe = load_model(model)
     assert [name for name, _ in pipe.steps] == ["segment", "context", "maec"]
     assert pipe.named_steps["maec"].latent_dim == 8
+    provenance = model_provenance(model)  # what it was trained with, kept in the file
+    assert provenance["versions"]["sklearn-maec"] == __version__
+    assert provenance["threads"]["cpu_count"] == os.cpu_count()
+
+
+def test_fit_prints_what_it_trained_with(releases, tmp_path, capsys):
+    import torch
+
+    assert main(["fit", "--iemocap", str(releases / "iemocap"), "--out",
+                 str(tmp_path / "m.joblib"), *FAST]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if "saved to" in line]
+    assert f"torch {torch.__version__}" in line and "scikit-learn" in line
+    assert "kept in the file" not in line  # a pickle has no room for it
+
+
+def test_report_values_are_json():
+    import numpy as np
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from sklearn_maec._provenance import json_value
+
+    assert json_value((np.int64(3), np.float32(0.5), None, "a", True)) == [3, 0.5, None, "a",
+                                                                           True]
+    assert json_value({1: np.arange(2)}) == {"1": [0, 1]}
+    assert json_value(float("nan")) == "nan" and json_value(torch.optim.Adam) == \
+        "torch.optim.adam.Adam"
+    assert json_value(LogisticRegression(C=2)) == "LogisticRegression(C=2)"
+    assert json_value(object()) == "builtins.object"  # not "<object at 0x...>"
 
 
 def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsys, monkeypatch):
@@ -64,6 +95,25 @@ def test_evaluate_loso_prints_folds_and_writes_reports(releases, tmp_path, capsy
     assert {"UA", "WA", "F1"} <= set(data["summary"]["MAEC"])
     assert all(0 <= f["UA"] <= 1 for f in data["folds"])
     assert len(pd.read_csv(csv)) == 6
+    # every effective parameter of every model, the seed, the versions and the threads
+    maec, baseline = data["params"]["MAEC"], data["params"]["baseline"]
+    assert maec["maec__max_epochs"] == 1 and maec["maec__latent_dim"] == 8
+    assert maec["maec__random_state"] == data["seed"] == 0
+    assert maec["maec__lr"] == 1e-3 and maec["segment__window"] == 0.5  # defaults too
+    assert maec["maec__optimizer"] == "torch.optim.adam.Adam"
+    assert baseline["segment__standardize"] == "speaker" and baseline["classifier__max_iter"]
+    assert data["command_line"]["max_epochs"] == 1 and data["n_left_out"] == 0
+    versions = data["environment"]["versions"]
+    assert set(versions) == {"sklearn-maec", "python", "torch", "skorch", "scikit-learn",
+                             "numpy", "pandas", "opensmile"}
+    assert all(isinstance(v, str) for v in versions.values())
+    threads = data["environment"]["threads"]
+    assert threads["cpu_count"] == os.cpu_count() and threads["torch_num_threads"] >= 1
+
+    def refuse(constant):
+        raise AssertionError(f"not JSON: {constant}")
+
+    json.loads(report.read_text(), parse_constant=refuse)  # no NaN or Infinity
 
 
 def test_evaluate_cross_corpus(releases, tmp_path, capsys, monkeypatch):
@@ -88,7 +138,9 @@ def test_evaluate_cross_corpus(releases, tmp_path, capsys, monkeypatch):
     captured = capsys.readouterr()
     assert "iemocap->meld" in captured.out and "MELD (test):" in captured.out
     assert [p.get_params()["segment__standardize"] for p in fitted] == ["corpus", "corpus"]
-    assert json.loads(report.read_text())["params"]["segment__standardize"] == "'corpus'"
+    params = json.loads(report.read_text())["params"]
+    assert params["MAEC"]["segment__standardize"] == "corpus"
+    assert params["baseline"]["segment__standardize"] == "corpus"
     assert "its own statistics" in captured.err
     # MELD's audio went where --audio-cache said, and it was said; the corpus is untouched
     assert sorted(os.listdir(audio / "test")) and f"into {audio}" in captured.err
@@ -162,17 +214,48 @@ def test_user_errors_are_one_line_with_exit_code_2(argv, message, capsys):
 
 @pytest.mark.slow
 def test_demo_and_console_script(tmp_path):
-    out = tmp_path / "demo.joblib"
+    from sklearn_maec.persistence import load_model, model_file_kind
+
     exe = shutil.which("sklearn-maec") or os.path.join(os.path.dirname(sys.executable),
                                                        "sklearn-maec")
-    proc = subprocess.run([exe, "demo", "--n-dialogues", "10", "--max-epochs", "1",
-                           "--out", str(out)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run([exe, "demo", "--n-dialogues", "10", "--max-epochs", "1"],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for needle in ["MAEC", "functionals + logistic regression", "majority class", "UA", "WA",
-                   "macro-F1", "saved the fitted MAEC pipeline"]:
+                   "macro-F1", "saved the fitted MAEC pipeline to maec_demo.maec"]:
         assert needle in proc.stdout
-    pipe = joblib.load(out)
+    out = tmp_path / "maec_demo.maec"  # by default the pickle-free format, not a pickle
+    assert os.listdir(tmp_path) == ["maec_demo.maec"] and model_file_kind(out) == "pickle-free"
+    pipe = load_model(out)
     assert hasattr(pipe, "predict") and pipe.named_steps["segment"].memory is None
+
+
+def test_the_demo_saves_a_pickle_only_when_asked(tmp_path, monkeypatch):
+    import sklearn_maec.cli as cli
+    from sklearn_maec.cli import build_parser
+
+    assert build_parser().parse_args(["demo"]).out == "maec_demo.maec"
+    saved = []
+    monkeypatch.setattr(cli, "_save", lambda model, path: saved.append(path))
+    monkeypatch.setattr(cli, "_maec_pipeline", lambda *a, **kw: _Stub())
+    monkeypatch.setattr("sklearn_maec.pipeline.make_baseline_pipeline", lambda **kw: _Stub())
+    monkeypatch.chdir(tmp_path)
+    assert main(["demo", "--n-dialogues", "10"]) == 0
+    assert main(["demo", "--n-dialogues", "10", "--out", "x.joblib"]) == 0
+    assert saved == ["maec_demo.maec", "x.joblib"]  # save_model_file picks by the name
+
+
+class _Stub:
+    """A pipeline that fits in no time and predicts the first label."""
+
+    def fit(self, X, y):
+        self.label_ = y[0]
+        return self
+
+    def predict(self, X):
+        import numpy as np
+
+        return np.full(len(X), self.label_)
 
 
 def test_python_dash_m_help():
@@ -471,14 +554,24 @@ def _readme():
     return open(os.path.join(os.path.dirname(__file__), os.pardir, "README.md")).read()
 
 
-def test_readme_python_version_matches_pyproject():
+def test_every_page_names_the_python_version_of_pyproject():
+    """The README and every documentation page: the one ``requires-python`` minimum."""
+    import pathlib
     import re
 
-    with open(os.path.join(os.path.dirname(__file__), os.pardir, "pyproject.toml")) as fh:
-        required = re.search(r'^requires-python\s*=\s*"([^"]+)"', fh.read(), re.MULTILINE)[1]
+    root = pathlib.Path(__file__).parent.parent
+    required = re.search(r'^requires-python\s*=\s*"([^"]+)"', (root / "pyproject.toml").read_text(),
+                         re.MULTILINE)[1]
     minimum = re.fullmatch(r">=\s*(3\.\d+)", required).group(1)
-    versions = set(re.findall(r"Python (3\.\d+)", _readme()))
-    assert versions == {minimum}, (versions, required)
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.rst"))]
+    found = {}
+    for page in pages:
+        if "_build" in page.parts or "generated" in page.parts:
+            continue
+        for version in re.findall(r"Python (3\.\d+)", page.read_text()):
+            found.setdefault(version, []).append(str(page.relative_to(root)))
+    assert set(found) == {minimum}, (found, required)
+    assert "README.md" in found[minimum] and "docs/getting_started.rst" in found[minimum]
 
 
 def test_readme_own_corpora_section_commands_parse():
@@ -500,3 +593,146 @@ def test_readme_own_corpora_section_commands_parse():
             protocols.add(args.protocol)
     assert protocols == {"loso", "cross-corpus"}
     assert "-v" in section and "minutes" in section and "docs" in section
+
+
+# --------------------------------------------------------------------------- issue 29
+def _with_an_emptied_wav(releases, tmp_path, header_only=False):
+    """A copy of the release where one utterance's own wav is emptied (0 bytes or a bare header)."""
+    from sklearn_maec.datasets import load_iemocap
+
+    root = tmp_path / "iemocap"
+    shutil.copytree(releases / "iemocap", root)
+    X, _ = load_iemocap(root)
+    victim = X["audio"].iloc[3]
+    with open(victim, "rb") as fh:
+        header = fh.read(44)
+    with open(victim, "wb") as fh:
+        fh.write(header if header_only else b"")
+    return root, len(X), X["utterance_id"].iloc[3]
+
+
+@pytest.mark.parametrize("header_only", [False, True])
+def test_corrupt_audio_without_skip_missing_advises_the_command_line_flag(releases, tmp_path,
+                                                                          capsys, header_only):
+    root, _, victim = _with_an_emptied_wav(releases, tmp_path, header_only)
+    code = main(["fit", "--iemocap", str(root), "--out", str(tmp_path / "m.maec"), *FAST])
+    assert code == 2
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "error:" in line]
+    assert victim in line and "Traceback" not in err
+    assert "--skip-missing" in line and "on_error" not in line  # the CLI's spelling
+    assert ":;" not in line and ".;" not in line and "row(s): row" in line
+
+
+def test_skip_missing_leaves_out_corrupt_audio_and_counts_it(releases, tmp_path, capsys):
+    root, n, victim = _with_an_emptied_wav(releases, tmp_path)
+    out = tmp_path / "m.maec"
+    assert main(["fit", "--iemocap", str(root), "--out", str(out), "--skip-missing",
+                 *FAST]) == 0
+    captured = capsys.readouterr()
+    assert f"trained on {n - 1} utterances (1 of the {n} left out: its audio could not be " \
+           "read)" in captured.out
+    assert out.exists() and victim in captured.err  # the warning names it
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--iemocap", str(root), "--skip-missing", "--baseline",
+                 "--report", str(report), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert f"evaluating on {n - 1} utterances (1 of the {n} left out" in captured.out
+    folds = json.loads(report.read_text())["folds"]
+    for model_name in ("MAEC", "baseline"):  # both models on the same utterances
+        mine = [f for f in folds if f["model"] == model_name]
+        assert sum(f["n_test"] for f in mine) == n - 1
+
+
+def test_python_callers_keep_the_python_advice():
+    from sklearn_maec.exceptions import ExtractionError
+
+    error = ExtractionError({0: "row 0 ('u0', audio 'a.wav'): audio is empty (0 samples)"})
+    assert "Pass on_error='warn'" in str(error)
+    cli_error = error.advising("--skip-missing")
+    assert "Pass --skip-missing" in str(cli_error) and "on_error" not in str(cli_error)
+    assert cli_error.errors == error.errors and isinstance(cli_error, ValueError)
+    import pickle
+
+    assert str(pickle.loads(pickle.dumps(cli_error))) == str(cli_error)
+
+
+def test_error_lines_read_as_sentences():
+    from sklearn_maec.cli import _one_line
+
+    text = ("feature extraction failed for 2 row(s):\n  row 1 ('u1', audio 'a.wav'): Format "
+            "not recognised.\n  row 2 ('u2', audio 'b.wav'): audio is empty\n  ... and 3 more\n"
+            "Every other row was processed.")
+    assert _one_line(text) == (
+        "feature extraction failed for 2 row(s): row 1 ('u1', audio 'a.wav'): Format not "
+        "recognised; row 2 ('u2', audio 'b.wav'): audio is empty; ... and 3 more. Every other "
+        "row was processed.")
+    assert _one_line("one line") == "one line"
+
+
+def test_predict_reports_a_missing_path_like_any_bad_input(model, releases, tmp_path, capsys):
+    wavs = sorted((releases / "iemocap").rglob("*.wav"))[:2]
+    missing, gone = tmp_path / "no such.wav", tmp_path / "no such dir"
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"")
+    code = main(["predict", str(model), str(wavs[0]), str(missing), str(gone), str(broken),
+                 str(wavs[1])])
+    assert code == 1  # some inputs failed, the rest are labelled
+    captured = capsys.readouterr()
+    rows = pd.read_csv(io.StringIO(captured.out))
+    assert list(rows["file"]) == [str(wavs[0]), str(wavs[1])]
+    errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+    assert errors[:2] == [f"error: {missing}: no such file or directory",
+                          f"error: {gone}: no such file or directory"]
+    assert len(errors) == 3 and str(broken) in errors[2] and "Traceback" not in captured.err
+    assert main(["predict", str(model), str(missing)]) == 1  # nothing to label: still exit 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("file,label,") and len(captured.out.splitlines()) == 1
+
+
+_SLOW_IMPORT_HOOK = '''
+import importlib.abc, sys, time
+
+
+class SlowNumpy(importlib.abc.MetaPathFinder):
+    """Sleeps on the first import of numpy (the first library the command imports)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "numpy":
+            sys.meta_path.remove(self)
+            sys.stderr.write("importing numpy\\n")
+            sys.stderr.flush()
+            time.sleep(120)
+        return None
+
+
+sys.meta_path.insert(0, SlowNumpy())
+'''
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT, which Windows has not")
+@pytest.mark.parametrize("entry", [
+    # python -m sklearn_maec
+    "import runpy; runpy.run_module('sklearn_maec', run_name='__main__', alter_sys=True)",
+    # the sklearn-maec console script ([project.scripts] sklearn_maec.cli:main)
+    "from sklearn_maec.cli import main; sys.exit(main())",
+])
+def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path, entry):
+    import select
+    import signal
+
+    (tmp_path / "slow_numpy_hook.py").write_text(_SLOW_IMPORT_HOOK)
+    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import slow_numpy_hook; "
+              f"sys.argv = ['sklearn-maec', 'demo', '--out', {str(tmp_path / 'm.maec')!r}]; "
+              f"{entry}")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        ready, _, _ = select.select([proc.stderr], [], [], 120)
+        assert ready and proc.stderr.readline() == "importing numpy\n"  # the import has begun
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines() == ["interrupted"] and out == ""

@@ -105,3 +105,87 @@ def test_segmenter_progress_bar_follows_verbose(tiny_corpus, capfd, verbose):
     assert out == ""
     assert ("openSMILE" in err) == bool(verbose)
     assert np.isfinite(np.concatenate(list(Xt["frames"]))).all()
+
+
+_CLI_WITH_LOGGING_LIBRARY = """
+import logging, sys
+import sklearn_maec.cli as cli
+
+
+def command(args):
+    logging.getLogger("torch._subclasses.fake_tensor").info("FakeTensor cache stats:")
+    logging.getLogger("sklearn_maec.model._classifier").info("MAECClassifier: progress")
+    logging.getLogger("somelibrary").warning("somelibrary: a real problem")
+    return 0
+
+
+cli.run_predict = command
+package, root = logging.getLogger("sklearn_maec"), logging.getLogger()
+before = (package.level, package.propagate, list(package.handlers), root.level, list(root.handlers))
+code = cli.main(sys.argv[1:])
+after = (package.level, package.propagate, list(package.handlers), root.level, list(root.handlers))
+assert after == before, (before, after)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("flag", ["-v", None])
+def test_cli_shows_this_package_and_no_other_library(flag):
+    """``-v`` shows the package's progress; another library's INFO lines (torch's "FakeTensor
+    cache stats") never, with or without it; the loggers are as they were afterwards.
+
+    In a process of its own, as the command runs: no logging configured beforehand.
+    """
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _CLI_WITH_LOGGING_LIBRARY, "predict",
+                           "model.maec", "x.wav", *([flag] if flag else [])],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "FakeTensor" not in proc.stderr  # the root logger stays at WARNING
+    assert proc.stderr.count("MAECClassifier: progress") == (1 if flag else 0)
+    assert "somelibrary: a real problem" in proc.stderr  # other libraries' warnings still show
+
+
+def test_warnings_point_at_the_callers_line(tiny_corpus, monkeypatch):
+    """Through a Pipeline (and joblib's Memory in it) and skorch's fit: the user's own line.
+
+    A fixed ``stacklevel`` pointed at ``sklearn/pipeline.py`` or ``skorch/classifier.py``.
+    """
+    from sklearn.pipeline import Pipeline
+
+    X, y = tiny_corpus
+    X = X.drop(columns=["gender"])  # the classifier warns that the gender head is not trained
+
+    def one_class(self, X):  # the fitted model predicts one class: warned from skorch's fit
+        return np.eye(len(self.classes_))[np.zeros(len(X), dtype=int)]
+
+    monkeypatch.setattr(MAECClassifier, "predict_proba", one_class)
+    pipe = Pipeline([("segment", OpenSmileSegmenter()), ("context", ContextTripleBuilder()),
+                     ("maec", MAECClassifier(latent_dim=8, conv_channels=8, max_epochs=1,
+                                             validation_fraction=None, random_state=0))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pipe.fit(X, y)
+    ours = [w for w in caught if issubclass(w.category, MAECWarning)]
+    texts = " | ".join(str(w.message) for w in ours)
+    for needle in ("shorter than one window", "no row of the training data has a known gender",
+                   "the fitted model predicts"):
+        assert needle in texts
+    assert {(w.filename, w.lineno) for w in ours} == {(__file__, _line_of("pipe.fit(X, y)"))}
+
+
+def _line_of(code):
+    """The line of this file holding ``code`` (once)."""
+    (number,) = [k for k, line in enumerate(pathlib.Path(__file__).read_text().splitlines(), 1)
+                 if line.strip() == code]
+    return number
+
+
+def test_a_warning_of_a_direct_call_points_at_it(tiny_corpus):
+    X, _ = tiny_corpus
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        OpenSmileSegmenter().fit_transform(X)
+    assert {w.filename for w in caught if issubclass(w.category, MAECWarning)} == {__file__}

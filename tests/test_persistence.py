@@ -79,15 +79,41 @@ def test_the_classifier_keeps_its_segmentation(split, tmp_path):
     np.testing.assert_array_equal(old.predict_proba(Xt), clf.predict_proba(Xt))
 
 
-def test_baseline_pipeline_round_trip(split, tmp_path):
-    X_train, y_train, X_test, _ = split
+@pytest.fixture(scope="module")
+def baseline(split):
+    """The functionals baseline fitted on the training part (do not modify)."""
+    X_train, y_train, _, _ = split
     pipe = Pipeline([("segment", OpenSmileSegmenter()), ("functionals", FrameFunctionals()),
                      ("scale", StandardScaler()), ("logreg", LogisticRegression(max_iter=500))])
-    pipe.fit(X_train, y_train)
+    return pipe.fit(X_train, y_train)
+
+
+def test_baseline_pipeline_round_trip(split, baseline, tmp_path):
+    X_test, pipe = split[2], baseline
     save_model(pipe, tmp_path / "baseline.maec")
     loaded = load_model(tmp_path / "baseline.maec")
     np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
     np.testing.assert_array_equal(loaded.predict(X_test), pipe.predict(X_test))
+
+
+def test_the_file_keeps_what_it_was_saved_with_and_older_files_still_load(split, baseline,
+                                                                          tmp_path):
+    from sklearn_maec import __version__
+    from sklearn_maec.persistence import model_provenance
+
+    X_test, pipe = split[2], baseline
+    save_model(pipe, tmp_path / "m.maec")
+    provenance = model_provenance(tmp_path / "m.maec")
+    assert provenance["versions"]["sklearn-maec"] == __version__
+    assert provenance["versions"]["torch"] == torch.__version__
+    assert provenance["threads"]["torch_num_threads"] == torch.get_num_threads()
+    # a file of the same format written before the provenance was recorded
+    state = torch.load(tmp_path / "m.maec", weights_only=True)
+    del state["provenance"]
+    torch.save(state, tmp_path / "old.maec")
+    assert model_provenance(tmp_path / "old.maec") == {}
+    np.testing.assert_array_equal(load_model(tmp_path / "old.maec").predict(X_test),
+                                  pipe.predict(X_test))
 
 
 def test_steps_outside_the_allow_list_are_refused(split, tmp_path):

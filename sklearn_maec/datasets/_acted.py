@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import soundfile
 
+from ..exceptions import caller_stacklevel
 from ._context import (
     LoaderWarning,
     LoadSummary,
@@ -474,7 +475,8 @@ def _cremad_genders(demographics, audio_folder, search_root):
                 "CREMA-D: VideoDemographics.csv not found (looked for "
                 + ", ".join(repr(c) for c in candidates)
                 + "): the gender column is None. Pass demographics= the file from the "
-                "CREMA-D repository to get the actors' genders.", LoaderWarning, stacklevel=5)
+                "CREMA-D repository to get the actors' genders.", LoaderWarning,
+                stacklevel=caller_stacklevel())
             return None
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
@@ -961,7 +963,7 @@ def _load(corpus, root, classes, label_map, on_missing, return_summary, locate, 
     if summary.bad_lines:
         warnings.warn(
             f"{title}: {len(summary.bad_lines)} file name(s) do not parse; the files are "
-            "skipped: " + listing(summary.bad_lines), LoaderWarning, stacklevel=3)
+            "skipped: " + listing(summary.bad_lines), LoaderWarning, stacklevel=caller_stacklevel())
     turns = _table(records, title)
     if genders is not None:
         _set_genders(turns, genders(folders, root), title)
@@ -980,7 +982,7 @@ def _load(corpus, root, classes, label_map, on_missing, return_summary, locate, 
                 + ". Pass on_missing='skip' to skip them (counted in the summary).")
         summary.missing_audio = [turns.at[i, "audio"] for i, _ in problems]
         warnings.warn(f"{title}: skipped {len(problems)} unreadable audio file(s): "
-                      + listing(described), LoaderWarning, stacklevel=3)
+                      + listing(described), LoaderWarning, stacklevel=caller_stacklevel())
     turns["start"] = 0.0
     turns["end"] = durations
     turns["dialogue"] = turns["utterance_id"]
@@ -1019,7 +1021,7 @@ def _set_genders(turns, table, title):
     if unknown:
         warnings.warn(f"{title}: {len(unknown)} actor(s) have no Male/Female row in the "
                       f"demographics file; their gender is None: {listing(unknown)}",
-                      LoaderWarning, stacklevel=4)
+                      LoaderWarning, stacklevel=caller_stacklevel())
 
 
 def _durations(paths, needed):

@@ -11,6 +11,7 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 
+from ..exceptions import caller_stacklevel
 from ._context import (
     LoaderWarning,
     LoadSummary,
@@ -210,7 +211,7 @@ def load_iemocap(root, classes="4", label_map=None, sessions=None, on_missing="r
     if summary.bad_lines:
         warnings.warn(
             f"IEMOCAP: skipped {len(summary.bad_lines)} malformed evaluation line(s): "
-            + listing(summary.bad_lines), LoaderWarning, stacklevel=2)
+            + listing(summary.bad_lines), LoaderWarning, stacklevel=caller_stacklevel())
     turns = _turn_table(records)
     summary.n_turns = len(turns)
     labelled = _label_turns(turns, label_of, summary)
@@ -276,7 +277,7 @@ def _label_turns(turns, label_of, summary):
         warnings.warn(
             f"IEMOCAP: {len(where)} turn(s) have a label that IEMOCAP does not use (a damaged "
             f"evaluation file?); they are dropped: " + listing(where),
-            LoaderWarning, stacklevel=3)
+            LoaderWarning, stacklevel=caller_stacklevel())
     return labelled
 
 
@@ -304,7 +305,7 @@ def _check_audio(turns, labelled, exists, on_missing, summary):
     warnings.warn(
         f"IEMOCAP: {len(missing)} wav file(s) listed in evaluation files are missing; "
         f"skipped {int(own_missing.sum())} row(s), {len(ctx_missing)} context turn(s) "
-        f"have no audio: " + listing(described), LoaderWarning, stacklevel=3)
+        f"have no audio: " + listing(described), LoaderWarning, stacklevel=caller_stacklevel())
 
 
 # --------------------------------------------------------------------------- #
@@ -369,7 +370,7 @@ def _session_dirs(release, numbers):
                 f"IEMOCAP: {names} not found in {release!r}: loading the {len(found)} "
                 f"session(s) present ({', '.join(f'Session{n}' for n in sorted(found))}); "
                 "leave-one-session-out will run one fold fewer per missing session",
-                LoaderWarning, stacklevel=3)
+                LoaderWarning, stacklevel=caller_stacklevel())
         return [found[n] for n in sorted(found)]
     absent = [n for n in numbers if n not in found]
     if absent:

@@ -20,6 +20,7 @@ import soundfile
 from joblib import Parallel, delayed
 
 from .._validation import check_option
+from ..exceptions import caller_stacklevel
 from ._context import (
     LoaderWarning,
     LoadSummary,
@@ -205,7 +206,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
     parts = [_read_split(root, s, on_missing, summary) for s in splits]
     if summary.bad_lines:
         warnings.warn(f"MELD: skipped {len(summary.bad_lines)} malformed row(s): "
-                      + listing(summary.bad_lines), LoaderWarning, stacklevel=2)
+                      + listing(summary.bad_lines), LoaderWarning, stacklevel=caller_stacklevel())
     turns = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     summary.n_turns = len(turns)
     turns["label"] = [label_of(raw) for raw in turns["raw"]]
@@ -217,7 +218,8 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
                  for r in turns[unknown].itertuples()]
         warnings.warn(
             f"MELD: {len(where)} row(s) have an Emotion that MELD does not use (a damaged "
-            f"CSV?); they are dropped: " + listing(where), LoaderWarning, stacklevel=2)
+            f"CSV?); they are dropped: " + listing(where), LoaderWarning,
+            stacklevel=caller_stacklevel())
 
     # context over every turn, by utterance id; which turns need audio
     turns["audio"] = turns["utterance_id"]  # placeholder, replaced below
@@ -247,7 +249,7 @@ def load_meld(root, split="train", classes="4", label_map=None, audio_cache=None
             f"MELD: {len(failures)} media file(s) missing or unreadable; skipped "
             f"{len(summary.missing_audio)} row(s), {len(summary.missing_context_audio)} context "
             "turn(s) have no audio: " + listing(m for _, m in failures),
-            LoaderWarning, stacklevel=2)
+            LoaderWarning, stacklevel=caller_stacklevel())
         audio[bad_mask] = None
     turns["audio"] = audio
     turns = pd.concat([turns, resolve_context(turns)], axis=1)
@@ -348,7 +350,7 @@ def _read_split(root, split, on_missing, summary):
                         os.path.join(media_dir, stem + ".wav"), stem))
     if not records:  # a truncated download or an export that kept only the header
         warnings.warn(f"MELD: {path!r} holds no utterance row: the {split!r} split is empty",
-                      LoaderWarning, stacklevel=3)
+                      LoaderWarning, stacklevel=caller_stacklevel())
     turns = pd.DataFrame.from_records(
         records, columns=["dia", "utt", "speaker", "raw", "start_raw", "end_raw", "media",
                           "beside_wav", "stem"])

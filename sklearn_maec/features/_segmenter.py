@@ -11,7 +11,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_dataframe, check_option, describe_rows, row_label
-from ..exceptions import AudioWarning, ExtractionError, ExtractionInterrupted
+from ..exceptions import (
+    AudioWarning,
+    ExtractionError,
+    ExtractionInterrupted,
+    caller_stacklevel,
+)
 from ._cache import as_cache
 from ._extraction import EXTRACTION_LOG_ENV, extract_row
 from ._opensmile import feature_names, resolve_feature_set
@@ -335,7 +340,7 @@ class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
         notes = [f"{where(k)}: {note}" for k, r in enumerate(results) for note in r.notes]
         if notes:
             warnings.warn(_summarise(notes, "audio input(s) were adjusted"), AudioWarning,
-                          stacklevel=3)
+                          stacklevel=caller_stacklevel())
         errors = {sources[k][2]: f"{where(k)}: {r.error}" for k, r in enumerate(results)
                   if r.error}
         if errors:
@@ -347,7 +352,7 @@ class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
                                                for k in own])
             warnings.warn(
                 _summarise(list(errors.values()), "audio source(s) failed and give an empty bag"),
-                AudioWarning, stacklevel=3,
+                AudioWarning, stacklevel=caller_stacklevel(),
             )
         return results, refs, groups
 
@@ -402,7 +407,7 @@ class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
                                      f"{self.standardize} group(s) unseen in fit hold a "
                                      "single utterance, standardised with its own "
                                      "statistics; transform a group's rows together"),
-                          AudioWarning, stacklevel=4)
+                          AudioWarning, stacklevel=caller_stacklevel())
         return stats
 
     def _assemble(self, X, results, refs, groups=None):
@@ -439,7 +444,7 @@ class OpenSmileSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
                 _summarise(short, f"utterance(s) are shorter than one window ({self.window} s = "
                                   f"{self.window_frames_} frames) and were zero-padded to one "
                                   "segment"),
-                AudioWarning, stacklevel=3,
+                AudioWarning, stacklevel=caller_stacklevel(),
             )
         return out
 

@@ -15,7 +15,12 @@ from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
 from .._batching import evaluation_order
-from ..exceptions import FitInterrupted, MAECWarning, TrainingCollapsedError
+from ..exceptions import (
+    FitInterrupted,
+    MAECWarning,
+    TrainingCollapsedError,
+    caller_stacklevel,
+)
 from ..features import Segmentation
 from ..features._segments import SegmentationMixin
 from ._data import BagCollator, BatchSampler, to_dataset
@@ -780,6 +785,12 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         -------
         self : MAECClassifier
             The fitted classifier.
+
+        Raises
+        ------
+        ValueError
+            When ``y`` holds a single class and the ``classes`` parameter does
+            not name more (as scikit-learn's classifiers), among others.
         """
         return self._fit(X, y, fit_params)
 
@@ -799,6 +810,14 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         if self.warm_start and self.initialized_:
             old = (self.n_features_in_, self.window_frames_, self.stride_frames_)
         dataset = self._to_dataset(X, y, fitting=True, classes=classes)
+        if len(self.classes_) < 2:
+            # scikit-learn's classifiers refuse it too (check_classifiers_one_label reads "class")
+            only = ", ".join(map(repr, self.classes_.tolist()))
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but the "
+                f"data contains only one class: {only}; an emotion classifier learns to tell "
+                "emotions apart (give the classes parameter, or partial_fit's classes=, to "
+                "train on a first batch of one emotion)")
         if self.warm_start and self.initialized_ and \
                 old != (self.n_features_in_, self.window_frames_, self.stride_frames_):
             raise ValueError("warm_start=True but the bag shape changed since the last fit")
@@ -809,7 +828,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
                 and "segments" in X.columns:  # not for the numeric DataFrame form
             warnings.warn("no row of the training data has a known gender: the gender head is "
                           "not trained (only the emotion loss and the regulariser are)",
-                          MAECWarning, stacklevel=3)
+                          MAECWarning, stacklevel=caller_stacklevel())
         self.fresh_fit_ = not (self.warm_start and self.initialized_)
         if self.fresh_fit_:
             self.random_seed_ = None
@@ -832,7 +851,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
                 self.initialized_ = False
                 warnings.warn(f"{exc}. Starting over from new initial weights (restart "
                               f"{self.n_restarts_} of {COLLAPSE_RESTARTS})", MAECWarning,
-                              stacklevel=3)
+                              stacklevel=caller_stacklevel())
 
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training from the current weights; the first call initialises.

@@ -20,7 +20,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
 from .._validation import describe_rows
-from ..exceptions import MAECWarning, TrainingDivergedError
+from ..exceptions import MAECWarning, TrainingDivergedError, caller_stacklevel
 
 #: The encoder's adversarial loss: the paper's ``log(1 - D(Z))``, minimised, or ``-log D(Z)``.
 GENERATOR_LOSSES = ("minimax", "non_saturating")
@@ -189,7 +189,7 @@ class AdversarialTraining:
                 f"training utterances ({true_share:.0%} of them are {self.classes_[top]!r}): it "
                 "has not learnt to tell the emotions apart; see the training curves "
                 "(history_), and try more epochs, another lr or random_state",
-                MAECWarning, stacklevel=4)
+                MAECWarning, stacklevel=caller_stacklevel())
 
     def _check_trained_weights(self, dataset):
         """Raise when the trained weights give non-finite outputs.
@@ -234,7 +234,7 @@ class AdversarialTraining:
         if len(empty):
             label = describe_rows(X, empty) if isinstance(X, pd.DataFrame) else list(empty[:5])
             warnings.warn(f"{len(empty)} row(s) with an empty bag (failed extraction) are left "
-                          f"out of training: {label}", MAECWarning, stacklevel=3)
+                          f"out of training: {label}", MAECWarning, stacklevel=caller_stacklevel())
             return dataset.subset(np.flatnonzero(dataset.lengths > 0))
         return dataset
 

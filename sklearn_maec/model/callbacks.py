@@ -15,7 +15,7 @@ import torch
 from skorch.callbacks import Callback, Checkpoint, EarlyStopping, LoadInitState
 from skorch.dataset import unpack_data
 
-from ..exceptions import MAECWarning, TrainingCollapsedError
+from ..exceptions import MAECWarning, TrainingCollapsedError, caller_stacklevel
 from .nn import current_code
 
 __all__ = ["ValidationScores", "CollapseMonitor", "BestValidationScore", "EveryNEpochs",
@@ -392,7 +392,7 @@ class _JournaledCheckpoint(Checkpoint):
             warnings.warn(
                 f"checkpoint of epoch {len(net.history)} could not be saved in {directory!r} "
                 f"(missing: {sorted(expected - written)}); the previous checkpoint is kept",
-                MAECWarning, stacklevel=2)
+                MAECWarning, stacklevel=caller_stacklevel())
             return
         journal = os.path.join(directory, _JOURNAL)
         tmp = journal + f".{token}tmp"
