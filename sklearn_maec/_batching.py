@@ -29,7 +29,8 @@ from .features._segments import SEGMENTATION_ATTR, Segmentation
 #: How rows are grouped into batches: runs of a dialogue's turns, or rows of similar length.
 BATCHINGS = ("dialogue", "length")
 
-__all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "match_segmentation",
+__all__ = ["CONTEXT_ROLES", "BagTable", "table_to_bags", "array_to_bags", "has_context_columns",
+           "match_segmentation",
            "encode_gender", "evaluation_order", "training_batches", "collate", "pack_bags"]
 
 _GENDER_CODES = {"f": 0, "female": 0, "w": 0, "m": 1, "male": 1}
@@ -85,6 +86,16 @@ class BagTable:
         self.gender = np.full(self.n_rows, -1, np.int64) if gender is None else gender
         self.groups = groups
         self.segmentation = segmentation
+
+    def has_context(self):
+        """Whether any row has a context turn (a previous or an interlocutor turn)."""
+        return any(ref is not None and bool((ref[:self.n_rows] >= 0).any())
+                   for ref in (self.previous, self.interlocutor))
+
+
+def has_context_columns(X):
+    """Whether ``X`` has the columns :class:`~sklearn_maec.ContextTripleBuilder` writes."""
+    return all(role in X.columns for role in CONTEXT_ROLES)
 
 
 def table_to_bags(X, use_context, name):

@@ -64,6 +64,7 @@ CLASSIFIER_FITTED = {
     "n_lld": "n_features_in_",
     "segmentation": "segmentation_",
     "has_gender": "has_gender_",
+    "use_context": "use_context_",
     "class_counts": "class_counts_",
 }
 #: The bag shape the classifier learns in fit (keys of :data:`CLASSIFIER_FITTED`).
@@ -410,6 +411,9 @@ def _restore_classifier_fitted(classifier, fitted):
     for key, attribute in CLASSIFIER_FITTED.items():
         if key == "segmentation":
             classifier.segmentation_ = stored_segmentation(fitted)
+            continue
+        if key == "use_context" and key not in fitted:  # a file from before "auto": a bool
+            classifier.use_context_ = bool(classifier.use_context)
             continue
         value = fitted[key]
         if isinstance(value, list):

@@ -380,11 +380,39 @@ def test_missing_context_columns(triples):
     X, y = triples
     Xn = X.drop(columns=["previous", "interlocutor"])
     with pytest.raises(ValueError, match="ContextTripleBuilder") as info:
-        make_clf().fit(Xn, y)
+        make_clf(use_context=True).fit(Xn, y)
     assert "use_context=False" in str(info.value)
     # the single-utterance ablation needs no context columns
     clf = fit_quiet(make_clf(use_context=False), Xn, y)
     assert clf.predict(Xn).shape == (len(X),)
+    # "auto" (the default) trains the single-utterance model on a table without them
+    auto = fit_quiet(make_clf(), Xn, y)
+    assert auto.use_context_ is False
+    assert auto.module_.use_context is False
+
+
+def test_auto_context_decides_on_the_training_rows(triples):
+    X, y = triples
+    # dialogues with context turns: the context is read
+    assert fit_quiet(make_clf(), X, y).use_context_ is True
+    # every row its own dialogue (an acted corpus): no row has a context turn, so the
+    # single-utterance model, the same network as use_context=False from the same seed
+    acted = X.assign(dialogue=[f"u{i}" for i in range(len(X))])
+    acted = ContextTripleBuilder().fit_transform(acted)
+    assert (acted[["previous", "interlocutor"]] == -1).all().all()
+    auto = fit_quiet(make_clf(random_state=0), acted, y)
+    single = fit_quiet(make_clf(random_state=0, use_context=False), acted, y)
+    assert auto.use_context_ is False and single.use_context_ is False
+    np.testing.assert_allclose(auto.predict_proba(acted), single.predict_proba(acted))
+    # the decision is kept for prediction, whatever the rows predicted have
+    assert auto.predict(X).shape == (len(X),)
+    # numeric arrays have no context either
+    assert fit_quiet(make_clf(), np.random.default_rng(0).random((12, 3, 6), np.float32),
+                     np.array(["a", "b"] * 6)).use_context_ is False
+    # True keeps today's behaviour: empty context bags are read
+    assert fit_quiet(make_clf(use_context=True), acted, y).use_context_ is True
+    with pytest.raises(ValueError, match="use_context must be True, False or 'auto'"):
+        make_clf(use_context="yes").fit(acted, y)
 
 
 def test_nan_in_frames_names_the_row(triples):

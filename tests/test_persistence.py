@@ -63,6 +63,7 @@ def test_the_classifier_keeps_its_segmentation(split, tmp_path):
     save_model(clf, tmp_path / "clf.maec")
     loaded = load_model(tmp_path / "clf.maec")
     assert loaded.segmentation_ == clf.segmentation_
+    assert loaded.use_context_ is clf.use_context_ is False
     assert (loaded.window_frames_, loaded.stride_frames_) == (30, 10)
     Xt = pipe[0].transform(X_test)
     np.testing.assert_array_equal(loaded.predict_proba(Xt), clf.predict_proba(Xt))
@@ -71,11 +72,13 @@ def test_the_classifier_keeps_its_segmentation(split, tmp_path):
     meta = json.loads(state["meta"])
     fitted = meta[0]["fitted"]
     del fitted["segmentation"]
+    del fitted["use_context"]  # and before use_context="auto" was decided in fit
     fitted["window_frames"], fitted["stride_frames"] = 30, 10
     state["meta"] = json.dumps(meta)
     torch.save(state, tmp_path / "old.maec")
     old = load_model(tmp_path / "old.maec")
     assert old.segmentation_ == Segmentation(None, 30, 10)  # the frame step was not stored
+    assert old.use_context_ is False  # the parameter's value then
     np.testing.assert_array_equal(old.predict_proba(Xt), clf.predict_proba(Xt))
 
 

@@ -128,7 +128,7 @@ def _export_classifier(classifier, path, *, format=None, segmenter=None, context
     if segmenter is not None:
         _check_segmenter(segmenter, classifier)
     if context_builder is None:
-        context_builder = bool(classifier.use_context and segmenter is not None)
+        context_builder = bool(classifier.use_context_ and segmenter is not None)
     metadata = _metadata(classifier, segmenter, bool(context_builder))
     module = module_of(classifier)
     if not isinstance(module, MAECNetwork):
@@ -190,7 +190,7 @@ def _metadata(classifier, segmenter, context_builder):
         "window_frames": int(classifier.window_frames_),
         "stride_frames": int(classifier.stride_frames_),
         "latent_dim": int(classifier.latent_dim),
-        "use_context": bool(classifier.use_context),
+        "use_context": bool(classifier.use_context_),
         "context_builder": context_builder,
         "batching": classifier.batching,
         "batch_size": int(batch_size),

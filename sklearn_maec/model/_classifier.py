@@ -94,10 +94,16 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         Weight of the gender cross-entropy (the multi-task branch).  Rows with
         unknown gender are left out of it; with no gender at all in the
         training data the gender head is not trained (with a warning).
-    use_context : bool, default=True
-        Read the previous and interlocutor turns (needs the ``previous`` and
+    use_context : bool or "auto", default="auto"
+        Read the previous and interlocutor turns (the ``previous`` and
         ``interlocutor`` columns of :class:`~sklearn_maec.ContextTripleBuilder`).
-        False is the single-utterance ablation.
+        ``"auto"`` decides in :meth:`fit` (``use_context_``): with context when
+        ``X`` has the builder's columns and at least one training row has a
+        context turn, else without, so acted corpora of single utterances
+        (every row its own dialogue) train the single-utterance model instead of
+        encoding empty context bags (the model guide gives the measurements).
+        True always reads the context (an error without the builder's
+        columns); False is the single-utterance ablation.
     share_encoder : bool, default=True
         One encoder for the three inputs, as in the paper; False gives each
         input its own encoder, as in the authors' released code.
@@ -241,6 +247,9 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
     ----------
     classes_ : ndarray
         The emotion labels, as found in ``y``.
+    use_context_ : bool
+        Whether the fitted model reads the context turns (``use_context``, with
+        ``"auto"`` decided on the training data).
     n_features_in_ : int
         Descriptors per frame seen in :meth:`fit`.
     segmentation_ : Segmentation
@@ -342,7 +351,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         prior_sigma=1.0,
         adversarial_weight=1.0,
         gender_weight=1.0,
-        use_context=True,
+        use_context="auto",
         share_encoder=True,
         fusion="paper",
         latent_norm="batch",
@@ -476,7 +485,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         self._require_shapes()
         self._check_params()
         kwargs = dict(n_lld=self.n_features_in_, n_classes=len(self.classes_),
-                      latent_dim=self.latent_dim, use_context=self.use_context,
+                      latent_dim=self.latent_dim, use_context=self.use_context_,
                       share_encoder=self.share_encoder, fusion=self.fusion,
                       channels=self.conv_channels,
                       kernel_size=self.kernel_size, dilation=self.dilation,
@@ -568,6 +577,9 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
             # (``initialize`` builds them).  Fitted nets keep skorch's behaviour.
             vars(self)["callbacks"] = params.pop("callbacks")
         super().set_params(**params)
+        if isinstance(params.get("use_context"), (bool, np.bool_)) and \
+                hasattr(self, "use_context_"):
+            self.use_context_ = bool(params["use_context"])  # "auto" keeps what fit decided
         if self.initialized_ and hasattr(self, "n_features_in_"):
             if PRIOR_PARAMS.intersection(params):
                 self.prior_ = self._make_prior()
@@ -663,7 +675,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         # the loader draws its workers' base seed from this generator, not the global RNG
         kwargs.setdefault("generator", torch.Generator().manual_seed(seed))
         kwargs.setdefault("pin_memory", str(self.device).startswith("cuda"))
-        collate = BagCollator(dataset, self.use_context, self.module_.frame_gap)
+        collate = BagCollator(dataset, self.use_context_, self.module_.frame_gap)
         return DataLoader(dataset, batch_sampler=sampler, collate_fn=collate, **kwargs)
 
     def infer(self, x, **fit_params):

@@ -18,6 +18,7 @@ from torch.utils.data import Dataset, Sampler
 from .._batching import (
     array_to_bags,
     collate,
+    has_context_columns,
     match_segmentation,
     table_to_bags,
     training_batches,
@@ -192,6 +193,20 @@ def check_labels(y, X):
                          f"{rows([first_other])}; use one type (e.g. all str)")
 
 
+def _context_wanted(estimator, X, fitting):
+    """Whether to read ``X``'s context: the fitted decision, or ``use_context`` in fit.
+
+    In fit, ``use_context="auto"`` reads the context when ``X`` has the
+    context builder's columns (whether any row has a context turn is then
+    decided on the table).
+    """
+    if not fitting:
+        return estimator.use_context_
+    if estimator.use_context == "auto":
+        return isinstance(X, pd.DataFrame) and has_context_columns(X)
+    return bool(estimator.use_context)
+
+
 def all_numeric(frame):
     """Whether every column of a DataFrame is numeric (the 2-D array form of ``X``)."""
     return all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes)
@@ -227,11 +242,15 @@ def to_dataset(estimator, X, y=None, fitting=False, classes=None):
     # A DataFrame of numbers only (no ``segments`` column) is the 2-D numeric form, as
     # for any scikit-learn estimator; a pipeline DataFrame (``audio``, ``segments``, ...)
     # always has object columns and keeps the helpful error of ``table_to_bags``.
+    context = _context_wanted(estimator, X, fitting)
     if isinstance(X, pd.DataFrame) and ("segments" in X.columns or not all_numeric(X)):
-        table = table_to_bags(X, estimator.use_context, name)
+        table = table_to_bags(X, context, name)
     else:
         table = array_to_bags(X, None if fitting else estimator.n_features_in_, name)
     if fitting:
+        if context and estimator.use_context == "auto" and not table.has_context():
+            context = False  # no training row has a context turn: the single-utterance model
+        estimator.use_context_ = bool(context)
         estimator.n_features_in_ = table.n_lld
         estimator.segmentation_ = table.segmentation
     elif (table.window_frames, table.n_lld) != (estimator.window_frames_, estimator.n_features_in_):

@@ -3,6 +3,7 @@
 import inspect
 import numbers
 
+import numpy as np
 from skorch import NeuralNet, NeuralNetClassifier
 from skorch.dataset import Dataset
 from torch.utils.data import DataLoader
@@ -50,7 +51,13 @@ def check_params(estimator):
     estimator : MAECClassifier
         The estimator whose parameters are checked (at ``fit``).
     """
-    check_latent_dim(estimator.latent_dim, estimator.use_context, estimator.fusion)
+    if not (isinstance(estimator.use_context, (bool, np.bool_)) or estimator.use_context == "auto"):
+        raise ValueError(f"use_context must be True, False or 'auto', got "
+                         f"{estimator.use_context!r}")
+    # "auto" is decided in fit: here the looser single-utterance rule, and the network
+    # checks latent_dim against what fit decided
+    context = False if isinstance(estimator.use_context, str) else bool(estimator.use_context)
+    check_latent_dim(estimator.latent_dim, context, estimator.fusion)
     check_prior(estimator.prior, estimator.prior_mu, estimator.prior_sigma)
     for name in ("adversarial_weight", "gender_weight"):
         value = getattr(estimator, name)

@@ -231,7 +231,7 @@ class CollapseMonitor(Callback):
         """
         if not training or code is None:
             return
-        hf = current_code(code, net.use_context, net.fusion)
+        hf = current_code(code, net.use_context_, net.fusion)
         lo, hi = hf.amin(dim=0), hf.amax(dim=0)
         if getattr(self, "range_", None) is not None:
             lo, hi = torch.minimum(self.range_[0], lo), torch.maximum(self.range_[1], hi)
