@@ -9,10 +9,10 @@ dialogue context (the speaker's previous turn and the interlocutor's turn).
 from ._version import __version__
 from .context import ContextTripleBuilder
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
-from .features import OpenSmileSegmenter
+from .features import OpenSmileSegmenter, PretrainedSegmenter
 
 # The classifier (torch, skorch) is imported on first use, so the parts that need
-# neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
+# neither (the segmenters, the context builder, sklearn_maec.deployment's runtime)
 # can run where they are not installed.
 _LAZY = {"MAECClassifier": "model"}
 
@@ -33,6 +33,7 @@ def __dir__():
 
 __all__ = [
     "OpenSmileSegmenter",
+    "PretrainedSegmenter",
     "ContextTripleBuilder",
     "MAECClassifier",
     "MAECWarning",

@@ -10,11 +10,15 @@ allow-list, so a file from someone else cannot run code.  This is the format
 to share models in.
 
 What is stored: each step's class name, its JSON-representable parameters
-(others, such as a ``joblib.Memory`` object, are left at their defaults), and
-its fitted state (the attributes ending in ``_``: numbers, strings, arrays,
-tables; the network weights for the classifier).  The segmenter's ``memory``
-(a cache directory of the training machine) is not stored: a loaded model
-caches nothing until given a ``memory`` of its own.
+(paths as strings; others, such as a ``joblib.Memory`` object, are left at
+their defaults), and its fitted state (the attributes ending in ``_``: numbers,
+strings, arrays, tables; the network weights for the classifier).  The
+segmenter's ``memory`` (a cache directory of the training machine) is not
+stored: a loaded model caches nothing until given a ``memory`` of its own.  A
+:class:`~sklearn_maec.PretrainedSegmenter` keeps the path of its checkpoint as
+it was given and the checkpoint's content digest, never the weights: where the
+checkpoint is elsewhere (or was changed), loading warns and predicting raises,
+both saying how to point the model at it (``set_params(segment__encoder=PATH)``).
 
 :func:`save_model_file` and :func:`load_model_file` are the one way to save and
 load a model file of either kind: the pickle-free format for ``.maec`` names,
@@ -45,7 +49,8 @@ from ._state import (
     without_machine_local_params,
 )
 from .context import ContextTripleBuilder
-from .features import FrameFunctionals, OpenSmileSegmenter, Segmentation
+from .exceptions import MAECWarning
+from .features import FrameFunctionals, OpenSmileSegmenter, PretrainedSegmenter, Segmentation
 from .features._segments import stored_segmentation
 from .model import MAECClassifier
 
@@ -70,8 +75,8 @@ BAG_SHAPE = ("n_lld", "segmentation")
 
 # The classes a file may name; nothing else is ever constructed on load.
 _ALLOWED = {cls.__name__: cls for cls in (
-    OpenSmileSegmenter, ContextTripleBuilder, FrameFunctionals, MAECClassifier,
-    StandardScaler, LogisticRegression,
+    OpenSmileSegmenter, PretrainedSegmenter, ContextTripleBuilder, FrameFunctionals,
+    MAECClassifier, StandardScaler, LogisticRegression,
 )}
 
 
@@ -82,8 +87,9 @@ def save_model(model, path):
     ----------
     model : MAECClassifier or sklearn.pipeline.Pipeline
         Fitted.  A pipeline's steps must be among ``OpenSmileSegmenter``,
-        ``ContextTripleBuilder``, ``FrameFunctionals``, ``MAECClassifier``,
-        ``StandardScaler`` and ``LogisticRegression``.
+        ``PretrainedSegmenter`` (its checkpoint is not stored: its path and
+        digest are), ``ContextTripleBuilder``, ``FrameFunctionals``,
+        ``MAECClassifier``, ``StandardScaler`` and ``LogisticRegression``.
     path : str or os.PathLike
         Destination file (conventionally ``.maec``).
 
@@ -121,12 +127,20 @@ def load_model(path, device="cpu"):
     path : str or os.PathLike
         File written by :func:`save_model`.
     device : str, default="cpu"
-        Where the classifier's weights go.
+        Where the classifier's weights go, and where a pretrained encoder runs
+        (a :class:`~sklearn_maec.PretrainedSegmenter`'s ``device``).
 
     Returns
     -------
     model : MAECClassifier or sklearn.pipeline.Pipeline
         Fitted, ready to predict.
+
+    Warns
+    -----
+    MAECWarning
+        When a :class:`~sklearn_maec.PretrainedSegmenter`'s checkpoint is not
+        at the path stored, or its content differs from the one it was fitted
+        on; the message says how to point the model at it.
 
     Examples
     --------
@@ -153,8 +167,12 @@ def load_model(path, device="cpu"):
         if cls is MAECClassifier:
             est = _classifier_from_state(entry, tensors, device)
         else:
-            est = restore_fitted(cls(**entry["params"]), entry["fitted"],
-                                 _from_tensors(tensors))
+            params = entry["params"]
+            if cls is PretrainedSegmenter:
+                params = dict(params, device=device)
+            est = restore_fitted(cls(**params), entry["fitted"], _from_tensors(tensors))
+            if cls is PretrainedSegmenter:
+                _check_checkpoint(est, entry["name"])
         steps.append((entry["name"], est))
     return Pipeline(steps) if state["pipeline"] else steps[0][1]
 
@@ -329,8 +347,30 @@ def _load_failure(path, exc):
     return f"{prefix}: it does not start like one (first bytes {head!r})"
 
 
+def _check_checkpoint(segmenter, name):
+    """Warn when a loaded pretrained segmenter's checkpoint is missing or changed."""
+    try:
+        segmenter._check_features(segmenter._check_params(fitted=True))
+    except (OSError, ValueError) as exc:
+        where = f"step {name!r}" if name is not None else "the segmenter"
+        warnings.warn(f"{where} of the loaded model cannot run yet: {exc}", MAECWarning,
+                      stacklevel=3)
+
+
+def _plain(value):
+    """A parameter as JSON where it is a path or a numpy scalar (or a list or tuple of them)."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _safe_params(est):
-    return {k: v for k, v in stored_params(est).items() if json_safe(v)}
+    params = {k: _plain(v) for k, v in stored_params(est).items()}
+    return {k: v for k, v in params.items() if json_safe(v)}
 
 
 def _to_tensors(arrays):
