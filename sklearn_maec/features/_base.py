@@ -221,12 +221,16 @@ class BaseSegmenter(SegmentationMixin, TransformerMixin, BaseEstimator,
         return stats
 
     def _assemble(self, X, results, refs, groups=None):
+        """The output table; consumes ``results`` (each item is set to None once used)."""
         width = self._width
         empty_frames = self._stored(np.empty((0, width), dtype=np.float32))
         empty = (empty_frames, self.segmentation_.cut(empty_frames))
         bags = []  # per source: (frames, segments), computed once even when shared
         standardizers = self._standardizers(results, groups)
-        for r, standardizer in zip(results, standardizers, strict=True):
+        for k, standardizer in enumerate(standardizers):
+            r = results[k]
+            results[k] = None  # the extracted frames go as their standardised copy comes: the
+            # table, not twice the table, at the peak
             if r.error is not None:
                 bags.append(empty)
                 continue
