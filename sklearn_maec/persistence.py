@@ -349,28 +349,15 @@ def _load_failure(path, exc):
 
 def _check_checkpoint(segmenter, name):
     """Warn when a loaded pretrained segmenter's checkpoint is missing or changed."""
-    try:
-        segmenter._check_features(segmenter._check_params(fitted=True))
-    except (OSError, ValueError) as exc:
+    problem = segmenter._checkpoint_problem()
+    if problem:
         where = f"step {name!r}" if name is not None else "the segmenter"
-        warnings.warn(f"{where} of the loaded model cannot run yet: {exc}", MAECWarning,
+        warnings.warn(f"{where} of the loaded model cannot run yet: {problem}", MAECWarning,
                       stacklevel=3)
 
 
-def _plain(value):
-    """A parameter as JSON where it is a path or a numpy scalar (or a list or tuple of them)."""
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _safe_params(est):
-    params = {k: _plain(v) for k, v in stored_params(est).items()}
-    return {k: v for k, v in params.items() if json_safe(v)}
+    return {k: v for k, v in stored_params(est).items() if json_safe(v)}
 
 
 def _to_tensors(arrays):

@@ -414,3 +414,31 @@ def test_real_whisper_tiny_through_the_segmenter(tmp_path, monkeypatch):
     for a, b in zip(alone["frames"], Xt["frames"].iloc[1:], strict=True):
         np.testing.assert_allclose(a.astype(np.float32), b.astype(np.float32),
                                    atol=2e-3 * max(1.0, float(np.abs(b).max())))
+
+
+# --------------------------------------------------------------------------- export
+@pytest.mark.parametrize("suffix", [".pt", ".onnx"])
+def test_an_exported_pipeline_runs_the_encoder_from_its_checkpoint(suffix, whisper, tmp_path):
+    if suffix == ".onnx":
+        pytest.importorskip("onnx", reason="ONNX export needs the export extra (onnx)")
+        pytest.importorskip("onnxruntime", reason="running an ONNX export needs onnxruntime")
+    from sklearn_maec.deployment import ExportedModel, export_pipeline
+
+    X, y = corpus()
+    checkpoint = shutil.copytree(whisper, tmp_path / "encoder")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MAECWarning)
+        pipe = make_maec_pipeline(encoder=checkpoint, **small_maec()).fit(X, y)
+    path = export_pipeline(pipe, tmp_path / f"maec{suffix}")
+    model = ExportedModel(path)
+    assert isinstance(model.segmenter_, PretrainedSegmenter)
+    assert model.segmenter_.feature_spec_ == pipe.named_steps["segment"].feature_spec_
+    expected = pipe.predict_proba(X)
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-5)
+    moved = shutil.move(str(checkpoint), tmp_path / "elsewhere")
+    with pytest.warns(MAECWarning, match=r"cannot predict from audio yet.*does not exist.*"
+                                         r"ExportedModel\(\.\.\., encoder=PATH\)"):
+        ExportedModel(path)
+    model = ExportedModel(path, encoder=moved, n_jobs=1)
+    np.testing.assert_allclose(model.predict_proba(X), expected, atol=1e-5)
+    assert model.segmenter_.n_threads == 1

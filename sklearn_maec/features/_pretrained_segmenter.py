@@ -286,6 +286,14 @@ class PretrainedSegmenter(BaseSegmenter):
             f"pad_to_window={fitted['pad_to_window']} in fit; {here['layers']}, "
             f"{here['pad_to_window']} here); set them back or fit the segmenter again")
 
+    def _checkpoint_problem(self):
+        """Why the fitted segmenter cannot run on its checkpoint as it is now (None: it can)."""
+        try:
+            self._check_features(self._check_params(fitted=True))
+        except (OSError, ValueError) as exc:
+            return str(exc)
+        return None
+
     def _extract_sources(self, sources, spec, cache, log_path):
         threads = os.cpu_count() if self.n_threads == -1 else self.n_threads
         return extract_sources(
