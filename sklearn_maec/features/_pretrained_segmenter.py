@@ -98,7 +98,7 @@ class PretrainedSegmenter(BaseSegmenter):
         frames are in standard deviations, which float16 rounds by at most
         2**-11 of a value; the encoder's raw frames are cached as float16 only
         where rounding moves no value by more than 2% of its dimension's
-        spread over the recording (Whisper tiny.en's always pass: after
+        spread over the recording (Whisper tiny.en's blocks 1-4 pass: after
         standardisation they differ from float32 by at most 0.007 standard
         deviations, with the same linear-probe accuracy), else as float32.
     n_threads : int or None, default=None
