@@ -391,10 +391,12 @@ def test_loading_never_touches_the_network(checkpoints, monkeypatch):
         assert encoder.encode([speech(0.5)], 1)[0].shape[0] == 25 - (family != "whisper")
 
 
-def test_the_module_imports_neither_torch_nor_transformers():
+@pytest.mark.parametrize("statement", ["import sklearn_maec.features._pretrained",
+                                       "from sklearn_maec import PretrainedSegmenter"])
+def test_importing_imports_neither_torch_nor_transformers(statement):
     import subprocess
 
-    code = ("import sys; import sklearn_maec.features._pretrained; "
+    code = (f"import sys; {statement}; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})

@@ -258,16 +258,6 @@ def test_without_transformers_one_error_says_what_to_install(whisper, monkeypatc
         PretrainedSegmenter(whisper).fit(corpus(n_dialogues=1)[0])
 
 
-def test_importing_the_package_imports_neither_torch_nor_transformers():
-    import subprocess
-
-    code = ("import sys; from sklearn_maec import PretrainedSegmenter; "
-            "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    assert out.stdout.strip() == "[]"
-
-
 # --------------------------------------------------------------------------- pipelines
 def small_maec(**params):
     return dict(latent_dim=8, conv_channels=8, disc_hidden=8, max_epochs=2, batch_size=8,

@@ -178,8 +178,9 @@ class PretrainedSegmenter(BaseSegmenter):
     Audio of any rate is resampled to the encoder's (16 kHz), stereo is mixed
     down, integers are scaled; recordings longer than 30 s go through the
     encoder in overlapping 30 s windows joined without a duplicated or a
-    missing frame.  Utterances of an equal length give the same frames alone
-    and in a batch.  The user guide's "Pretrained encoders" page says which
+    missing frame.  An utterance gives the same frames alone and in a batch
+    (inputs of different lengths share a batch only where the model masks
+    their padding exactly).  The user guide's "Pretrained encoders" page says which
     checkpoints are supported, what the layers mean and what it costs.
 
     Examples
