@@ -311,6 +311,18 @@ def test_float16_frames_train_like_their_float32_copy(whisper):
     np.testing.assert_allclose(half.predict_proba(Xt), full.predict_proba(wide), atol=1e-6)
     attention = half.segment_attention(Xt)
     assert [len(a) for a in attention] == [len(b) for b in Xt["segments"]]
+    # the one batch layout copies the bags into float32
+    from sklearn_maec._batching import collate, table_to_bags
+    from sklearn_maec.metrics import attention_span_scores
+
+    batch = collate(table_to_bags(Xt, True, "test"), np.arange(4), True)
+    assert batch["frames"].dtype == np.float32
+    spans = [[(0.2, 0.5)]] * len(Xt)  # at 20 ms: segments 0-4 overlap it
+    scores = attention_span_scores(attention, spans, segmentation=seg)
+    assert scores["share_of_segments"] == pytest.approx(np.mean(
+        [min(5, len(b)) / len(b) for b in Xt["segments"]]))
+    assert scores == pytest.approx(attention_span_scores(full.segment_attention(wide), spans,
+                                                         segmentation=seg), abs=1e-5)
     # the attention display draws float16 frames at their 20 ms step
     pytest.importorskip("matplotlib")
     import matplotlib
