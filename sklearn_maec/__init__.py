@@ -10,13 +10,13 @@ from ._version import __version__
 from .exceptions import AudioWarning, ExtractionError, MAECWarning
 
 # The estimators are imported on first use: the classifier (torch, skorch), so the parts
-# that need neither (the segmenter, the context builder, sklearn_maec.deployment's runtime)
+# that need neither (the segmenters, the context builder, sklearn_maec.deployment's runtime)
 # can run where they are not installed; the segmenter and the builder (numpy, pandas,
 # scikit-learn, openSMILE), so that ``import sklearn_maec`` imports no library, and the
 # command line (``python -m sklearn_maec``, the ``sklearn-maec`` script, whose every
 # import happens inside ``cli.main``) answers a Ctrl-C at any moment in one line.
 _LAZY = {"MAECClassifier": "model", "OpenSmileSegmenter": "features",
-         "ContextTripleBuilder": "context"}
+         "PretrainedSegmenter": "features", "ContextTripleBuilder": "context"}
 
 
 def __getattr__(name):
@@ -35,6 +35,7 @@ def __dir__():
 
 __all__ = [
     "OpenSmileSegmenter",
+    "PretrainedSegmenter",
     "ContextTripleBuilder",
     "MAECClassifier",
     "MAECWarning",

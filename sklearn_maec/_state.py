@@ -16,6 +16,7 @@ imports nothing of the package, so every layer above may use it.
 """
 
 import contextlib
+import os
 
 import numpy as np
 import pandas as pd
@@ -41,10 +42,22 @@ def stored_params(estimator):
     An estimator lists its machine-local parameters in ``_machine_local_params``
     (the segmenter's ``memory``, a cache directory of the machine that fitted
     it): no model file or export holds them, so a loaded model never creates or
-    reads another machine's cache.
+    reads another machine's cache.  Paths become strings and numpy scalars
+    Python numbers (in lists and tuples too), so they are stored as JSON.
     """
     local = _machine_local(estimator)
-    return {k: v for k, v in estimator.get_params(deep=False).items() if k not in local}
+    return {k: _plain(v) for k, v in estimator.get_params(deep=False).items() if k not in local}
+
+
+def _plain(value):
+    """A path as a str, a numpy scalar as a Python number (in lists and tuples too)."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
 
 
 @contextlib.contextmanager

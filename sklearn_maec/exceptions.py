@@ -80,9 +80,10 @@ class AudioWarning(MAECWarning):
 class ExtractionError(ValueError):
     """Feature extraction failed for one or more rows.
 
-    Raised by :class:`~sklearn_maec.OpenSmileSegmenter` with
-    ``on_error="raise"`` *after* every other row was processed (and cached when
-    the segmenter has ``memory``), so nothing already computed is lost.
+    Raised by :class:`~sklearn_maec.OpenSmileSegmenter` and
+    :class:`~sklearn_maec.PretrainedSegmenter` with ``on_error="raise"``
+    *after* every other row was processed (and cached when the segmenter has
+    ``memory``), so nothing already computed is lost.
 
     Parameters
     ----------
@@ -209,10 +210,12 @@ class FitInterrupted(KeyboardInterrupt):
 class ExtractionInterrupted(KeyboardInterrupt):
     """Feature extraction was interrupted (Ctrl-C, SIGINT) before every file was done.
 
-    Raised by :class:`~sklearn_maec.OpenSmileSegmenter`.  Every file finished
-    before the interrupt is in the segmenter's ``memory`` cache (whole: a
-    file being extracted when the interrupt came is not cached), so a new run
-    resumes there.  A subclass of ``KeyboardInterrupt``.
+    Raised by :class:`~sklearn_maec.OpenSmileSegmenter` and
+    :class:`~sklearn_maec.PretrainedSegmenter`.  Every file finished before
+    the interrupt is in the segmenter's ``memory`` cache (whole: a file being
+    extracted when the interrupt came is not cached; the pretrained encoder
+    caches each group of utterances as it finishes), so a new run resumes
+    there.  A subclass of ``KeyboardInterrupt``.
 
     Parameters
     ----------

@@ -10,11 +10,15 @@ allow-list, so a file from someone else cannot run code.  This is the format
 to share models in.
 
 What is stored: each step's class name, its JSON-representable parameters
-(others, such as a ``joblib.Memory`` object, are left at their defaults), and
-its fitted state (the attributes ending in ``_``: numbers, strings, arrays,
-tables; the network weights for the classifier).  The segmenter's ``memory``
-(a cache directory of the training machine) is not stored: a loaded model
-caches nothing until given a ``memory`` of its own.
+(paths as strings; others, such as a ``joblib.Memory`` object, are left at
+their defaults), and its fitted state (the attributes ending in ``_``: numbers,
+strings, arrays, tables; the network weights for the classifier).  The
+segmenter's ``memory`` (a cache directory of the training machine) is not
+stored: a loaded model caches nothing until given a ``memory`` of its own.  A
+:class:`~sklearn_maec.PretrainedSegmenter` keeps the path of its checkpoint as
+it was given and the checkpoint's content digest, never the weights: where the
+checkpoint is elsewhere (or was changed), loading warns and predicting raises,
+both saying how to point the model at it (``set_params(segment__encoder=PATH)``).
 
 :func:`save_model_file` and :func:`load_model_file` are the one way to save and
 load a model file of either kind: the pickle-free format for ``.maec`` names,
@@ -46,7 +50,8 @@ from ._state import (
     without_machine_local_params,
 )
 from .context import ContextTripleBuilder
-from .features import FrameFunctionals, OpenSmileSegmenter, Segmentation
+from .exceptions import MAECWarning
+from .features import FrameFunctionals, OpenSmileSegmenter, PretrainedSegmenter, Segmentation
 from .features._segments import stored_segmentation
 from .model import MAECClassifier
 
@@ -72,8 +77,8 @@ BAG_SHAPE = ("n_lld", "segmentation")
 
 # The classes a file may name; nothing else is ever constructed on load.
 _ALLOWED = {cls.__name__: cls for cls in (
-    OpenSmileSegmenter, ContextTripleBuilder, FrameFunctionals, MAECClassifier,
-    StandardScaler, LogisticRegression,
+    OpenSmileSegmenter, PretrainedSegmenter, ContextTripleBuilder, FrameFunctionals,
+    MAECClassifier, StandardScaler, LogisticRegression,
 )}
 
 
@@ -84,8 +89,9 @@ def save_model(model, path):
     ----------
     model : MAECClassifier or sklearn.pipeline.Pipeline
         Fitted.  A pipeline's steps must be among ``OpenSmileSegmenter``,
-        ``ContextTripleBuilder``, ``FrameFunctionals``, ``MAECClassifier``,
-        ``StandardScaler`` and ``LogisticRegression``.
+        ``PretrainedSegmenter`` (its checkpoint is not stored: its path and
+        digest are), ``ContextTripleBuilder``, ``FrameFunctionals``,
+        ``MAECClassifier``, ``StandardScaler`` and ``LogisticRegression``.
     path : str or os.PathLike
         Destination file (conventionally ``.maec``).
 
@@ -168,12 +174,20 @@ def load_model(path, device="cpu"):
     path : str or os.PathLike
         File written by :func:`save_model`.
     device : str, default="cpu"
-        Where the classifier's weights go.
+        Where the classifier's weights go, and where a pretrained encoder runs
+        (a :class:`~sklearn_maec.PretrainedSegmenter`'s ``device``).
 
     Returns
     -------
     model : MAECClassifier or sklearn.pipeline.Pipeline
         Fitted, ready to predict.
+
+    Warns
+    -----
+    MAECWarning
+        When a :class:`~sklearn_maec.PretrainedSegmenter`'s checkpoint is not
+        at the path stored, or its content differs from the one it was fitted
+        on; the message says how to point the model at it.
 
     Examples
     --------
@@ -191,8 +205,12 @@ def load_model(path, device="cpu"):
         if cls is MAECClassifier:
             est = _classifier_from_state(entry, tensors, device)
         else:
-            est = restore_fitted(cls(**entry["params"]), entry["fitted"],
-                                 _from_tensors(tensors))
+            params = entry["params"]
+            if cls is PretrainedSegmenter:
+                params = dict(params, device=device)
+            est = restore_fitted(cls(**params), entry["fitted"], _from_tensors(tensors))
+            if cls is PretrainedSegmenter:
+                _check_checkpoint(est, entry["name"])
         steps.append((entry["name"], est))
     return Pipeline(steps) if state["pipeline"] else steps[0][1]
 
@@ -365,6 +383,15 @@ def _load_failure(path, exc):
                 "only if you trust where it comes from (loading a pickle can run code), and "
                 "share models with save_model")
     return f"{prefix}: it does not start like one (first bytes {head!r})"
+
+
+def _check_checkpoint(segmenter, name):
+    """Warn when a loaded pretrained segmenter's checkpoint is missing or changed."""
+    problem = segmenter._checkpoint_problem()
+    if problem:
+        where = f"step {name!r}" if name is not None else "the segmenter"
+        warnings.warn(f"{where} of the loaded model cannot run yet: {problem}", MAECWarning,
+                      stacklevel=3)
 
 
 def _safe_params(est):

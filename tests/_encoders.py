@@ -4,10 +4,25 @@ Each is built from its transformers config (2 blocks, width 16) and written with
 ``save_pretrained`` together with its feature extractor, so the loading code
 reads exactly the layout of a checkpoint from the hub, without any download.
 The Whisper one keeps the real frame rate but a 2 s window (100 positions), so
-long-audio windows are exercised on seconds of audio, not minutes.
+long-audio windows are exercised on seconds of audio, not minutes.  The
+``encoder_checkpoints`` fixture (conftest.py) builds one of each per test session.
+
+Also here: :func:`speech`, a voiced-like test signal, and where the real Whisper
+tiny.en checkpoint is (``../shared/models`` next to the repository root, or
+``$SKLEARN_MAEC_SHARED/models``), with the mark that skips a test without it.
 """
 
 import os
+
+import numpy as np
+import pytest
+
+SHARED = os.environ.get("SKLEARN_MAEC_SHARED") or os.path.join(
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
+WHISPER_TINY = os.path.join(SHARED, "models", "whisper-tiny.en")
+needs_whisper_tiny = pytest.mark.skipif(
+    not os.path.isfile(os.path.join(WHISPER_TINY, "config.json")),
+    reason=f"the real checkpoint is not at {os.path.abspath(WHISPER_TINY)}")
 
 #: family -> (transformers model class, feature extractor attention mask)
 FAMILIES = {
@@ -78,3 +93,13 @@ def build_checkpoint(family, directory, seed=0):
     """A tiny checkpoint of ``family`` saved under ``directory``; returns its path."""
     model, extractor = build_model(family, seed)
     return save_checkpoint(model, extractor, directory)
+
+
+def speech(seconds, seed=0, rate=16000):
+    """A voiced-like signal: harmonics of a wobbling f0, with noise."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(round(seconds * rate))) / rate
+    f0 = 110 + 20 * seed + 15 * np.sin(2 * np.pi * 2 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / rate
+    x = sum(np.sin(k * phase) / k for k in range(1, 8)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
+    return (0.2 * x + 0.01 * rng.standard_normal(t.size)).astype(np.float32)

@@ -46,6 +46,16 @@ def wav_corpus(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="session")
+def checkpoints(tmp_path_factory):
+    """family -> a tiny randomly initialised encoder checkpoint (tests/_encoders.py), built once."""
+    pytest.importorskip("transformers", reason="the pretrained front-end needs transformers")
+    import _encoders
+
+    root = tmp_path_factory.mktemp("encoders")
+    return {f: _encoders.build_checkpoint(f, root / f) for f in _encoders.FAMILIES}
+
+
 @pytest.fixture
 def tone():
     """A 1 s voiced-like signal at 16 kHz (a harmonic-rich 150 Hz tone plus noise)."""

@@ -11,8 +11,9 @@ Which of our estimators run the checks, and why:
   in ``EXPECTED_FAILED_CHECKS`` with its reason, and runs in strict xfail mode
   (where the installed scikit-learn has it), so a check that starts passing
   must be taken off the list.
-* :class:`~sklearn_maec.OpenSmileSegmenter`: **excluded**.  Its ``X`` is a
-  DataFrame of utterances whose ``audio`` column holds file paths or
+* :class:`~sklearn_maec.OpenSmileSegmenter` and
+  :class:`~sklearn_maec.PretrainedSegmenter`: **excluded**.  Their ``X`` is
+  a DataFrame of utterances whose ``audio`` column holds file paths or
   waveforms; a numeric matrix, the only input the common checks generate, is
   not audio (it raises a ``ValueError`` naming the missing columns).
 * :class:`~sklearn_maec.ContextTripleBuilder`: **excluded**.  It needs the

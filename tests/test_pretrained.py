@@ -25,29 +25,9 @@ from sklearn_maec.features._audio import resample  # noqa: E402
 from sklearn_maec.features._cache import FrameCache  # noqa: E402
 
 FAMILIES = list(_encoders.FAMILIES)
-SHARED = os.environ.get("SKLEARN_MAEC_SHARED") or os.path.join(
-    os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared")
-WHISPER_TINY = os.path.join(SHARED, "models", "whisper-tiny.en")
-needs_whisper_tiny = pytest.mark.skipif(
-    not os.path.isfile(os.path.join(WHISPER_TINY, "config.json")),
-    reason=f"the real checkpoint is not at {os.path.abspath(WHISPER_TINY)}")
-
-
-@pytest.fixture(scope="session")
-def checkpoints(tmp_path_factory):
-    """family -> a tiny checkpoint directory (built once per test session)."""
-    root = tmp_path_factory.mktemp("encoders")
-    return {f: _encoders.build_checkpoint(f, root / f) for f in FAMILIES}
-
-
-def speech(seconds, seed=0, rate=16000):
-    """A voiced-like signal: harmonics of a wobbling f0, with noise."""
-    rng = np.random.default_rng(seed)
-    t = np.arange(int(round(seconds * rate))) / rate
-    f0 = 110 + 20 * seed + 15 * np.sin(2 * np.pi * 2 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    x = sum(np.sin(k * phase) / k for k in range(1, 8)) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
-    return (0.2 * x + 0.01 * rng.standard_normal(t.size)).astype(np.float32)
+WHISPER_TINY = _encoders.WHISPER_TINY
+needs_whisper_tiny = _encoders.needs_whisper_tiny
+speech = _encoders.speech
 
 
 def reference_states(checkpoint, signal):
@@ -411,10 +391,12 @@ def test_loading_never_touches_the_network(checkpoints, monkeypatch):
         assert encoder.encode([speech(0.5)], 1)[0].shape[0] == 25 - (family != "whisper")
 
 
-def test_the_module_imports_neither_torch_nor_transformers():
+@pytest.mark.parametrize("statement", ["import sklearn_maec.features._pretrained",
+                                       "from sklearn_maec import PretrainedSegmenter"])
+def test_importing_imports_neither_torch_nor_transformers(statement):
     import subprocess
 
-    code = ("import sys; import sklearn_maec.features._pretrained; "
+    code = (f"import sys; {statement}; "
             "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
@@ -456,3 +438,22 @@ def test_real_whisper_tiny_same_frames_in_and_out_of_a_batch():
     for signal, together in zip(signals, batched, strict=True):
         alone = encoder.encode([signal], [2, 3], batch_size=1, n_threads=1)[0]
         np.testing.assert_allclose(together, alone, atol=1e-4)
+
+
+def test_float16_keeps_only_what_it_holds_to_a_fraction_of_each_dimensions_spread():
+    rng = np.random.default_rng(0)
+    frames = rng.standard_normal((200, 8)).astype(np.float32) * 3
+    assert P._as_stored(frames, np.float16).dtype == np.float16
+    assert P._as_stored(frames, np.float32).dtype == np.float32
+    # a dimension at 100 that varies by 0.05: float16's steps there (0.0625) are its spread
+    offset = frames.copy()
+    offset[:, 2] = 100 + 0.05 * rng.standard_normal(200)
+    kept = P._as_stored(offset, np.float16)
+    assert kept.dtype == np.float32 and kept is offset
+    constant_zero = frames.copy()
+    constant_zero[:, 3] = 0.0  # exact in float16
+    assert P._as_stored(constant_zero, np.float16).dtype == np.float16
+    beyond = frames.copy()
+    beyond[0, 0] = 1e5  # beyond float16's range
+    assert P._as_stored(beyond, np.float16).dtype == np.float32
+    assert P._as_stored(np.empty((0, 8), np.float32), np.float16).dtype == np.float16

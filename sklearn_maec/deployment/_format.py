@@ -7,7 +7,6 @@ package's one codec of fitted state, :mod:`sklearn_maec._state`).  No torch.
 """
 
 import contextlib
-import os
 import warnings
 
 import numpy as np
@@ -37,8 +36,12 @@ INPUT_NAMES = ("frames", "frame_valid", "segment_starts", "segment_frames", "bag
 #: Its outputs.
 OUTPUT_NAMES = ("logits", "proba", "z")
 #: Segmenter parameters that are runtime choices of the machine that predicts, not of the model
-#: (its machine-local ``memory`` is never stored: :func:`sklearn_maec._state.stored_params`).
-RUNTIME_PARAMS = ("n_jobs", "on_error", "verbose")
+#: (its machine-local ``memory`` is never stored: :func:`sklearn_maec._state.stored_params`):
+#: openSMILE's jobs, a pretrained encoder's threads, device and batch size, and for both what
+#: to do with bad audio and the progress output.
+RUNTIME_PARAMS = ("n_jobs", "n_threads", "device", "batch_size", "on_error", "verbose")
+#: The segmenters an export may hold, by the class name its metadata stores.
+SEGMENTERS = ("OpenSmileSegmenter", "PretrainedSegmenter")
 
 
 def encode_classes(classes):
@@ -54,12 +57,10 @@ def decode_classes(stored):
 
 
 def segmenter_metadata(segmenter):
-    """A fitted segmenter's parameters (the model's, not the runtime's) and fitted state."""
+    """A fitted segmenter's class, parameters (the model's, not the runtime's) and fitted state."""
     params = {k: v for k, v in stored_params(segmenter).items() if k not in RUNTIME_PARAMS}
-    feature_set = params["feature_set"]
-    if isinstance(feature_set, os.PathLike):
-        params["feature_set"] = os.fspath(feature_set)
-    elif not isinstance(feature_set, str):  # an opensmile.FeatureSet enum
+    feature_set = params.get("feature_set")
+    if feature_set is not None and not isinstance(feature_set, str):  # opensmile.FeatureSet
         params["feature_set"] = feature_set.name
     if params.get("feature_level") is not None and not isinstance(params["feature_level"], str):
         params["feature_level"] = params["feature_level"].name
@@ -67,14 +68,18 @@ def segmenter_metadata(segmenter):
     if unsafe:
         raise TypeError(f"cannot export the segmenter's parameters {unsafe}: not JSON values")
     fitted, arrays = encode_fitted(segmenter)
-    return {"params": params, "fitted": fitted, "arrays": arrays_to_json(arrays)}
+    return {"class": type(segmenter).__name__, "params": params, "fitted": fitted,
+            "arrays": arrays_to_json(arrays)}
 
 
 def rebuild_segmenter(stored):
-    """The fitted segmenter :func:`segmenter_metadata` describes."""
-    from ..features import OpenSmileSegmenter
+    """The fitted segmenter :func:`segmenter_metadata` describes (openSMILE in older files)."""
+    from .. import features
 
-    segmenter = OpenSmileSegmenter(**stored["params"])
+    name = stored.get("class", "OpenSmileSegmenter")
+    if name not in SEGMENTERS:
+        raise ValueError(f"the exported file names a segmenter that is not allowed: {name!r}")
+    segmenter = getattr(features, name)(**stored["params"])
     return restore_fitted(segmenter, stored["fitted"], arrays_from_json(stored["arrays"]))
 
 

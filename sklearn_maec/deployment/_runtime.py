@@ -1,17 +1,21 @@
 """Running an exported MAEC model: from audio to emotion labels, without skorch or pickle.
 
 This module imports neither torch nor skorch: a TorchScript file needs torch
-to run, an ONNX file only onnxruntime.
+to run, an ONNX file only onnxruntime (a file exported with a pretrained
+encoder runs that encoder from its checkpoint, with torch and transformers).
 """
 
 import json
 import os
+import warnings
 import zipfile
 
 import numpy as np
 import pandas as pd
 
 from .._batching import collate, evaluation_order, match_segmentation, table_to_bags
+from ..exceptions import MAECWarning
+from ..features import PretrainedSegmenter
 from ..features._segments import stored_segmentation
 from ._format import (
     EXPORT_FORMAT,
@@ -57,10 +61,11 @@ class ExportedModel:
     """A model exported by :func:`export_pipeline`, loaded to predict without skorch or pickle.
 
     Predicts from the same DataFrame of utterances the pipeline takes: it runs
-    the stored segmenter (openSMILE with the fitted settings and statistics),
-    finds the context turns as the pipeline's ``ContextTripleBuilder`` does,
-    and runs the exported network.  The predictions are the estimator's: the
-    same labels, probabilities within float rounding.
+    the stored segmenter (openSMILE, or a pretrained encoder, with the fitted
+    settings and statistics), finds the context turns as the pipeline's
+    ``ContextTripleBuilder`` does, and runs the exported network.  The
+    predictions are the estimator's: the same labels, probabilities within
+    float rounding.
 
     Parameters
     ----------
@@ -68,7 +73,8 @@ class ExportedModel:
         The exported file (``.pt`` TorchScript or ``.onnx``; the format is
         read from the file itself).
     n_jobs : int or None, default=None
-        Parallel openSMILE jobs (as the segmenter's ``n_jobs``).
+        Parallel openSMILE jobs (as the segmenter's ``n_jobs``); for a
+        pretrained encoder, its CPU threads (its ``n_threads``).
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Frame cache directory (as the segmenter's ``memory``).
     on_error : {"raise", "warn"}, default="raise"
@@ -79,6 +85,14 @@ class ExportedModel:
         Show an extraction progress bar when greater than 0.
     batch_size : int or None, default=None
         Utterances per network call; None uses the classifier's.
+    encoder : str, os.PathLike or None, default=None
+        For a file exported with a :class:`~sklearn_maec.PretrainedSegmenter`:
+        the directory of its checkpoint, which the file does not hold (None:
+        the path given when the pipeline was fitted).  The checkpoint must be
+        the one the pipeline was fitted on, by content: loading warns, and
+        predicting from audio raises, when it is missing or differs.  The
+        encoder runs on the CPU (``segmenter_.set_params(device="cuda")``
+        moves it) and needs torch and transformers.
 
     Attributes
     ----------
@@ -91,7 +105,7 @@ class ExportedModel:
     segmentation_ : Segmentation
         How the bags the model was trained on were cut (frame step, window and
         stride); the bags it predicts from must be cut alike.
-    segmenter_ : OpenSmileSegmenter or None
+    segmenter_ : OpenSmileSegmenter, PretrainedSegmenter or None
         The fitted segmenter rebuilt from the stored settings; None when the
         file was exported from a bare classifier (then ``X`` must hold the
         ``segments`` column, and declare its segmentation when it holds
@@ -105,13 +119,14 @@ class ExportedModel:
     """
 
     def __init__(self, path, *, n_jobs=None, memory=None, on_error="raise", verbose=0,
-                 batch_size=None):
+                 batch_size=None, encoder=None):
         self.path = os.fspath(path)
         self.n_jobs = n_jobs
         self.memory = memory
         self.on_error = on_error
         self.verbose = verbose
         self.batch_size = batch_size
+        self.encoder = encoder
         self.format_, meta, self._session = _read_metadata(self.path)
         if meta.get("format") != EXPORT_FORMAT:
             raise ValueError(f"{self.path!r} has export format {meta.get('format')!r}; this "
@@ -128,6 +143,13 @@ class ExportedModel:
             self._inputs = [i.name for i in self._session.get_inputs()]
         self.segmenter_ = None if meta["segmenter"] is None else \
             rebuild_segmenter(meta["segmenter"])
+        if isinstance(self.segmenter_, PretrainedSegmenter):
+            if encoder is not None:
+                self.segmenter_.set_params(encoder=encoder)
+            problem = self.segmenter_._checkpoint_problem()
+            if problem:
+                warnings.warn(f"{self.path!r} cannot predict from audio yet: {problem}; or "
+                              "give ExportedModel(..., encoder=PATH)", MAECWarning, stacklevel=2)
 
     def __repr__(self):
         return (f"ExportedModel({self.path!r}, format={self.format_!r}, "
@@ -154,7 +176,8 @@ class ExportedModel:
         """
         if self.segmenter_ is not None and not (isinstance(X, pd.DataFrame)
                                                 and "segments" in X.columns):
-            seg = self.segmenter_.set_params(n_jobs=self.n_jobs, memory=self.memory,
+            jobs = "n_threads" if isinstance(self.segmenter_, PretrainedSegmenter) else "n_jobs"
+            seg = self.segmenter_.set_params(**{jobs: self.n_jobs}, memory=self.memory,
                                              on_error=self.on_error, verbose=self.verbose)
             X = seg.transform(X)
         elif not isinstance(X, pd.DataFrame):

@@ -39,11 +39,15 @@ def export_pipeline(model, path, *, format=None):
     ----------
     model : sklearn.pipeline.Pipeline or MAECClassifier
         Fitted.  A pipeline ends with a :class:`~sklearn_maec.MAECClassifier`,
-        preceded by an :class:`~sklearn_maec.OpenSmileSegmenter` and
-        optionally a :class:`~sklearn_maec.ContextTripleBuilder` (no other
-        steps).  With the segmenter, the exported file predicts from audio;
-        a bare classifier's file predicts from segmented DataFrames (the
-        ``segments`` column) only.
+        preceded by a segmenter (:class:`~sklearn_maec.OpenSmileSegmenter` or
+        :class:`~sklearn_maec.PretrainedSegmenter`) and optionally a
+        :class:`~sklearn_maec.ContextTripleBuilder` (no other steps).  With the
+        segmenter, the exported file predicts from audio; a bare classifier's
+        file predicts from segmented DataFrames (the ``segments`` column) only.
+        A pretrained encoder is not put in the file: the file holds its
+        checkpoint's path and content digest, and predicting from audio runs
+        it from that checkpoint (with torch and transformers; see
+        :class:`ExportedModel`'s ``encoder``).
     path : str or os.PathLike
         Destination file.
     format : {"torchscript", "onnx"} or None, default=None
@@ -64,7 +68,7 @@ def export_pipeline(model, path, *, format=None):
     from sklearn.pipeline import Pipeline
 
     from ..context import ContextTripleBuilder
-    from ..features import OpenSmileSegmenter
+    from ..features import OpenSmileSegmenter, PretrainedSegmenter
     from ..model import MAECClassifier
 
     if isinstance(model, MAECClassifier):
@@ -78,14 +82,15 @@ def export_pipeline(model, path, *, format=None):
                         f"{type(clf).__name__} ({last_name!r})")
     segmenter = context = None
     for k, (name, step) in enumerate(head):
-        if isinstance(step, OpenSmileSegmenter) and k == 0:
+        if isinstance(step, (OpenSmileSegmenter, PretrainedSegmenter)) and k == 0:
             segmenter = step
         elif isinstance(step, ContextTripleBuilder) and context is None:
             context = step
         else:
             raise TypeError(
                 f"cannot export step {name!r} ({type(step).__name__}): an exported pipeline is "
-                "OpenSmileSegmenter, optionally ContextTripleBuilder, then MAECClassifier")
+                "a segmenter (OpenSmileSegmenter or PretrainedSegmenter), optionally "
+                "ContextTripleBuilder, then MAECClassifier")
     return _export_classifier(clf, path, format=format, segmenter=segmenter,
                               context_builder=context is not None)
 
@@ -103,7 +108,7 @@ def _export_classifier(classifier, path, *, format=None, segmenter=None, context
         Destination file.
     format : {"torchscript", "onnx"} or None, default=None
         None infers it from the suffix (``.pt`` or ``.onnx``).
-    segmenter : OpenSmileSegmenter or None, default=None
+    segmenter : OpenSmileSegmenter, PretrainedSegmenter or None, default=None
         The fitted segmenter whose bags the classifier was trained on; its
         settings and statistics are stored so the file predicts from audio.
     context_builder : bool or None, default=None
@@ -163,9 +168,10 @@ def _check_format(format, path):
 
 def _check_segmenter(segmenter, classifier):
     check_is_fitted(segmenter, "segmentation_")
-    shape = (segmenter.segmentation_.window_frames, segmenter.n_lld_)
+    shape = (segmenter.segmentation_.window_frames, segmenter._width)
     if shape != (classifier.window_frames_, classifier.n_features_in_):
-        raise ValueError(f"the segmenter cuts segments of {shape[0]} frames x {shape[1]} LLDs, "
+        raise ValueError(f"the segmenter cuts segments of {shape[0]} frames x {shape[1]} "
+                         "features, "
                          f"but the classifier was fitted on {classifier.window_frames_} x "
                          f"{classifier.n_features_in_}")
     if not segmenter.segmentation_.cuts_like(classifier.segmentation_):

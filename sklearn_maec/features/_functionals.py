@@ -5,10 +5,12 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_dataframe
+from ._segments import Segmentation
 
 __all__ = ["FrameFunctionals"]
 
 _STATISTICS = ("mean", "std", "min", "max", "p10", "p50", "p90", "slope")
+_FRAME_STEP = 0.01  # seconds between frames where X declares no segmentation (openSMILE's)
 
 
 class FrameFunctionals(TransformerMixin, BaseEstimator):
@@ -17,15 +19,18 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
     The classic baseline of speech-emotion recognition: statistics of every
     low-level descriptor over the utterance, fed to a linear model or an SVM.
     It reads the ``frames`` column that :class:`~sklearn_maec.OpenSmileSegmenter`
-    adds, so a baseline pipeline shares the segmenter's extraction cache with
-    the MAEC pipeline.
+    (or :class:`~sklearn_maec.PretrainedSegmenter`) adds, so a baseline
+    pipeline shares the segmenter's extraction cache with the MAEC pipeline.
 
     Parameters
     ----------
     statistics : tuple of str, default=("mean", "std", "min", "max", "p10", "p50", "p90", "slope")
         Which functionals to compute per descriptor: ``mean``, ``std``,
         ``min``, ``max``, percentiles ``p<q>`` (e.g. ``p10``), and ``slope``
-        (of a least-squares line over time, per second of 100 frames).
+        (of a least-squares line over time, per second: the frame step is the
+        one ``X`` declares, ``X.attrs["segmentation"]``, 10 ms where it
+        declares none).  ``("mean",)`` over a pretrained encoder's frames is
+        the linear probe's input.
 
     Attributes
     ----------
@@ -37,6 +42,7 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
     See Also
     --------
     OpenSmileSegmenter : Produces the ``frames`` column.
+    PretrainedSegmenter : Produces it from a pretrained encoder.
 
     Examples
     --------
@@ -97,9 +103,12 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_lld_")
         X = check_dataframe(X, ["frames"], type(self).__name__)
         out = np.zeros((len(X), self.n_features_out_), dtype=np.float32)
+        segmentation = Segmentation.of(X)
+        step = segmentation.frame_step if segmentation is not None and \
+            segmentation.frame_step is not None else _FRAME_STEP
         for i, frames in enumerate(X["frames"]):
             if len(frames):
-                out[i] = np.concatenate([_statistic(frames, s) for s in self.statistics])
+                out[i] = np.concatenate([_statistic(frames, s, step) for s in self.statistics])
         return out
 
     def get_feature_names_out(self, input_features=None):
@@ -119,7 +128,7 @@ class FrameFunctionals(TransformerMixin, BaseEstimator):
                         dtype=object)
 
 
-def _statistic(frames, stat):
+def _statistic(frames, stat, frame_step):
     f = np.asarray(frames, dtype=np.float64)
     if stat == "mean":
         return f.mean(0)
@@ -130,7 +139,7 @@ def _statistic(frames, stat):
     if stat == "max":
         return f.max(0)
     if stat == "slope":
-        t = np.arange(len(f)) / 100.0
+        t = np.arange(len(f)) / (1.0 / frame_step)  # frames per second: 100.0 at 10 ms
         t = t - t.mean()
         denom = float((t**2).sum())
         return (t @ (f - f.mean(0))) / denom if denom > 0 else np.zeros(f.shape[1])
