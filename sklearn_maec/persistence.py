@@ -50,7 +50,7 @@ from ._state import (
     without_machine_local_params,
 )
 from .context import ContextTripleBuilder
-from .exceptions import MAECWarning
+from .exceptions import MAECWarning, caller_stacklevel
 from .features import FrameFunctionals, OpenSmileSegmenter, PretrainedSegmenter, Segmentation
 from .features._segments import stored_segmentation
 from .model import MAECClassifier
@@ -391,7 +391,7 @@ def _check_checkpoint(segmenter, name):
     if problem:
         where = f"step {name!r}" if name is not None else "the segmenter"
         warnings.warn(f"{where} of the loaded model cannot run yet: {problem}", MAECWarning,
-                      stacklevel=3)
+                      stacklevel=caller_stacklevel())
 
 
 def _safe_params(est):

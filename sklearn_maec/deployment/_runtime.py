@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._batching import collate, evaluation_order, match_segmentation, table_to_bags
-from ..exceptions import MAECWarning
+from ..exceptions import MAECWarning, caller_stacklevel
 from ..features import PretrainedSegmenter
 from ..features._segments import stored_segmentation
 from ._format import (
@@ -149,7 +149,8 @@ class ExportedModel:
             problem = self.segmenter_._checkpoint_problem()
             if problem:
                 warnings.warn(f"{self.path!r} cannot predict from audio yet: {problem}; or "
-                              "give ExportedModel(..., encoder=PATH)", MAECWarning, stacklevel=2)
+                              "give ExportedModel(..., encoder=PATH)", MAECWarning,
+                              stacklevel=caller_stacklevel())
 
     def __repr__(self):
         return (f"ExportedModel({self.path!r}, format={self.format_!r}, "
