@@ -1,4 +1,4 @@
-"""MAECClassifier's ``n_threads``: torch's intra-op threads while the network runs, then restored."""
+"""MAECClassifier(n_threads=...): torch's intra-op threads while the network runs."""
 
 import inspect
 import os
