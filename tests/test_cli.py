@@ -576,23 +576,25 @@ def test_every_page_names_the_python_version_of_pyproject():
     assert "README.md" in found[minimum] and "docs/getting_started.rst" in found[minimum]
 
 
-def test_readme_own_corpora_section_commands_parse():
+def _readme_section(title):
+    """A README section (from its ``## title`` to the next one) and its commands, parsed."""
     import re
     import shlex
 
     from sklearn_maec.cli import build_parser
 
     readme = _readme()
-    section = readme[readme.index("## Your own IEMOCAP and MELD"):]
+    section = readme[readme.index(f"## {title}"):]
     section = section[:section.index("\n## ", 3)]
     commands = [" ".join(shlex.split(c.replace("\\\n", " ")))
                 for c in re.findall(r"^sklearn-maec (?:[^\n]*\\\n)*[^\n]*", section,
                                     re.MULTILINE)]
-    protocols = set()
-    for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])
-        if args.command == "evaluate":
-            protocols.add(args.protocol)
+    return section, [build_parser().parse_args(shlex.split(c)[1:]) for c in commands]
+
+
+def test_readme_own_corpora_section_commands_parse():
+    section, runs = _readme_section("Your own IEMOCAP and MELD")
+    protocols = {args.protocol for args in runs if args.command == "evaluate"}
     assert protocols == {"loso", "cross-corpus"}
     assert "-v" in section and "minutes" in section and "docs" in section
 
@@ -885,18 +887,7 @@ def test_predict_skips_hidden_files_of_a_directory(model, acted, capsys):
 
 
 def test_free_corpora_section_commands_parse():
-    import re
-    import shlex
-
-    from sklearn_maec.cli import build_parser
-
-    readme = _readme()
-    section = readme[readme.index("## The free corpora"):]
-    section = section[:section.index("\n## ", 3)]
-    commands = [" ".join(shlex.split(c.replace("\\\n", " ")))
-                for c in re.findall(r"^sklearn-maec (?:[^\n]*\\\n)*[^\n]*", section,
-                                    re.MULTILINE)]
-    runs = [build_parser().parse_args(shlex.split(command)[1:]) for command in commands]
+    section, runs = _readme_section("The free corpora")
     evaluations = {(a.protocol, a.emodb is not None, a.emovo is not None, tuple(a.train or ()))
                    for a in runs if a.command == "evaluate"}
     assert evaluations == {("loso", True, False, ()), ("cross-corpus", True, True, ("emodb",))}
