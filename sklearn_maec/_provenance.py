@@ -19,8 +19,15 @@ __all__ = ["LIBRARIES", "environment", "describe_environment", "json_params", "j
 LIBRARIES = ("torch", "skorch", "scikit-learn", "numpy", "pandas", "opensmile")
 
 
-def environment():
+def environment(torch_threads=None):
     """The versions of sklearn-maec, Python and :data:`LIBRARIES`, and the machine's threads.
+
+    Parameters
+    ----------
+    torch_threads : int or None, default=None
+        The intra-op threads the result was computed with, when the model
+        set its own (a classifier's ``n_threads``, resolved: see
+        ``_threads.effective_n_threads``); None: torch's setting now.
 
     Returns
     -------
@@ -28,11 +35,10 @@ def environment():
         ``{"versions": {"sklearn-maec": ..., "python": ..., "torch": ...},
         "threads": {"cpu_count": ..., "torch_num_threads": ...}}``; a library
         that is not installed has the version None.  ``cpu_count`` is
-        :func:`os.cpu_count`, ``torch_num_threads`` torch's
-        :func:`~torch.get_num_threads` (the intra-op threads training uses).
+        :func:`os.cpu_count`, ``torch_num_threads`` ``torch_threads`` or else
+        torch's :func:`~torch.get_num_threads` (the intra-op threads training
+        uses).
     """
-    import torch
-
     from ._version import __version__
 
     versions = {"sklearn-maec": __version__, "python": platform.python_version()}
@@ -41,7 +47,11 @@ def environment():
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             versions[name] = None
-    threads = {"cpu_count": os.cpu_count(), "torch_num_threads": torch.get_num_threads()}
+    if torch_threads is None:
+        import torch
+
+        torch_threads = torch.get_num_threads()
+    threads = {"cpu_count": os.cpu_count(), "torch_num_threads": int(torch_threads)}
     return {"versions": versions, "threads": threads}
 
 

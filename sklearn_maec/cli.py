@@ -5,16 +5,18 @@
     logistic-regression baseline on four sessions, evaluate both on the fifth
     (UA, WA, macro-F1) and save the fitted MAEC pipeline.
 ``fit``
-    Train on IEMOCAP (and optionally MELD) and save the model.
+    Train on one or more corpora (IEMOCAP, MELD, RAVDESS, CREMA-D, EmoDB,
+    EMOVO, TESS, SAVEE; pooled) and save the model.
 ``evaluate``
-    The paper's protocols: leave-one-session-out on IEMOCAP, or train on
-    IEMOCAP and test on MELD; UA/WA/F1 per fold, mean and standard deviation,
-    and a JSON/CSV report.
+    Leave one group out within a corpus (an IEMOCAP session, a speaker of an
+    acted corpus), or train on some corpora and test on others (IEMOCAP ->
+    MELD, EmoDB -> EMOVO, ...); UA/WA/F1 per fold, mean and standard
+    deviation, and a JSON/CSV report.
 ``predict``
     Emotion label and class probabilities of audio files (or directories).
 ``make-corpus``
-    Write miniature IEMOCAP/MELD releases with generated audio, to try the
-    other commands without the licensed corpora.
+    Write miniature releases of any of these corpora with generated audio, to
+    try the other commands without downloading a corpus.
 
 Errors in the user's input are reported in one line with exit code 2; a
 ``predict`` run where some files fail (or do not exist) prints one error line
@@ -48,9 +50,30 @@ PICKLE_WARNING = (
     "or fully trust (share models in the .maec format, which cannot)"
 )
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".mp4", ".m4a", ".aiff", ".aif")
-#: MELD split each command reads by default: fit trains on ``train``; evaluate tests on
-#: ``test`` (the split the cross-corpus protocol reports), never the one it trains on.
-DEFAULT_MELD_SPLIT = {"fit": "train", "evaluate": "test"}
+#: MELD split read by default when a command trains on MELD (``fit``, ``evaluate --train
+#: meld``) and when it tests on it (``evaluate``, the split the cross-corpus protocol
+#: reports): a model is never tested on the split it was trained on.
+DEFAULT_MELD_SPLIT = {"train": "train", "test": "test"}
+#: The corpora the commands read, each under its own flag (``--emodb ROOT``), in this order:
+#: name -> (title, the release folder ``ROOT`` names, the group ``--protocol loso`` leaves
+#: out, or None where the corpus has no such protocol).
+CORPORA = {
+    "iemocap": ("IEMOCAP", "the release (IEMOCAP_full_release or its parent)", "session"),
+    "meld": ("MELD", "the release (the folder with *_sent_emo.csv)", None),
+    "ravdess": ("RAVDESS", "the speech release (the unpacked Audio_Speech_Actors_01-24 zip, "
+                "or its parent)", "speaker"),
+    "cremad": ("CREMA-D", "the release (AudioWAV/ beside VideoDemographics.csv)", "speaker"),
+    "emodb": ("EmoDB", "the release (the folder holding wav/)", "speaker"),
+    "emovo": ("EMOVO", "the release (the speakers' folders f1 .. m3, or their parent)",
+              "speaker"),
+    "tess": ("TESS", "the release (OAF_angry/ ... YAF_sad/, or the files side by side)",
+             "speaker"),
+    "savee": ("SAVEE", "the release (AudioData/DC/a01.wav ..., or the flat DC_a01.wav "
+              "files)", "speaker"),
+}
+ACTED = ("ravdess", "cremad", "emodb", "emovo", "tess", "savee")
+#: ``make-corpus``'s acted releases: speakers, sentences per speaker and emotion, seconds a file.
+ACTED_SPEAKERS, ACTED_SENTENCES, ACTED_SECONDS = 4, 2, 1.0
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -89,9 +112,32 @@ def _add_progress(p):
                    help="no progress, even on a terminal")
 
 
+def _thread_count(text):
+    """``--threads``: a non-zero int (negative: counted from the CPUs, as ``--n-jobs``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a non-zero integer (-1: every CPU), got "
+                                         f"{text!r}")
+    return value
+
+
+def _add_threads(p, what="trains and predicts"):
+    from ._threads import DEFAULT_N_THREADS
+
+    default = ("torch's own setting: OMP_NUM_THREADS, else one per physical core"
+               if DEFAULT_N_THREADS is None else str(DEFAULT_N_THREADS))
+    p.add_argument("--threads", type=_thread_count, default=None, metavar="N",
+                   help=f"torch threads while the network {what} (MAECClassifier's "
+                        f"n_threads; -1: every CPU; default: the classifier's, {default})")
+
+
 def _add_common(p, training=True):
     p.add_argument("--n-jobs", type=int, default=None,
                    help="parallel feature-extraction jobs (default: 1; -1: every core)")
+    _add_threads(p, "trains and predicts" if training else "predicts")
     _add_progress(p)
     if training:
         p.add_argument("--max-epochs", type=int, default=None,
@@ -102,23 +148,27 @@ def _add_common(p, training=True):
                             "or segment__window=0.3; repeatable")
 
 
-def _add_corpora(p, command, meld_required=False):
-    p.add_argument("--iemocap", required=True, metavar="ROOT",
-                   help="IEMOCAP release (IEMOCAP_full_release or its parent)")
-    p.add_argument("--meld", required=meld_required, metavar="ROOT",
-                   help="MELD release (the folder with *_sent_emo.csv)")
-    default = DEFAULT_MELD_SPLIT[command]
-    p.add_argument("--meld-split", default=default,
-                   choices=["train", "dev", "test", "all"],
-                   help=f"MELD split to use (default: {default})")
-    p.add_argument("--audio-cache", metavar="DIR", default=None,
-                   help="where the audio extracted from MELD's mp4 files is kept (default: "
-                        "the user cache, $XDG_CACHE_HOME or ~/.cache/sklearn_maec/meld/; "
-                        "never the corpus folder)")
-    p.add_argument("--skip-missing", action="store_true",
-                   help="leave out (and count) the utterances whose audio is missing or cannot "
-                        "be read (an empty or corrupt file); a context turn whose audio fails "
-                        "counts as no context turn")
+def _add_corpora(p, command):
+    corpora = p.add_argument_group(
+        "corpora", "at least one; " + ("several are pooled" if command == "fit" else
+                                       "--protocol loso takes one, cross-corpus two or more"))
+    for name, (title, root, _) in CORPORA.items():
+        corpora.add_argument(f"--{name}", metavar="ROOT", help=f"{title}: {root}")
+    if command == "fit":
+        split_help = f"MELD split to train on (default: {DEFAULT_MELD_SPLIT['train']})"
+    else:
+        split_help = (f"MELD split to use (default: {DEFAULT_MELD_SPLIT['test']} when MELD "
+                      f"is tested on, {DEFAULT_MELD_SPLIT['train']} when --train meld)")
+    corpora.add_argument("--meld-split", default=None, choices=["train", "dev", "test", "all"],
+                         help=split_help)
+    corpora.add_argument("--audio-cache", metavar="DIR", default=None,
+                         help="where the audio extracted from MELD's mp4 files is kept "
+                              "(default: the user cache, $XDG_CACHE_HOME or "
+                              "~/.cache/sklearn_maec/meld/; never the corpus folder)")
+    corpora.add_argument("--skip-missing", action="store_true",
+                         help="leave out (and count) the utterances whose audio is missing or "
+                              "cannot be read (an empty or corrupt file), in every corpus; a "
+                              "context turn whose audio fails counts as no context turn")
 
 
 def _add_demo(sub):
@@ -129,6 +179,7 @@ def _add_demo(sub):
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel feature-extraction jobs (default: 1; -1: every core)")
+    _add_threads(demo)
     demo.add_argument("--out", default="maec_demo.maec",
                       help="where to save the fitted pipeline (default: maec_demo.maec, the "
                            "pickle-free format; another name, e.g. x.joblib, a joblib pickle)")
@@ -137,7 +188,7 @@ def _add_demo(sub):
 
 
 def _add_fit(sub):
-    fit = sub.add_parser("fit", help="train on IEMOCAP (and MELD) and save the model")
+    fit = sub.add_parser("fit", help="train on one or more corpora (pooled) and save the model")
     _add_corpora(fit, "fit")
     fit.add_argument("--out", required=True,
                      help="model file: .maec (pickle-free, for sharing) or .joblib")
@@ -149,13 +200,23 @@ def _add_fit(sub):
 
 
 def _add_evaluate(sub):
-    ev = sub.add_parser("evaluate", help="leave-one-session-out or cross-corpus evaluation")
+    ev = sub.add_parser("evaluate", help="leave-one-session/speaker-out or cross-corpus "
+                                         "evaluation")
     _add_corpora(ev, "evaluate")
     ev.add_argument("--protocol", choices=["loso", "cross-corpus"], default="loso",
-                    help="loso: leave one IEMOCAP session out; cross-corpus: train on "
-                         "IEMOCAP, test on MELD, each corpus standardised with its own "
+                    help="loso: within one corpus, leave one group out per fold: an IEMOCAP "
+                         "session, or one speaker of an acted corpus (RAVDESS, CREMA-D, EmoDB, "
+                         "EMOVO, TESS, SAVEE); cross-corpus: train on --train, test on each "
+                         "--test corpus (one fold each), each corpus standardised with its own "
                          "statistics unless --param segment__standardize=... says otherwise "
                          "(default: loso)")
+    ev.add_argument("--train", action="append", choices=list(CORPORA), metavar="CORPUS",
+                    help="cross-corpus: the corpus to train on (repeat it to pool several; "
+                         "default: the corpora --test does not name, or, of two corpora one "
+                         "of which is MELD, the other: IEMOCAP -> MELD)")
+    ev.add_argument("--test", action="append", choices=list(CORPORA), metavar="CORPUS",
+                    help="cross-corpus: a corpus to test on, one fold each (repeatable; "
+                         "default: every corpus given that is not trained on)")
     ev.add_argument("--report", default=None, help="write the results as JSON here")
     ev.add_argument("--csv", default=None, help="write the per-fold results as CSV here")
     ev.add_argument("--baseline", action="store_true",
@@ -182,12 +243,19 @@ def _add_predict(sub):
 
 def _add_make_corpus(sub):
     mk = sub.add_parser("make-corpus",
-                        help="write miniature IEMOCAP/MELD releases with generated audio")
-    mk.add_argument("--iemocap", metavar="DIR", help="where to write the IEMOCAP-like release")
-    mk.add_argument("--meld", metavar="DIR", help="where to write the MELD-like release")
+                        help="write miniature releases of the corpora with generated audio")
+    for name, (title, _, _) in CORPORA.items():
+        mk.add_argument(f"--{name}", metavar="DIR",
+                        help=f"where to write the {title}-like release")
     mk.add_argument("--sessions", type=int, default=5, help="IEMOCAP sessions (default: 5)")
     mk.add_argument("--dialogues", type=int, default=4,
                     help="dialogues per IEMOCAP session / per MELD split (default: 4)")
+    mk.add_argument("--speakers", type=int, default=ACTED_SPEAKERS,
+                    help=f"speakers per acted corpus, at most the corpus's own (TESS has 2, "
+                         f"SAVEE 4) (default: {ACTED_SPEAKERS})")
+    mk.add_argument("--sentences", type=int, default=ACTED_SENTENCES,
+                    help="sentences (TESS: words) each speaker of an acted corpus says in every "
+                         f"emotion, at most the corpus's own (default: {ACTED_SENTENCES})")
     mk.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     mk.set_defaults(func=run_make_corpus)
 
@@ -243,18 +311,23 @@ def _note(text):
     print(text, file=sys.stderr, flush=True)
 
 
-def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=()):
+def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=(),
+                   threads=None):
     """The MAEC pipeline a command trains: the public builder with the command line's settings.
 
     ``params`` holds ``segment__<name>`` and ``maec__<name>`` keys (from
-    ``--param``); anything the builder refuses is a :class:`UserError`.  The
-    classifier's epoch log loses its colour codes when stdout is not a terminal.
+    ``--param``); anything the builder refuses is a :class:`UserError`.
+    ``threads`` (``--threads``) is the classifier's ``n_threads`` (None: its
+    default).  The classifier's epoch log loses its colour codes when stdout
+    is not a terminal.
     """
     from .pipeline import make_maec_pipeline
 
     maec_params = {"random_state": seed}
     if max_epochs is not None:
         maec_params["max_epochs"] = max_epochs
+    if threads is not None:
+        maec_params["n_threads"] = threads
     segmenter_params = {}
     for key, value in dict(params).items():
         step, _, name = key.partition("__")
@@ -324,35 +397,135 @@ def _one_line(text):
     return out
 
 
-def _load_corpora(args, need_meld=False):
+def _given_corpora(args):
+    """The corpora named on the command line: name -> ROOT, in the order of :data:`CORPORA`."""
+    given = {name: getattr(args, name) for name in CORPORA
+             if getattr(args, name, None) is not None}
+    if not given:
+        raise UserError("give at least one corpus: "
+                        + ", ".join(f"--{name} ROOT" for name in CORPORA))
+    return given
+
+
+def _flags(names):
+    return ", ".join(f"--{name}" for name in names)
+
+
+def _loso_corpus(args, given):
+    """The one corpus ``--protocol loso`` evaluates within; every other combination refused."""
+    if args.train or args.test:
+        raise UserError("--train and --test choose the corpora of --protocol cross-corpus; "
+                        "--protocol loso evaluates within one corpus")
+    if len(given) > 1:
+        raise UserError(f"--protocol loso evaluates within one corpus, got {_flags(given)}: "
+                        "run it once per corpus, or train on one and test on another with "
+                        "--protocol cross-corpus")
+    (name,) = given
+    if CORPORA[name][2] is None:
+        raise UserError(f"--protocol loso: {CORPORA[name][0]} has no leave-one-out protocol "
+                        "here; test on it with --protocol cross-corpus")
+    return name
+
+
+def _cross_corpus_plan(args, given):
+    """``(train, test)``: the corpora ``--protocol cross-corpus`` trains on (pooled) and tests on.
+
+    Each test corpus is a fold of its own.  ``--train`` defaults to the
+    corpora ``--test`` leaves, or, with two corpora of which one is MELD (the
+    paper's IEMOCAP -> MELD), to the other one; ``--test`` defaults to every
+    corpus not trained on.
+    """
+    names = list(given)
+    if len(names) < 2:
+        others = ", ".join(f"--{n} ROOT" for n in CORPORA if n != names[0])
+        raise UserError(f"--protocol cross-corpus trains on one corpus and tests on another, "
+                        f"but only --{names[0]} was given: add the corpus to test on ({others})")
+    for option, chosen in (("--train", args.train), ("--test", args.test)):
+        for name in chosen or ():
+            if name not in given:
+                raise UserError(f"{option} {name}: no --{name} ROOT was given (the corpora "
+                                f"given: {_flags(names)})")
+    train, test = list(dict.fromkeys(args.train or ())), list(dict.fromkeys(args.test or ()))
+    both = [name for name in train if name in test]
+    if both:
+        raise UserError(f"--train and --test both name {both[0]}: a cross-corpus fold tests "
+                        "on a corpus it was not trained on (leave-one-out within a corpus is "
+                        "--protocol loso)")
+    if not train:
+        if test:
+            train = [name for name in names if name not in test]
+        elif len(names) == 2 and "meld" in names:
+            train = [name for name in names if name != "meld"]
+        else:
+            raise UserError("--protocol cross-corpus: say which corpus to train on with "
+                            f"--train ({' or '.join(names)})")
+    if not train:
+        raise UserError("--test names every corpus given: none is left to train on")
+    test = test or [name for name in names if name not in train]
+    if not test:
+        raise UserError("--train names every corpus given: none is left to test on")
+    unused = [name for name in names if name not in train and name not in test]
+    if unused:
+        raise UserError(f"--{unused[0]} is given but neither trained nor tested on: name it "
+                        "in --train or --test, or leave it out")
+    return train, test
+
+
+def _load_corpora(args, corpora, meld_role="train"):
+    """Load the corpora (name -> ROOT), print a line about each, and pool them.
+
+    MELD's split is ``--meld-split``, else :data:`DEFAULT_MELD_SPLIT` of its
+    role (``"train"`` or ``"test"``).
+
+    Returns
+    -------
+    X, y
+        The utterances of every corpus, in the order of ``corpora``.
+    n_unreadable : int
+        Utterances the loaders left out (``--skip-missing``) because their
+        audio is missing or cannot be read.
+    """
     import numpy as np
     import pandas as pd
 
-    from .datasets import load_iemocap, load_meld
+    from . import datasets
 
     on_missing = "skip" if args.skip_missing else "raise"
+    tables, labels, n_unreadable = [], [], 0
     try:
-        X, y = load_iemocap(args.iemocap, on_missing=on_missing)
-        sessions = sorted(X["session"].unique())
-        print(f"IEMOCAP: {len(X)} utterances, {X['dialogue'].nunique()} dialogues, "
-              f"{len(sessions)} sessions ({', '.join(map(str, sessions))})")
-        if need_meld or args.meld:
-            if not args.meld:
-                raise UserError("--protocol cross-corpus needs --meld ROOT")
-            Xm, ym, summary = load_meld(args.meld, split=args.meld_split, on_missing=on_missing,
-                                        n_jobs=args.n_jobs, audio_cache=args.audio_cache,
-                                        return_summary=True)
-            if summary.n_extracted:
-                _note(f"MELD: extracted the audio of {summary.n_extracted} media file(s) "
-                      f"into {summary.audio_cache} (kept for later runs; --audio-cache DIR "
-                      "puts it elsewhere)")
-            print(f"MELD ({args.meld_split}): {len(Xm)} utterances, "
-                  f"{Xm['dialogue'].nunique()} dialogues")
-            X = pd.concat([X, Xm], ignore_index=True)
-            y = np.concatenate([y, ym])
+        for name, root in corpora.items():
+            if name == "meld":
+                split = args.meld_split or DEFAULT_MELD_SPLIT[meld_role]
+                X, y, summary = datasets.load_meld(
+                    root, split=split, on_missing=on_missing, n_jobs=args.n_jobs,
+                    audio_cache=args.audio_cache, return_summary=True)
+                if summary.n_extracted:
+                    _note(f"MELD: extracted the audio of {summary.n_extracted} media file(s) "
+                          f"into {summary.audio_cache} (kept for later runs; --audio-cache DIR "
+                          "puts it elsewhere)")
+                print(f"MELD ({split}): {len(X)} utterances, "
+                      f"{X['dialogue'].nunique()} dialogues")
+            else:
+                load = getattr(datasets, f"load_{name}")
+                X, y, summary = load(root, on_missing=on_missing, return_summary=True)
+                if name == "iemocap":
+                    sessions = sorted(X["session"].unique())
+                    print(f"IEMOCAP: {len(X)} utterances, {X['dialogue'].nunique()} "
+                          f"dialogues, {len(sessions)} sessions "
+                          f"({', '.join(map(str, sessions))})")
+                else:
+                    print(f"{CORPORA[name][0]}: {len(X)} utterances, "
+                          f"{X['speaker'].nunique()} speakers")
+            n_unreadable += len(summary.missing_audio)
+            tables.append(X)
+            labels.append(np.asarray(y))
     except (OSError, ValueError, RuntimeError) as exc:  # OSError: also an unwritable cache
-        raise UserError(str(exc)) from None
-    return X, y
+        # the loaders advise their Python parameter; here the flag does it
+        raise UserError(str(exc).replace("Pass on_missing='skip'", "Pass --skip-missing")) \
+            from None
+    if len(tables) == 1:
+        return tables[0], labels[0], n_unreadable
+    return pd.concat(tables, ignore_index=True), np.concatenate(labels), n_unreadable
 
 
 def _save(model, path):
@@ -399,7 +572,7 @@ def run_demo(args):
           f"testing on {len(X_test)} (session 5, unseen speakers)")
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
         maec = _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
-                              _verbosity(args))
+                              _verbosity(args), threads=args.threads)
         baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs,
                                           verbose=_verbosity(args))
         results = {}
@@ -424,20 +597,23 @@ def _print_table(results):
 
 
 def run_fit(args):
-    """Train on the given corpora and save the pipeline."""
+    """Train on the given corpora (pooled) and save the pipeline."""
     verbose = _verbosity(args)
+    given = _given_corpora(args)
     pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, verbose,
-                          _training_params(args))
-    X, y = _load_corpora(args)
+                          _training_params(args), threads=args.threads)
+    X, y, n_unreadable = _load_corpora(args, given)
     if not verbose and not args.quiet:
         _note(f"extracting the features of {len(X)} utterances, then training MAEC (up to "
               f"{pipe.named_steps['maec'].max_epochs} epochs); -v shows the progress")
     t = time.perf_counter()
     with _data_errors():
         pipe.fit(X, y)
-    # with --skip-missing a row whose audio failed has an empty bag, which training leaves out
+    # with --skip-missing a row whose audio failed has an empty bag, which training leaves out;
+    # the loaders left out the rows whose audio file is missing or has no readable header
     trained = int(pipe.named_steps["maec"].class_counts_.sum())
-    print(f"trained on {trained} utterances{_left_out(len(X) - trained, len(X))} in "
+    n_total = len(X) + n_unreadable
+    print(f"trained on {trained} utterances{_left_out(n_total - trained, n_total)} in "
           f"{time.perf_counter() - t:.0f} s; classes {list(pipe.classes_)}")
     _save(pipe, args.out)
     from ._provenance import describe_environment, environment
@@ -445,8 +621,16 @@ def run_fit(args):
 
     # kept in a .maec file (persistence.model_provenance); a pickle has no room for it
     kept = " (kept in the file)" if model_file_kind(args.out) == "pickle-free" else ""
-    print(f"saved to {args.out}; trained with {describe_environment(environment())}{kept}")
+    info = environment(_effective_threads(pipe))
+    print(f"saved to {args.out}; trained with {describe_environment(info)}{kept}")
     return 0
+
+
+def _effective_threads(pipe):
+    """The torch threads the pipeline's classifier runs with (its ``n_threads``, resolved)."""
+    from ._threads import effective_n_threads
+
+    return effective_n_threads(pipe.named_steps["maec"].n_threads)
 
 
 def _training_params(args):
@@ -504,7 +688,13 @@ def _readable_rows(X, segmenter):
 
 
 def run_evaluate(args):
-    """Leave-one-session-out on IEMOCAP, or IEMOCAP -> MELD."""
+    """Leave one session/speaker out within a corpus, or train on corpora and test on others."""
+    given = _given_corpora(args)
+    if args.protocol == "loso":
+        name = _loso_corpus(args, given)
+        train, test = [name], [name]
+    else:
+        train, test = _cross_corpus_plan(args, given)
     params = _training_params(args)
     if args.protocol == "cross-corpus" and "segment__standardize" not in params:
         # one corpus' statistics on another collapse MAEC to one class: each its own
@@ -512,31 +702,57 @@ def run_evaluate(args):
         _note("cross-corpus: each corpus is standardised with its own statistics "
               "(segment__standardize='corpus'; --param segment__standardize=True pools them)")
     with _feature_cache(args.cache) as cache:
-        return _evaluate(args, params, cache)
+        return _evaluate(args, given, train, test, params, cache)
 
 
-def _evaluate(args, params, cache):
-    import numpy as np
-    from sklearn.base import clone
+def _folds(args, X, y, train, test):
+    """``(splits, names, held_out)``: the folds' row positions, their names, what each leaves out.
+
+    ``--protocol loso``: :class:`~sklearn.model_selection.LeaveOneGroupOut` over
+    IEMOCAP's sessions or an acted corpus's speakers, a fold named by the
+    group left out; cross-corpus: one
+    :class:`~sklearn_maec.model_selection.CrossCorpusSplit` per test corpus,
+    named ``train->test``.
+    """
     from sklearn.model_selection import LeaveOneGroupOut
 
-    from ._provenance import environment, json_params
     from .model_selection import CrossCorpusSplit
+
+    if args.protocol == "loso":
+        held_out = CORPORA[train[0]][2]
+        groups = X[held_out]
+        if groups.nunique() < 2:
+            raise UserError(f"--protocol loso leaves one {held_out} of {CORPORA[train[0]][0]} "
+                            f"out per fold and needs two {held_out}s, found "
+                            f"{groups.nunique()}")
+        splits = list(LeaveOneGroupOut().split(X, y, groups=groups))
+        return splits, [str(groups.iloc[te[0]]) for _, te in splits], held_out
+    splits, names = [], []
+    for corpus in test:
+        try:
+            splits.append(next(CrossCorpusSplit(train=train, test=corpus).split(X, y)))
+        except ValueError as exc:  # a corpus left with no rows (--skip-missing)
+            raise UserError(str(exc)) from None
+        names.append(f"{'+'.join(train)}->{corpus}")
+    return splits, names, "corpus"
+
+
+def _evaluate(args, given, train, test, params, cache):
+    import numpy as np
+    from sklearn.base import clone
+
+    from ._provenance import environment, json_params
     from .pipeline import make_baseline_pipeline
 
     verbose = _verbosity(args)
     models = {"MAEC": _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
-                                     verbose, params)}
-    X, y = _load_corpora(args, need_meld=args.protocol == "cross-corpus")
+                                     verbose, params, threads=args.threads)}
+    X, y, n_left_out = _load_corpora(args, given, "train" if "meld" in train else "test")
     if args.baseline:  # the same features: the segmenter's --param settings reach it too
         baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs, verbose=verbose)
         with _data_errors():
             models["baseline"] = baseline.set_params(
                 **{k: v for k, v in params.items() if k.startswith("segment__")})
-    if args.protocol == "loso":
-        keep = (X["corpus"] == "iemocap").to_numpy()
-        X, y = X[keep].reset_index(drop=True), y[keep]
-    n_left_out = 0
     if args.skip_missing:
         if not args.quiet:
             _note(f"extracting the features of {len(X)} utterances (--skip-missing: the "
@@ -545,31 +761,36 @@ def _evaluate(args, params, cache):
             ok = _readable_rows(X, models["MAEC"].named_steps["segment"])
         if not ok.any():
             raise UserError(f"the audio of none of the {len(X)} utterances could be read")
-        n_left_out = int((~ok).sum())
-        print(f"evaluating on {int(ok.sum())} utterances{_left_out(n_left_out, len(X))}")
+        n_total = len(X) + n_left_out
+        n_left_out += int((~ok).sum())
+        print(f"evaluating on {int(ok.sum())} utterances{_left_out(n_left_out, n_total)}")
         X, y = X[ok].reset_index(drop=True), y[ok]
+    splits, names, held_out = _folds(args, X, y, train, test)
     if args.protocol == "loso":
-        splits = list(LeaveOneGroupOut().split(X, y, groups=X["session"]))
-        names = [str(X["session"].iloc[test[0]]) for _, test in splits]
+        print(f"leave-one-{held_out}-out within {CORPORA[train[0]][0]}: {len(splits)} folds",
+              flush=True)
     else:
-        splits = list(CrossCorpusSplit(train="iemocap", test="meld").split(X, y))
-        names = ["iemocap->meld"]
+        print(f"cross-corpus: training on {' + '.join(CORPORA[n][0] for n in train)}, "
+              f"testing on {', '.join(CORPORA[n][0] for n in test)} "
+              f"({len(splits)} fold{'s' if len(splits) > 1 else ''})", flush=True)
+    width = max(16, *(len(name) + 1 for name in names))
     rows, effective = [], {}
-    for k, ((train, test), fold) in enumerate(zip(splits, names, strict=True), 1):
+    for k, ((train_rows, test_rows), fold) in enumerate(zip(splits, names, strict=True), 1):
+        what = f"{held_out} {fold} left out" if args.protocol == "loso" else fold
         for model_name, model in models.items():
             if not args.quiet:
-                _note(f"fold {k} of {len(splits)} ({fold}): {model_name}, training on "
-                      f"{len(train)} utterances, testing on {len(test)}")
+                _note(f"fold {k} of {len(splits)} ({what}): {model_name}, training on "
+                      f"{len(train_rows)} utterances, testing on {len(test_rows)}")
             t = time.perf_counter()
             with _data_errors():
-                est = clone(model).fit(X.iloc[train].reset_index(drop=True), y[train])
-                predicted = est.predict(X.iloc[test].reset_index(drop=True))
+                est = clone(model).fit(X.iloc[train_rows].reset_index(drop=True), y[train_rows])
+                predicted = est.predict(X.iloc[test_rows].reset_index(drop=True))
             effective.setdefault(model_name, json_params(est))  # what was trained, in full
-            scores = _scores(y[test], predicted)
-            rows.append({"model": model_name, "fold": fold, "n_train": int(len(train)),
-                         "n_test": int(len(test)), **scores,
+            scores = _scores(y[test_rows], predicted)
+            rows.append({"model": model_name, "fold": fold, "n_train": int(len(train_rows)),
+                         "n_test": int(len(test_rows)), **scores,
                          "seconds": round(time.perf_counter() - t, 1)})
-            print(f"{model_name:<10}{fold:<16} UA {scores['UA']:.3f}  WA {scores['WA']:.3f}  "
+            print(f"{model_name:<10}{fold:<{width}} UA {scores['UA']:.3f}  WA {scores['WA']:.3f}  "
                   f"F1 {scores['F1']:.3f}  ({rows[-1]['seconds']:.0f} s)", flush=True)
     summary = {}
     for model_name in models:
@@ -578,11 +799,13 @@ def _evaluate(args, params, cache):
                                    "std": float(np.std([r[k] for r in mine]))}
                                for k in ("UA", "WA", "F1")}
         s = summary[model_name]
-        print(f"{model_name:<10}{'mean +- std':<16} " + "  ".join(
+        print(f"{model_name:<10}{'mean +- std':<{width}} " + "  ".join(
             f"{k} {s[k]['mean']:.3f} +- {s[k]['std']:.3f}" for k in ("UA", "WA", "F1")))
-    report = {"protocol": args.protocol, "seed": args.seed,
+    report = {"protocol": args.protocol, "corpora": list(given), "train_corpora": train,
+              "test_corpora": test, "held_out": held_out, "seed": args.seed,
               "command_line": _arguments(args), "n_left_out": n_left_out,
-              "params": effective, "environment": environment(),
+              "params": effective,
+              "environment": environment(_effective_threads(models["MAEC"])),
               "folds": rows, "summary": summary}
     from ._files import atomic_write
 
@@ -613,6 +836,9 @@ def _write_json(data, path):
 def _audio_files(inputs):
     """The audio files named or found in ``inputs``; a path that does not exist is kept.
 
+    A directory is searched without its hidden files and folders (``.x``,
+    macOS's ``._x.wav`` resource forks), as the corpus loaders do.
+
     It then fails like an unreadable file: an error line of its own, the
     other files labelled, exit code 1.
     """
@@ -621,12 +847,15 @@ def _audio_files(inputs):
         if os.path.isdir(item):
             root = os.path.realpath(item)
             found = len(files)
-            for folder, dirs, names in sorted(os.walk(item, followlinks=False)):
-                dirs.sort()
+            for folder, _, names in sorted(os.walk(item, followlinks=False)):
+                inside = os.path.relpath(folder, item).split(os.sep)
+                if any(part.startswith(".") and part != "." for part in inside):
+                    continue  # a hidden folder, or one inside it
                 before = len(files)
                 for name in sorted(names):
                     path = os.path.join(folder, name)
-                    if not name.lower().endswith(AUDIO_SUFFIXES):
+                    # hidden files (macOS's ._x.wav resource forks) are no recordings
+                    if not name.lower().endswith(AUDIO_SUFFIXES) or name.startswith("."):
                         continue
                     # a symlink may not lead outside the directory the user named
                     target = os.path.realpath(path)
@@ -689,6 +918,9 @@ def run_predict(args):
 
     verbose = _verbosity(args)
     model = _load(args.model)
+    classifier = model.steps[-1][1] if hasattr(model, "steps") else model
+    if args.threads is not None and "n_threads" in classifier.get_params(deep=False):
+        classifier.set_params(n_threads=args.threads)  # the model runs at --threads
     files = _audio_files(args.inputs)
     X = pd.DataFrame({"audio": files, "dialogue": files, "speaker": "unknown", "start": 0.0,
                       "utterance_id": files})
@@ -778,20 +1010,30 @@ def _failure_reason(segmenter, path):
 
 def run_make_corpus(args):
     """Write miniature releases in the official layouts."""
-    from .datasets import make_iemocap_layout, make_meld_layout
+    from .datasets import make_acted_layout, make_iemocap_layout, make_meld_layout
+    from .datasets._layouts import _ACTED_RELEASES  # the releases' speakers and sentences
 
-    if not (args.iemocap or args.meld):
-        raise UserError("give --iemocap DIR and/or --meld DIR")
-    if args.iemocap:
-        make_iemocap_layout(args.iemocap, n_sessions=args.sessions,
-                            dialogues_per_session=args.dialogues, random_state=args.seed)
-        print(f"IEMOCAP-like release written to {args.iemocap}")
-    if args.meld:
+    wanted = [name for name in CORPORA if getattr(args, name) is not None]
+    if not wanted:
+        raise UserError("give at least one of " + ", ".join(f"--{n} DIR" for n in CORPORA))
+    for name in wanted:
+        root, title = getattr(args, name), CORPORA[name][0]
         try:
-            make_meld_layout(args.meld, n_dialogues=args.dialogues, random_state=args.seed)
-        except RuntimeError as exc:  # ffmpeg missing
+            if name == "iemocap":
+                make_iemocap_layout(root, n_sessions=args.sessions,
+                                    dialogues_per_session=args.dialogues,
+                                    random_state=args.seed)
+            elif name == "meld":
+                make_meld_layout(root, n_dialogues=args.dialogues, random_state=args.seed)
+            else:
+                release = _ACTED_RELEASES[name]
+                make_acted_layout(root, name,
+                                  speakers=min(args.speakers, len(release["speakers"])),
+                                  sentences=min(args.sentences, len(release["sentences"])),
+                                  duration=ACTED_SECONDS, random_state=args.seed)
+        except (ValueError, RuntimeError) as exc:  # bad counts; ffmpeg missing (MELD)
             raise UserError(str(exc)) from None
-        print(f"MELD-like release written to {args.meld}")
+        print(f"{title}-like release written to {root}")
     return 0
 
 

@@ -49,6 +49,7 @@ from ._state import (
     stored_params,
     without_machine_local_params,
 )
+from ._threads import effective_n_threads
 from .context import ContextTripleBuilder
 from .exceptions import MAECWarning, caller_stacklevel
 from .features import FrameFunctionals, OpenSmileSegmenter, PretrainedSegmenter, Segmentation
@@ -116,10 +117,14 @@ def save_model(model, path):
                 _to_tensors(arrays)
         entries.append({"name": name, "class": cls, **meta})
         tensors[str(k)] = step_tensors
-    # "provenance": a key readers of the format that predate it never look at
+    # "provenance": a key readers of the format that predate it never look at; its torch
+    # threads are those the classifier's n_threads runs it with
+    classifier = steps[-1][1]
+    threads = effective_n_threads(classifier.n_threads) \
+        if isinstance(classifier, MAECClassifier) else None
     state = {"format": FORMAT, "pipeline": isinstance(model, Pipeline),
              "meta": json.dumps(entries), "tensors": tensors,
-             "provenance": json.dumps(environment())}
+             "provenance": json.dumps(environment(threads))}
     atomic_write(path, lambda tmp: torch.save(state, tmp))
 
 

@@ -582,6 +582,18 @@ def test_a_validation_set_too_small_to_mean_anything_is_not_held_out(triples):
     assert set(dataset.table.groups[valid.rows]).isdisjoint(dataset.table.groups[train.rows])
 
 
+def test_a_split_with_every_class_smaller_than_its_folds_trains_on_every_row():
+    """16 one-utterance dialogues of 4 classes (a small acted corpus): no validation set.
+
+    StratifiedGroupKFold(10) raised a ValueError there, which stopped the fit.
+    """
+    dataset = _grouped_dataset(np.repeat(["a", "b", "c", "d"], 4), 1)
+    split = DialogueValidSplit(0.1, random_state=0, min_dialogues=1, min_utterances=1)
+    train, valid = split(dataset)
+    assert valid is None and len(train) == 16
+    assert "every class has fewer than 10 utterances" in split.reason_
+
+
 def _grouped_dataset(labels, turns_per_dialogue):
     """A classifier's dataset of random bags, ``turns_per_dialogue`` rows per dialogue."""
     rng = np.random.default_rng(0)

@@ -152,7 +152,8 @@ def test_cross_corpus_without_meld_is_a_user_error(releases, capsys):
                  "cross-corpus", *FAST])
     assert code == 2
     err = capsys.readouterr().err
-    assert "needs --meld" in err and "Traceback" not in err
+    assert "only --iemocap was given" in err and "--meld ROOT" in err
+    assert "Traceback" not in err
 
 
 def test_predict_a_directory_with_one_corrupt_file(model, releases, tmp_path, capsys):
@@ -204,7 +205,8 @@ def test_predict_warns_before_loading_a_pickle(model, releases, tmp_path, capsys
     (["fit", "--iemocap", "/no/such/dir", "--out", "m.maec"], "/no/such/dir"),
     (["fit", "--iemocap", ".", "--out", "m.maec", "--param", "nope=1"], "unknown parameter"),
     (["fit", "--iemocap", ".", "--out", "m.maec", "--param", "oops"], "KEY=VALUE"),
-    (["make-corpus"], "give --iemocap"),
+    (["make-corpus"], "give at least one of --iemocap DIR, --meld DIR, --ravdess DIR"),
+    (["make-corpus", "--emodb", "x", "--speakers", "0"], "speakers"),
 ])
 def test_user_errors_are_one_line_with_exit_code_2(argv, message, capsys):
     assert main(argv) == 2
@@ -456,11 +458,11 @@ def test_bad_labels_are_one_line_naming_the_rows(releases, tmp_path, capsys, mon
 
     load = cli._load_corpora
 
-    def damaged(args, need_meld=False):
-        X, y = load(args, need_meld)
+    def damaged(*args, **kwargs):
+        X, y, n_unreadable = load(*args, **kwargs)
         y = y.astype(object)
         y[3] = np.nan if labels == "nan" else 7
-        return X, y
+        return X, y, n_unreadable
 
     monkeypatch.setattr(cli, "_load_corpora", damaged)
     code = main(["fit", "--iemocap", str(releases / "iemocap"), "--out",
@@ -574,23 +576,25 @@ def test_every_page_names_the_python_version_of_pyproject():
     assert "README.md" in found[minimum] and "docs/getting_started.rst" in found[minimum]
 
 
-def test_readme_own_corpora_section_commands_parse():
+def _readme_section(title):
+    """A README section (from its ``## title`` to the next one) and its commands, parsed."""
     import re
     import shlex
 
     from sklearn_maec.cli import build_parser
 
     readme = _readme()
-    section = readme[readme.index("## Your own IEMOCAP and MELD"):]
+    section = readme[readme.index(f"## {title}"):]
     section = section[:section.index("\n## ", 3)]
     commands = [" ".join(shlex.split(c.replace("\\\n", " ")))
                 for c in re.findall(r"^sklearn-maec (?:[^\n]*\\\n)*[^\n]*", section,
                                     re.MULTILINE)]
-    protocols = set()
-    for command in commands:
-        args = build_parser().parse_args(shlex.split(command)[1:])
-        if args.command == "evaluate":
-            protocols.add(args.protocol)
+    return section, [build_parser().parse_args(shlex.split(c)[1:]) for c in commands]
+
+
+def test_readme_own_corpora_section_commands_parse():
+    section, runs = _readme_section("Your own IEMOCAP and MELD")
+    protocols = {args.protocol for args in runs if args.command == "evaluate"}
     assert protocols == {"loso", "cross-corpus"}
     assert "-v" in section and "minutes" in section and "docs" in section
 
@@ -736,3 +740,241 @@ def test_ctrl_c_while_the_libraries_load_is_one_line(tmp_path, entry):
         proc.kill()
     assert proc.returncode == 130
     assert err.strip().splitlines() == ["interrupted"] and out == ""
+
+
+# --------------------------------------------------------------------------- issue 31: any corpus
+@pytest.fixture(scope="module")
+def acted(tmp_path_factory):
+    """Miniature EmoDB and EMOVO releases (3 speakers, 2 sentences: 24 four-class files each)."""
+    root = tmp_path_factory.mktemp("acted")
+    assert main(["make-corpus", "--emodb", str(root / "emodb"), "--emovo", str(root / "emovo"),
+                 "--speakers", "3", "--sentences", "2"]) == 0
+    return root
+
+
+def test_make_corpus_writes_every_acted_release(tmp_path, capsys):
+    from sklearn_maec import datasets
+
+    args = ["make-corpus", "--speakers", "5", "--sentences", "1"]  # TESS has 2 speakers only
+    for name in ("ravdess", "cremad", "emodb", "emovo", "tess", "savee"):
+        args += [f"--{name}", str(tmp_path / name)]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    for name, speakers in (("ravdess", 5), ("cremad", 5), ("emodb", 5), ("emovo", 5),
+                           ("tess", 2), ("savee", 4)):
+        X, y = getattr(datasets, f"load_{name}")(tmp_path / name)
+        assert X["speaker"].nunique() == speakers and set(y) == {"neu", "hap", "sad", "ang"}
+        assert (X["end"] > 0.8).all()  # a second of audio: a whole 0.5 s segment or more
+    assert "EmoDB-like release written to" in out and "CREMA-D-like" in out
+
+
+def test_evaluate_loso_leaves_one_speaker_out_of_an_acted_corpus(acted, tmp_path, capsys):
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--emovo", str(acted / "emovo"), "--protocol", "loso",
+                 "--report", str(report), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert "EMOVO: 24 utterances, 3 speakers" in captured.out
+    assert "leave-one-speaker-out within EMOVO: 3 folds" in captured.out
+    folds = [line.split()[1] for line in captured.out.splitlines()
+             if line.startswith("MAEC ") and "mean" not in line]
+    assert folds == ["emovo_f1", "emovo_f2", "emovo_m1"]  # one line per speaker left out
+    assert "(speaker emovo_f1 left out)" in captured.err
+    data = json.loads(report.read_text())
+    assert data["corpora"] == ["emovo"] and data["held_out"] == "speaker"
+    assert data["train_corpora"] == data["test_corpora"] == ["emovo"]
+    assert [f["n_test"] for f in data["folds"]] == [8, 8, 8]
+    assert data["params"]["MAEC"]["segment__standardize"] is True  # in-corpus: the default
+
+
+def test_evaluate_iemocap_loso_says_it_leaves_out_sessions(releases, capsys):
+    assert main(["evaluate", "--iemocap", str(releases / "iemocap"), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert "leave-one-session-out within IEMOCAP: 3 folds" in captured.out
+    assert "(session Ses01 left out)" in captured.err
+
+
+def test_evaluate_cross_corpus_between_acted_corpora(acted, tmp_path, capsys):
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--emodb", str(acted / "emodb"), "--emovo", str(acted / "emovo"),
+                 "--protocol", "cross-corpus", "--train", "emodb", "--test", "emovo",
+                 "--baseline", "--report", str(report), *FAST]) == 0
+    captured = capsys.readouterr()
+    assert "cross-corpus: training on EmoDB, testing on EMOVO (1 fold)" in captured.out
+    assert "MAEC      emodb->emovo" in captured.out and "baseline  emodb->emovo" in captured.out
+    data = json.loads(report.read_text())
+    assert data["protocol"] == "cross-corpus" and data["held_out"] == "corpus"
+    assert (data["corpora"], data["train_corpora"], data["test_corpora"]) == (
+        ["emodb", "emovo"], ["emodb"], ["emovo"])
+    assert [(f["n_train"], f["n_test"]) for f in data["folds"]] == [(24, 24)] * 2
+    for model_name in ("MAEC", "baseline"):  # each corpus standardised with its own statistics
+        assert data["params"][model_name]["segment__standardize"] == "corpus"
+    # the other way round, with the training corpus left to its default (the other one)
+    assert main(["evaluate", "--emodb", str(acted / "emodb"), "--emovo", str(acted / "emovo"),
+                 "--protocol", "cross-corpus", "--test", "emodb", *FAST]) == 0
+    assert "MAEC      emovo->emodb" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "give at least one corpus: --iemocap ROOT, --meld ROOT, --ravdess ROOT"),
+    (["--emodb", "E", "--emovo", "V"], "--protocol loso evaluates within one corpus, got "
+                                       "--emodb, --emovo"),
+    (["--meld", "M"], "MELD has no leave-one-out protocol"),
+    (["--emodb", "E", "--train", "emodb"], "--train and --test choose the corpora of "
+                                           "--protocol cross-corpus"),
+    (["--emodb", "E", "--protocol", "cross-corpus"], "only --emodb was given"),
+    (["--emodb", "E", "--emovo", "V", "--protocol", "cross-corpus"],
+     "say which corpus to train on with --train (emodb or emovo)"),
+    (["--emodb", "E", "--emovo", "V", "--protocol", "cross-corpus", "--train", "ravdess"],
+     "--train ravdess: no --ravdess ROOT was given (the corpora given: --emodb, --emovo)"),
+    (["--emodb", "E", "--emovo", "V", "--protocol", "cross-corpus", "--test", "tess"],
+     "--test tess: no --tess ROOT was given"),
+    (["--emodb", "E", "--emovo", "V", "--protocol", "cross-corpus", "--train", "emodb",
+      "--test", "emodb"], "--train and --test both name emodb"),
+    (["--emodb", "E", "--emovo", "V", "--protocol", "cross-corpus", "--train", "emodb",
+      "--train", "emovo"], "--train names every corpus given: none is left to test on"),
+    (["--emodb", "E", "--emovo", "V", "--tess", "T", "--protocol", "cross-corpus", "--train",
+      "emodb", "--test", "emovo"], "--tess is given but neither trained nor tested on"),
+])
+def test_evaluate_refuses_corpora_its_protocol_cannot_use(argv, message, capsys):
+    """Checked before anything is loaded: the roots need not exist."""
+    assert main(["evaluate", *argv, *FAST]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_fit_pools_the_corpora_given(acted, tmp_path, capsys):
+    from sklearn_maec.persistence import load_model
+
+    out = tmp_path / "m.maec"
+    assert main(["fit", "--emodb", str(acted / "emodb"), "--emovo", str(acted / "emovo"),
+                 "--out", str(out), *FAST]) == 0
+    captured = capsys.readouterr().out
+    assert "EmoDB: 24 utterances" in captured and "EMOVO: 24 utterances" in captured
+    assert "trained on 48 utterances in" in captured
+    assert list(load_model(out).classes_) == ["ang", "hap", "neu", "sad"]
+
+
+def test_skip_missing_covers_the_acted_corpora(tmp_path, capsys):
+    from sklearn_maec.datasets import make_acted_layout
+
+    root = tmp_path / "savee"
+    make_acted_layout(root, "savee", speakers=3, sentences=2, duration=1.0, unreadable=2)
+    argv = ["--savee", str(root), *FAST]
+    assert main(["fit", *argv, "--out", str(tmp_path / "m.maec")]) == 2
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert "sa01.wav (an empty file)" in line
+    assert "Pass --skip-missing" in line and "on_missing" not in line  # the CLI's spelling
+    assert main(["fit", *argv, "--skip-missing", "--out", str(tmp_path / "m.maec")]) == 0
+    captured = capsys.readouterr()
+    assert "trained on 28 utterances (2 of the 30 left out: their audio could not be read)" \
+        in captured.out
+    assert "sa01.wav" in captured.err  # the warning names them
+    report = tmp_path / "r.json"
+    assert main(["evaluate", *argv, "--skip-missing", "--report", str(report)]) == 0
+    assert "evaluating on 28 utterances (2 of the 30 left out" in capsys.readouterr().out
+    data = json.loads(report.read_text())
+    assert data["n_left_out"] == 2 and sum(f["n_test"] for f in data["folds"]) == 28
+
+
+def test_predict_skips_hidden_files_of_a_directory(model, acted, capsys):
+    wavs = acted / "emodb" / "wav"
+    assert any(p.name.startswith("._") for p in wavs.iterdir())  # make-corpus writes one
+    assert main(["predict", str(model), str(wavs)]) == 0
+    captured = capsys.readouterr()
+    visible = [p for p in wavs.iterdir() if p.suffix == ".wav" and not p.name.startswith(".")]
+    assert len(captured.out.strip().splitlines()) == 1 + len(visible)
+    assert "error" not in captured.err
+
+
+def test_free_corpora_section_commands_parse():
+    section, runs = _readme_section("The free corpora")
+    evaluations = {(a.protocol, a.emodb is not None, a.emovo is not None, tuple(a.train or ()))
+                   for a in runs if a.command == "evaluate"}
+    assert evaluations == {("loso", True, False, ()), ("cross-corpus", True, True, ("emodb",))}
+    assert any(a.command == "make-corpus" for a in runs)
+
+
+def _shared_data():
+    """The real corpora: $SKLEARN_MAEC_SHARED_DATA, else ../shared/data beside the repository."""
+    import pathlib
+
+    env = os.environ.get("SKLEARN_MAEC_SHARED_DATA")
+    return pathlib.Path(env) if env else \
+        pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.mark.slow
+def test_real_emodb_to_emovo(tmp_path, capsys):
+    """The README's cross-corpus command on the real corpora, one epoch (a single fit)."""
+    data = _shared_data()
+    for corpus in ("emodb", "emovo"):
+        if not (data / corpus).is_dir():
+            pytest.skip(f"the real {corpus} corpus is not at {data / corpus} (set "
+                        "SKLEARN_MAEC_SHARED_DATA to the folder holding emodb/ and emovo/)")
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--emodb", str(data / "emodb"), "--emovo", str(data / "emovo"),
+                 "--protocol", "cross-corpus", "--train", "emodb", "--test", "emovo",
+                 "--max-epochs", "1", "--threads", "1", "--report", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "EmoDB: 339 utterances, 10 speakers" in out and "EMOVO: 336 utterances, 6 speakers" \
+        in out
+    (fold,) = json.loads(report.read_text())["folds"]
+    assert (fold["fold"], fold["n_train"], fold["n_test"]) == ("emodb->emovo", 339, 336)
+    assert 0 <= fold["UA"] <= 1
+
+
+# --------------------------------------------------------------------------- issue 29: --threads
+def test_threads_reach_the_classifier_and_the_report(releases, tmp_path, capsys, monkeypatch):
+    import torch
+
+    from sklearn_maec.model.nn import MAECNetwork
+    from sklearn_maec.persistence import load_model
+
+    before = torch.get_num_threads()
+    asked = 2 if before == 1 else 1
+    seen = []
+    forward = MAECNetwork.forward
+    monkeypatch.setattr(MAECNetwork, "forward", lambda self, *a, **kw: seen.append(
+        torch.get_num_threads()) or forward(self, *a, **kw))
+    out = tmp_path / "m.maec"
+    assert main(["fit", "--iemocap", str(releases / "iemocap"), "--out", str(out),
+                 "--threads", str(asked), *FAST]) == 0
+    assert set(seen) == {asked} and torch.get_num_threads() == before
+    assert load_model(out).named_steps["maec"].n_threads == asked
+    assert f"torch at {asked} thread(s)" in capsys.readouterr().out
+    # predict runs the model at --threads too (the file's own setting otherwise)
+    seen.clear()
+    wav = next((releases / "iemocap").rglob("*.wav"))
+    assert main(["predict", str(out), str(wav), "--threads", str(before)]) == 0
+    assert set(seen) == {before}
+    seen.clear()
+    assert main(["predict", str(out), str(wav)]) == 0
+    assert set(seen) == {asked}
+    # evaluate's report: the parameter, and the threads the network ran with
+    report = tmp_path / "r.json"
+    assert main(["evaluate", "--iemocap", str(releases / "iemocap"), "--threads", str(asked),
+                 "--report", str(report), *FAST]) == 0
+    data = json.loads(report.read_text())
+    assert data["params"]["MAEC"]["maec__n_threads"] == asked
+    assert data["environment"]["threads"]["torch_num_threads"] == asked
+    assert data["command_line"]["threads"] == asked
+
+
+def test_threads_default_to_the_classifiers_and_refuse_zero(capsys, monkeypatch):
+    import sklearn_maec.cli as cli
+    from sklearn_maec._threads import DEFAULT_N_THREADS
+
+    assert cli._maec_pipeline().named_steps["maec"].n_threads is DEFAULT_N_THREADS
+    assert cli._maec_pipeline(threads=-1).named_steps["maec"].n_threads == -1
+    assert cli.build_parser().parse_args(["fit", "--emodb", "E", "--out", "m"]).threads is None
+    built = []  # the demo passes --threads on
+    monkeypatch.setattr(cli, "_maec_pipeline", lambda *a, **kw: built.append(kw) or _Stub())
+    monkeypatch.setattr("sklearn_maec.pipeline.make_baseline_pipeline", lambda **kw: _Stub())
+    monkeypatch.setattr(cli, "_save", lambda model, path: None)
+    assert main(["demo", "--n-dialogues", "10", "--threads", "3"]) == 0
+    assert main(["demo", "--n-dialogues", "10"]) == 0
+    assert [kw["threads"] for kw in built] == [3, None]  # None: the classifier's default
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["fit", "--emodb", "E", "--out", "m.maec", "--threads", "0"])
+    assert "expected a non-zero integer" in capsys.readouterr().err

@@ -18,7 +18,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "sklearn_maec"
 
 #: Layers from the bottom up; a module may import its own layer and the ones below.
 LAYERS = [
-    {"exceptions", "_validation", "_files", "_version", "_provenance", "metrics"},
+    {"exceptions", "_validation", "_files", "_version", "_provenance", "_threads", "metrics"},
     {"features"},
     {"context", "_batching", "_state"},
     {"model"},

@@ -44,8 +44,13 @@ def voice(seconds=1.0, rate=16000, seed=0):
 
 @pytest.fixture(scope="module")
 def scratch(tmp_path_factory):
-    """A directory whose name has spaces and non-ASCII characters."""
-    return tmp_path_factory.mktemp("fuzz") / "données audio 日本"
+    """A directory whose name has spaces and non-ASCII characters.
+
+    Made here, not in ``good``: a test may use it where ``good`` never ran (``-k``, ``-n 2``).
+    """
+    path = tmp_path_factory.mktemp("fuzz") / "données audio 日本"
+    path.mkdir()
+    return path
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._threads import torch_threads
 from ..exceptions import ExtractionInterrupted
 from ._audio import SILENCE_PEAK, AudioError, resample
 from ._extraction import (
@@ -452,21 +453,6 @@ def load_encoder(spec, device="cpu"):
     return encoder
 
 
-@contextmanager
-def _torch_threads(n_threads):
-    import torch
-
-    if n_threads is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(int(n_threads))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
-
-
 def _conv_length(length, kernel, stride, padding=0):
     return (length + 2 * padding - kernel) // stride + 1
 
@@ -716,7 +702,7 @@ class Encoder:
         chunk_frames, overlap_frames = self._chunking(chunk_length, chunk_overlap)
         pad = bool(pad_to_window) and self.family == "whisper"
         out, pieces = [], []
-        with _torch_threads(n_threads), torch.inference_mode():
+        with torch_threads(n_threads), torch.inference_mode():
             for k, signal in enumerate(signals):
                 signal = np.asarray(signal, dtype=np.float32)
                 n_frames, windows = self._windows(signal.size, chunk_frames, overlap_frames)

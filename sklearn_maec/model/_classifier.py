@@ -15,6 +15,7 @@ from skorch.utils import is_dataset
 from torch.utils.data import DataLoader
 
 from .._batching import evaluation_order
+from .._threads import DEFAULT_N_THREADS, with_torch_threads
 from ..exceptions import (
     FitInterrupted,
     MAECWarning,
@@ -187,6 +188,22 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         Seeds the weight initialisation, the batch order, dropout, the prior
         samples and the validation split: the same value gives the same model.
         The global torch random state is left untouched.
+    n_threads : int or None, default=None
+        The number of torch intra-op threads (:func:`torch.set_num_threads`)
+        while the network runs: in :meth:`fit`, :meth:`partial_fit`,
+        :meth:`predict`, :meth:`predict_proba`, :meth:`decision_function`,
+        :meth:`transform`, :meth:`predict_gender` and
+        :meth:`segment_attention` (and what calls them: ``score``,
+        ``fit_transform``).  Set on entering the method and restored on
+        leaving it, also on an error or a Ctrl-C, so the process's setting is
+        left as it was.  None leaves torch's setting alone (it then follows
+        ``OMP_NUM_THREADS``, :func:`torch.set_num_threads` or
+        :func:`threadpoolctl.threadpool_limits` around the call, else one
+        thread per physical core).  ``-1`` means every CPU
+        (:func:`joblib.cpu_count`), ``-2`` all but one, as for ``n_jobs``.
+        It changes the speed, not the model (the sums of a different number
+        of threads may round differently); changing it never re-initialises
+        anything.  See the scaling guide.
     module : type, default=MAECNetwork
         The network class (skorch's ``module``); it is built with the keyword
         arguments above plus any ``module__*`` parameters.
@@ -372,6 +389,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         batching="dialogue",
         random_state=None,
         *,
+        n_threads=DEFAULT_N_THREADS,
         module=MAECNetwork,
         criterion=torch.nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
@@ -425,6 +443,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         self.patience = patience
         self.batching = batching
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def _get_param_names(self):
         # skorch keeps its private bookkeeping (``_params_to_validate``) in
@@ -780,6 +799,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         """
         release_freed_memory()
 
+    @with_torch_threads
     def fit(self, X, y, **fit_params):
         """Train on the bags of ``X`` and the emotion labels ``y``.
 
@@ -865,6 +885,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
                               f"{self.n_restarts_} of {COLLAPSE_RESTARTS})", MAECWarning,
                               stacklevel=caller_stacklevel())
 
+    @with_torch_threads
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Continue training from the current weights; the first call initialises.
 
@@ -914,7 +935,7 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
         return self
 
     def __setstate__(self, state):
-        """Unpickle; a classifier pickled before ``segmentation_`` existed gets one.
+        """Unpickle; a classifier pickled before ``segmentation_`` or ``n_threads`` gets them.
 
         Parameters
         ----------
@@ -925,6 +946,8 @@ class MAECClassifier(SegmentationMixin, TransformerMixin, AdversarialTraining, B
             state = dict(state)  # its window and stride, in frames; the frame step was not kept
             state["segmentation_"] = Segmentation(None, int(state.pop("window_frames_")),
                                                   int(state.pop("stride_frames_")))
+        if "n_threads" not in state:  # pickled before the parameter existed
+            state = {**state, "n_threads": DEFAULT_N_THREADS}
         super().__setstate__(state)
 
     def __repr__(self, N_CHAR_MAX=700):

@@ -11,6 +11,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._batching import evaluation_order
+from .._threads import with_torch_threads
 from .._validation import describe_rows
 from ..exceptions import TrainingDivergedError
 from ._memory import release_freed_memory
@@ -31,8 +32,12 @@ class BagPrediction:
         """Whether the networks were trained on data (their shapes are learned in ``fit``)."""
         return bool(self.initialized_ and hasattr(self, "n_features_in_"))
 
+    @with_torch_threads
     def _run(self, X, fn):
-        """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort."""
+        """Apply ``fn(x) -> tensor`` to every batch of ``X``, in length order, and unsort.
+
+        At the estimator's ``n_threads`` torch threads (restored afterwards).
+        """
         check_is_fitted(self)
         dataset = self.get_dataset(X)
         order = evaluation_order(dataset.groups, dataset.lengths, self.batching)

@@ -104,6 +104,10 @@ min_utterances=200, every_class=True)
         if n_groups < n_splits:
             return self._none(dataset, f"only {n_groups} dialogue(s) for a validation fraction "
                                        f"of {frac}")
+        counts = np.unique(labels, return_counts=True)[1]
+        if (counts < n_splits).all():  # StratifiedGroupKFold refuses it (a ValueError)
+            return self._none(dataset, f"every class has fewer than {n_splits} utterances, "
+                                       f"too few for a validation fraction of {frac}")
         splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True,
                                         random_state=self.random_state)
         with warnings.catch_warnings():
