@@ -2,35 +2,39 @@
 
 One generated corpus, :func:`~sklearn_maec.datasets.make_dialogue_corpus` at
 its defaults, of :data:`N_DIALOGUES` dialogues in :data:`N_SESSIONS` sessions
-(one speaker pair each).  Both models train on the first half of the sessions
-and are tested on the other half: speakers neither model has heard.  The
-difference of their UA comes with a paired bootstrap interval over the test
-dialogues (:func:`~sklearn_maec.metrics.paired_bootstrap_difference`), and a
-winner is named only when the interval excludes zero.
+(one speaker pair each, ~1,200 utterances).  Both models, at the library's
+defaults, train on the first :data:`TRAIN_SESSIONS` sessions (~490
+utterances) and are tested on the others (~730 utterances of 12 speakers
+neither model has heard, in 72 dialogues).  The difference of their UA comes
+with a paired bootstrap interval over the test dialogues
+(:func:`~sklearn_maec.metrics.paired_bootstrap_difference`), and a winner is
+named only when the interval excludes zero.
 
-Why this design (issue 29): on one held-out session of ~120 utterances the
-demo's verdict was a coin toss that flipped with the thread count (the order
-of floating-point sums).  Half of a twice larger corpus gives ~600 test
-utterances from 10 unseen speakers in 60 dialogues, which narrows the
-interval about 2.2-fold, with as many training utterances as before.  The
-time budget (about two minutes on two cores) is spent on the data rather than
-on epochs: see :data:`MAX_EPOCHS`.  ``benchmarks/bench_demo.py`` checks the
-verdict over seeds and thread counts.
+Why this design (issue 29; figures in ``benchmarks/RESULTS.md``): on one
+held-out session of ~120 utterances the old demo's verdict was a coin toss
+(a 95 % interval about 0.27 UA wide) that flipped with the thread count.  The
+time budget, about two minutes on two cores, buys one MAEC fit at the
+defaults (50 epochs: ~24,500 utterance-epochs at ~2.7 ms) on ~490 utterances,
+and the generation and extraction of ~1,200 utterances (~30 ms each, the
+extraction on every core).  Fewer epochs were tried and lose about 0.04 UA
+against the baseline; fewer training utterances lose more (MAEC needs a few
+hundred); the rest of the corpus is the test set, which narrows the interval
+to about 0.09 UA.  ``benchmarks/bench_demo.py`` checks the verdict over seeds
+and thread counts, and the time.
 """
 
 import dataclasses
 import inspect
 import time
 
-#: Dialogues of the demo's corpus (about 10 turns each: ~1,200 utterances).
+#: Dialogues of the demo's corpus (about 10 turns each).
 N_DIALOGUES = 120
-#: Sessions of the demo's corpus, one speaker pair each; the first half trains.
+#: Sessions of the demo's corpus, one speaker pair each.
 N_SESSIONS = 10
-#: MAEC's epochs in the demo.  The library's default is 50; 20 epochs on the
-#: ~600 training utterances (about 12,000 utterance-epochs at ~2.7 ms each
-#: on two cores) keep the whole demo near 1.5 minutes, where 50 would add
-#: about 50 s more.
-MAX_EPOCHS = 20
+#: The first sessions, which train both models; the others are the test set.
+TRAIN_SESSIONS = 4
+#: Parallel extraction jobs unless the command line says otherwise: every core.
+N_JOBS = -1
 #: Bootstrap resamples of the interval.
 N_RESAMPLES = 2000
 #: Confidence level of the interval.
@@ -41,7 +45,8 @@ BASELINE = "functionals + logistic regression"
 __all__ = []
 
 
-def demo_corpus(seed, n_dialogues=N_DIALOGUES, n_sessions=N_SESSIONS, **corpus_params):
+def demo_corpus(seed, n_dialogues=N_DIALOGUES, n_sessions=N_SESSIONS,
+                n_train_sessions=TRAIN_SESSIONS, **corpus_params):
     """The demo's corpus and its split.
 
     Parameters
@@ -51,7 +56,10 @@ def demo_corpus(seed, n_dialogues=N_DIALOGUES, n_sessions=N_SESSIONS, **corpus_p
     n_dialogues : int, default=N_DIALOGUES
         Dialogues (>= ``n_sessions``, so that every session has one).
     n_sessions : int, default=N_SESSIONS
-        Sessions, one speaker pair each (>= 2).
+        Sessions, one speaker pair each.
+    n_train_sessions : int, default=TRAIN_SESSIONS
+        The first sessions, the training set (at least 1, fewer than
+        ``n_sessions``).
     **corpus_params : dict
         Other parameters of :func:`~sklearn_maec.datasets.make_dialogue_corpus`
         (none in the demo: its defaults; the tests make shorter turns).
@@ -63,17 +71,18 @@ def demo_corpus(seed, n_dialogues=N_DIALOGUES, n_sessions=N_SESSIONS, **corpus_p
     y : ndarray of str
         Their emotions.
     train : ndarray of bool
-        The rows of the first ``n_sessions // 2`` sessions; the others are the test set.
+        The rows of the first ``n_train_sessions`` sessions; the others are the test set.
     """
     from .datasets import make_dialogue_corpus
 
-    if n_sessions < 2 or n_dialogues < n_sessions:
-        raise ValueError(f"the demo needs at least 2 sessions and a dialogue per session, got "
-                         f"{n_dialogues} dialogue(s) in {n_sessions} session(s)")
+    if not 0 < n_train_sessions < n_sessions or n_dialogues < n_sessions:
+        raise ValueError(f"the demo needs a dialogue per session and sessions on both sides, got "
+                         f"{n_dialogues} dialogue(s) in {n_sessions} session(s), "
+                         f"{n_train_sessions} to train on")
     X, y = make_dialogue_corpus(n_dialogues=n_dialogues, n_sessions=n_sessions,
                                 random_state=seed, **corpus_params)
     sessions = list(dict.fromkeys(X["session"]))  # in order of appearance
-    train = X["session"].isin(sessions[:len(sessions) // 2]).to_numpy()
+    train = X["session"].isin(sessions[:n_train_sessions]).to_numpy()
     return X, y, train
 
 
@@ -178,8 +187,7 @@ def compare(maec, baseline, X, y, train, *, seed=0, echo=print):
     epochs, default = maec[-1].max_epochs, _default_epochs()
     echo("both models at the library's defaults" + (
         "" if epochs == default else
-        f", but MAEC trains {epochs} epoch{'' if epochs == 1 else 's'} (default {default}) to "
-        "keep the demo short"))
+        f", except MAEC's {epochs} epoch{'' if epochs == 1 else 's'} (the default is {default})"))
 
     scores, seconds, predictions = {}, {}, {}
     for name, pipe in [(BASELINE, baseline), ("MAEC", maec)]:  # the first one extracts

@@ -2,10 +2,10 @@
 
 ``demo``
     Generate a synthetic dialogue corpus, train MAEC and a functionals +
-    logistic-regression baseline on half of its sessions, evaluate both on the
-    other half's unseen speakers (UA, WA, macro-F1, the UA difference with a
-    bootstrap interval and the verdict it allows) and save the fitted MAEC
-    pipeline.
+    logistic-regression baseline on four of its ten sessions, evaluate both on
+    the other six sessions' unseen speakers (UA, WA, macro-F1, the UA
+    difference with a bootstrap interval and the verdict it allows) and save
+    the fitted MAEC pipeline.
 ``fit``
     Train on IEMOCAP (and optionally MELD) and save the model.
 ``evaluate``
@@ -122,16 +122,17 @@ def _add_corpora(p, command, meld_required=False):
 
 def _add_demo(sub):
     demo = sub.add_parser("demo", help="train and evaluate on a generated corpus, save the model")
-    from ._demo import MAX_EPOCHS, N_DIALOGUES, N_SESSIONS
+    from ._demo import N_DIALOGUES, N_SESSIONS, TRAIN_SESSIONS
 
     demo.add_argument("--n-dialogues", type=int, default=N_DIALOGUES,
                       help=f"dialogues in the generated corpus, in {N_SESSIONS} sessions: the "
-                           f"first half trains, the other half tests (default: {N_DIALOGUES})")
-    demo.add_argument("--max-epochs", type=int, default=MAX_EPOCHS,
-                      help=f"MAEC's training epochs (default: {MAX_EPOCHS}; the library's: 50)")
+                           f"first {TRAIN_SESSIONS} train, the others test "
+                           f"(default: {N_DIALOGUES})")
+    demo.add_argument("--max-epochs", type=int, default=None,
+                      help="MAEC's training epochs (default: the classifier's, 50)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument("--n-jobs", type=int, default=None,
-                      help="parallel feature-extraction jobs (default: 1; -1: every core)")
+                      help="parallel feature-extraction jobs (default: -1, every core)")
     demo.add_argument("--out", default="maec_demo.joblib",
                       help="where to save the fitted pipeline (default: maec_demo.joblib; "
                            "a .maec name uses the pickle-free format)")
@@ -357,18 +358,17 @@ def run_demo(args):
 
     The comparison is :func:`sklearn_maec._demo.compare` (its module says why this design).
     """
-    from ._demo import N_SESSIONS, compare, demo_corpus
+    from ._demo import N_JOBS, N_SESSIONS, compare, demo_corpus
     from .pipeline import make_baseline_pipeline
 
     if args.n_dialogues < N_SESSIONS:
         raise UserError(f"--n-dialogues must be at least {N_SESSIONS} (one per session)")
     t0 = time.perf_counter()
     X, y, train = demo_corpus(args.seed, args.n_dialogues)
+    n_jobs = N_JOBS if args.n_jobs is None else args.n_jobs
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
-        maec = _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
-                              _verbosity(args))
-        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs,
-                                          verbose=_verbosity(args))
+        maec = _maec_pipeline(n_jobs, cache, args.seed, args.max_epochs, _verbosity(args))
+        baseline = make_baseline_pipeline(memory=cache, n_jobs=n_jobs, verbose=_verbosity(args))
         compare(maec, baseline, X, y, train, seed=args.seed)
     _save(maec, args.out)
     print(f"\nsaved the fitted MAEC pipeline to {args.out} "

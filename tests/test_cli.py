@@ -169,9 +169,9 @@ def test_demo_and_console_script(tmp_path):
                            "--out", str(out)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     for needle in ["MAEC", "functionals + logistic regression", "majority class", "UA", "WA",
-                   "macro-F1", "saved the fitted MAEC pipeline", "MAEC trains 1 epoch (default",
-                   "MAEC - baseline:", "95 % interval",
-                   "paired bootstrap over the 5 test dialogues", "verdict: "]:
+                   "macro-F1", "saved the fitted MAEC pipeline",
+                   "except MAEC's 1 epoch (the default is", "MAEC - baseline:", "95 % interval",
+                   "paired bootstrap over the 6 test dialogues", "verdict: "]:
         assert needle in proc.stdout
     pipe = joblib.load(out)
     assert hasattr(pipe, "predict") and pipe.named_steps["segment"].memory is None

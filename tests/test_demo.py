@@ -5,9 +5,9 @@ import pytest
 
 from sklearn_maec._demo import (
     BASELINE,
-    MAX_EPOCHS,
     N_DIALOGUES,
     N_SESSIONS,
+    TRAIN_SESSIONS,
     compare,
     demo_corpus,
     verdict,
@@ -35,11 +35,11 @@ def test_verdict_names_a_winner_only_when_the_interval_excludes_zero():
     assert verdict(other, names=("A", "B")) == "A ahead by 0.100 WA (90 % interval 0.050 to 0.150)"
 
 
-def test_defaults_are_those_the_cli_shows():
+def test_the_cli_runs_the_library_defaults():
     from sklearn_maec.cli import build_parser
 
     args = build_parser().parse_args(["demo"])
-    assert (args.n_dialogues, args.max_epochs) == (N_DIALOGUES, MAX_EPOCHS)
+    assert (args.n_dialogues, args.max_epochs) == (N_DIALOGUES, None)  # None: the classifier's
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +49,20 @@ def tiny():
                        duration_range=(0.6, 4.0))
 
 
-def test_demo_corpus_trains_on_the_first_half_of_the_sessions(tiny):
+def test_demo_corpus_trains_on_the_first_sessions(tiny):
     X, y, train = tiny
     sessions = list(dict.fromkeys(X["session"]))
     assert len(sessions) == N_SESSIONS
-    assert set(X.loc[train, "session"]) == set(sessions[:N_SESSIONS // 2])
+    assert set(X.loc[train, "session"]) == set(sessions[:TRAIN_SESSIONS])
     # nothing of the test side was heard in training: speakers, dialogues
     assert not set(X.loc[train, "speaker"]) & set(X.loc[~train, "speaker"])
     assert not set(X.loc[train, "dialogue"]) & set(X.loc[~train, "dialogue"])
     assert len(y) == len(X)
-    with pytest.raises(ValueError, match="a dialogue per session"):
-        demo_corpus(0, n_dialogues=3, n_sessions=4)
+    for bad in [dict(n_dialogues=3, n_sessions=4, n_train_sessions=2),
+                dict(n_dialogues=4, n_sessions=4, n_train_sessions=4),
+                dict(n_dialogues=4, n_sessions=4, n_train_sessions=0)]:
+        with pytest.raises(ValueError, match="a dialogue per session and sessions on both"):
+            demo_corpus(0, **bad)
 
 
 def test_compare_end_to_end(tiny, tmp_path):
@@ -71,16 +74,15 @@ def test_compare_end_to_end(tiny, tmp_path):
     out = "\n".join(lines)
     assert set(result.scores) == {"MAEC", BASELINE, "majority class"}
     c = result.comparison
-    assert c["n_groups"] == X.loc[~train, "dialogue"].nunique() == N_SESSIONS // 2
+    assert c["n_groups"] == X.loc[~train, "dialogue"].nunique() == N_SESSIONS - TRAIN_SESSIONS
     assert c["difference"] == pytest.approx(result.scores["MAEC"]["UA"]
                                             - result.scores[BASELINE]["UA"])
     assert c["low"] <= c["high"]
     assert result.verdict == verdict(c)
     assert f"verdict: {result.verdict}" in out
-    assert f"{N_SESSIONS // 2} unseen" not in out  # speakers, not sessions, are counted
     assert f"{X.loc[~train, 'speaker'].nunique()} unseen speakers" in out
-    assert "MAEC trains 2 epochs (default 50)" in out
-    assert "paired bootstrap over the 5 test dialogues" in out
+    assert "library's defaults, except MAEC's 2 epochs (the default is 50)" in out
+    assert f"paired bootstrap over the {N_SESSIONS - TRAIN_SESSIONS} test dialogues" in out
     for name in ("MAEC", BASELINE, "majority class"):
         assert any(line.startswith(name) for line in lines)
     assert hasattr(maec, "classes_") and hasattr(baseline, "classes_")  # both fitted
