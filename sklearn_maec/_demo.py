@@ -12,7 +12,7 @@ named only when the interval excludes zero.
 
 Why this design (issue 29; figures in ``benchmarks/RESULTS.md``): on one
 held-out session of ~120 utterances the old demo's verdict was a coin toss
-(a 95 % interval about 0.27 UA wide) that flipped with the thread count.  The
+(a 95 % interval about 0.26 UA wide) that flipped with the thread count.  The
 time budget, about two minutes on two cores, buys one MAEC fit at the
 defaults (50 epochs: ~24,500 utterance-epochs at ~2.7 ms) on ~490 utterances,
 and the generation and extraction of ~1,200 utterances (~30 ms each, the

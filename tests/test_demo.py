@@ -1,5 +1,8 @@
 """The demo's comparison (sklearn_maec._demo): the split, the verdict's wording, a run."""
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -91,3 +94,16 @@ def test_compare_end_to_end(tiny, tmp_path):
     labels, counts = np.unique(y[train], return_counts=True)
     majority = np.mean(y[~train] == labels[counts.argmax()])
     assert result.scores["majority class"]["WA"] == pytest.approx(majority)
+
+    # benchmarks/bench_demo.py reads these lines back
+    bench = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_demo.py"
+    spec = importlib.util.spec_from_file_location("bench_demo", bench)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    parsed = module.parse(out)
+    assert parsed["maec_UA"] == pytest.approx(result.scores["MAEC"]["UA"], abs=5e-4)
+    assert parsed["baseline_UA"] == pytest.approx(result.scores[BASELINE]["UA"], abs=5e-4)
+    assert parsed["low"] == pytest.approx(c["low"], abs=5e-4)
+    assert parsed["verdict"] == result.verdict
+    assert parsed["winner"] == ("MAEC" if c["low"] > 0 else "baseline" if c["high"] < 0
+                                else "none")
