@@ -80,8 +80,8 @@ sphinx_gallery_conf = {
     # BLAS/OpenMP/torch threads joblib limits to their share of the cores): much of an
     # example is one-threaded (generating the audio, openSMILE, plotting), so on two
     # cores two examples at a time keep both busy.  The quick start opts out
-    # (``# sphinx_gallery_parallel = False``): it runs first, alone, on every core, as
-    # ``sklearn-maec demo`` does, so it prints the demo's numbers (the thread count
+    # (``# sphinx_gallery_parallel = False``): it runs first, alone, on every core, as a
+    # reader's run of the script does, so it prints a reader's numbers (the thread count
     # changes the order of floating-point sums, and so a training's last digits)
     "parallel": max(1, min(os.cpu_count() or 1, 6)),
 }

@@ -224,7 +224,9 @@ def test_demo_and_console_script(tmp_path):
                           capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for needle in ["MAEC", "functionals + logistic regression", "majority class", "UA", "WA",
-                   "macro-F1", "saved the fitted MAEC pipeline to maec_demo.maec"]:
+                   "macro-F1", "saved the fitted MAEC pipeline to maec_demo.maec",
+                   "except MAEC's 1 epoch (the default is", "MAEC - baseline:", "95 % interval",
+                   "paired bootstrap over the 6 test dialogues", "verdict: "]:
         assert needle in proc.stdout
     out = tmp_path / "maec_demo.maec"  # by default the pickle-free format, not a pickle
     assert os.listdir(tmp_path) == ["maec_demo.maec"] and model_file_kind(out) == "pickle-free"

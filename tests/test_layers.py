@@ -25,6 +25,7 @@ LAYERS = [
     # model_selection re-exports the classifier's DialogueValidSplit (model/_split.py)
     {"persistence", "deployment", "display", "datasets", "model_selection"},
     {"pipeline"},
+    {"_demo"},  # the command line's demo: the corpus, both models, the verdict
     {"cli", "__main__"},
 ]
 

@@ -17,6 +17,7 @@ from sklearn_maec.metrics import (
     attention_span_scores,
     emotion_scores,
     get_scorers,
+    paired_bootstrap_difference,
     scorers,
 )
 
@@ -236,3 +237,132 @@ def test_metrics_module_does_not_import_torch():
     code = ("import sys, sklearn_maec.metrics as m; m.attention_span_scores([[1.0]], [[(0, 1)]]); "
             "sys.exit('torch' in sys.modules)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+# --------------------------------------------------------------------------- paired bootstrap
+def test_paired_bootstrap_known_cases():
+    y = np.repeat(["neu", "hap", "sad", "ang"], 10)
+    dialogue = np.tile(np.arange(10), 4)
+    wrong = np.roll(y, 10)  # every prediction another class
+    # A always right, B always wrong: the difference is 1 in every resample
+    result = paired_bootstrap_difference(y, y, wrong, groups=dialogue, random_state=0)
+    assert (result["difference"], result["low"], result["high"]) == (1.0, 1.0, 1.0)
+    assert (result["score_a"], result["score_b"]) == (1.0, 0.0)
+    assert result["n_groups"] == 10 and result["n_resamples"] == 2000
+    assert result["metric"] == "UA" and result["confidence"] == 0.95
+    # the same predictions: nothing to tell them apart
+    same = paired_bootstrap_difference(y, wrong, wrong, groups=dialogue, random_state=0)
+    assert (same["difference"], same["low"], same["high"]) == (0.0, 0.0, 0.0)
+    # swapping A and B mirrors the interval
+    rng = np.random.default_rng(1)
+    a = np.where(rng.random(40) < 0.7, y, wrong)
+    b = np.where(rng.random(40) < 0.5, y, wrong)
+    ab = paired_bootstrap_difference(y, a, b, groups=dialogue, random_state=3)
+    ba = paired_bootstrap_difference(y, b, a, groups=dialogue, random_state=3)
+    assert ab["difference"] == pytest.approx(-ba["difference"])
+    assert (ab["low"], ab["high"]) == pytest.approx((-ba["high"], -ba["low"]))
+    assert ab["low"] <= ab["difference"] <= ab["high"]
+    # the point estimate is scikit-learn's, for each metric
+    for metric, score in [("UA", balanced_accuracy_score), ("WA", accuracy_score),
+                          ("macro_F1", lambda t, p: f1_score(t, p, average="macro"))]:
+        r = paired_bootstrap_difference(y, a, b, groups=dialogue, metric=metric, random_state=0)
+        assert r["score_a"] == pytest.approx(score(y, a))
+        assert r["difference"] == pytest.approx(score(y, a) - score(y, b))
+    # reproducible, and the seed matters
+    again = paired_bootstrap_difference(y, a, b, groups=dialogue, random_state=3)
+    assert again == ab
+    other = paired_bootstrap_difference(y, a, b, groups=dialogue, random_state=4)
+    assert (other["low"], other["high"]) != (ab["low"], ab["high"])
+
+
+@pytest.mark.parametrize("metric", METRIC_NAMES)
+def test_paired_bootstrap_resamples_score_like_sklearn(metric):
+    """Every resample's score, from the per-group counts, is sklearn's on the resampled rows
+    (a class missing from a resample included)."""
+    from sklearn_maec.metrics import _weighted_scores
+
+    rng = np.random.default_rng(0)
+    classes = np.array(["neu", "hap", "sad", "ang"])
+    group = np.repeat(np.arange(8), 5)
+    y = classes[rng.choice(4, 40, p=[0.5, 0.3, 0.15, 0.05])]
+    pred = classes[rng.integers(0, 4, 40)]
+    true_c, pred_c = (np.searchsorted(np.sort(classes), v) for v in (y, pred))
+    sort = np.sort(classes)
+    shape = (8, 4)
+    n_true, correct, predicted = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    np.add.at(n_true, (group, true_c), 1)
+    np.add.at(correct, (group[y == pred], true_c[y == pred]), 1)
+    np.add.at(predicted, (group, pred_c), 1)
+    weights = rng.multinomial(8, np.full(8, 1 / 8), size=30).astype(float)
+    got = _weighted_scores(weights, n_true, correct, predicted, metric)
+    score = {"UA": balanced_accuracy_score, "WA": accuracy_score,
+             "macro_F1": lambda t, p: f1_score(t, p, average="macro")}[metric]
+    for w, value in zip(weights, got, strict=True):
+        rows = np.repeat(np.arange(40), w[group].astype(int))
+        assert value == pytest.approx(score(y[rows], pred[rows])), (w, sort)
+
+
+def _simulated_test_set(rng, n_groups, per_group, a=1.0, b=0.6, spread=1.0):
+    """Correct / wrong per utterance for two models whose accuracy varies with the group
+    (both alike, plus a group-level difference); four balanced classes."""
+    u = rng.normal(0, spread, n_groups)
+    v = rng.normal(0, spread / 2, n_groups)
+    group = np.repeat(np.arange(n_groups), per_group)
+    y = np.tile(np.array(["neu", "hap", "sad", "ang"]), n_groups * per_group // 4 + 1)
+    y = y[:group.size]
+    wrong = np.array([{"neu": "hap", "hap": "sad", "sad": "ang", "ang": "neu"}[c] for c in y])
+    p_a = 1 / (1 + np.exp(-(a + u[group])))
+    p_b = 1 / (1 + np.exp(-(b + u[group] + v[group])))
+    pred_a = np.where(rng.random(group.size) < p_a, y, wrong)
+    pred_b = np.where(rng.random(group.size) < p_b, y, wrong)
+    return y, pred_a, pred_b, group
+
+
+def test_paired_bootstrap_covers_the_true_difference_and_respects_groups():
+    """On simulated test sets whose utterances are correlated within their group, the 95 %
+    interval covers the population difference about 95 % of the time; taking every
+    utterance for its own group (ignoring the correlation) covers it far less often."""
+    rng = np.random.default_rng(0)
+    u = rng.normal(0, 2.0, 400_000)
+    v = rng.normal(0, 1.0, 400_000)
+    truth = np.mean(1 / (1 + np.exp(-(1.0 + u)))) - np.mean(1 / (1 + np.exp(-(0.6 + u + v))))
+    covered, covered_rows, runs = 0, 0, 150
+    for i in range(runs):
+        y, a, b, group = _simulated_test_set(rng, n_groups=40, per_group=20, spread=2.0)
+        r = paired_bootstrap_difference(y, a, b, groups=group, metric="WA", n_resamples=400,
+                                        random_state=i)
+        covered += r["low"] <= truth <= r["high"]
+        r = paired_bootstrap_difference(y, a, b, groups=np.arange(y.size), metric="WA",
+                                        n_resamples=400, random_state=i)
+        covered_rows += r["low"] <= truth <= r["high"]
+    assert 0.88 <= covered / runs <= 0.99, covered / runs  # 0.93 with these seeds
+    assert covered_rows / runs < 0.8, covered_rows / runs  # 0.69
+
+
+def test_paired_bootstrap_draws_groups_whole():
+    """Repeating every row of a group inside the group changes nothing (the groups are the
+    units drawn); the same rows as their own groups give a narrower interval."""
+    rng = np.random.default_rng(2)
+    y, a, b, group = _simulated_test_set(rng, n_groups=20, per_group=4)
+    base = paired_bootstrap_difference(y, a, b, groups=group, random_state=0)
+    rows = np.repeat(np.arange(y.size), 5)
+    repeated = paired_bootstrap_difference(y[rows], a[rows], b[rows], groups=group[rows],
+                                           random_state=0)
+    assert repeated["low"] == pytest.approx(base["low"])
+    assert repeated["high"] == pytest.approx(base["high"])
+    as_rows = paired_bootstrap_difference(y[rows], a[rows], b[rows], groups=np.arange(rows.size),
+                                          random_state=0)
+    assert as_rows["high"] - as_rows["low"] < 0.6 * (base["high"] - base["low"])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"groups": np.zeros(6)}, "at least 2 groups"),
+    ({"groups": np.arange(5)}, "one entry per row"),
+    ({"groups": np.arange(6), "metric": "F1"}, "metric must be one of"),
+    ({"groups": np.arange(6), "n_resamples": 0}, "n_resamples"),
+    ({"groups": np.arange(6), "confidence": 1.0}, "confidence"),
+])
+def test_paired_bootstrap_refuses_bad_input(kwargs, message):
+    y = np.array(["a", "b"] * 3)
+    with pytest.raises(ValueError, match=message):
+        paired_bootstrap_difference(y, y, y, **kwargs)
