@@ -41,6 +41,8 @@ N_RESAMPLES = 2000
 CONFIDENCE = 0.95
 #: The baseline's name in the demo's output.
 BASELINE = "functionals + logistic regression"
+#: The baseline's name over a pretrained encoder's frames (``make_baseline_pipeline(encoder=...)``).
+PROBE = "linear probe (mean frame + logistic regression)"
 
 __all__ = []
 
@@ -146,7 +148,7 @@ def _default_epochs():
     return inspect.signature(MAECClassifier).parameters["max_epochs"].default
 
 
-def compare(maec, baseline, X, y, train, *, seed=0, echo=print):
+def compare(maec, baseline, X, y, train, *, seed=0, echo=print, baseline_name=BASELINE):
     """Train both pipelines on ``X[train]``, score them on the rest, say which won.
 
     Parameters
@@ -165,6 +167,8 @@ def compare(maec, baseline, X, y, train, *, seed=0, echo=print):
         Seeds the bootstrap.
     echo : callable, default=print
         Where the lines of the report go.
+    baseline_name : str, default=BASELINE
+        The baseline's name in the report (:data:`PROBE` over an encoder's frames).
 
     Returns
     -------
@@ -190,13 +194,13 @@ def compare(maec, baseline, X, y, train, *, seed=0, echo=print):
         f", except MAEC's {epochs} epoch{'' if epochs == 1 else 's'} (the default is {default})"))
 
     scores, seconds, predictions = {}, {}, {}
-    for name, pipe in [(BASELINE, baseline), ("MAEC", maec)]:  # the first one extracts
+    for name, pipe in [(baseline_name, baseline), ("MAEC", maec)]:  # the first one extracts
         t = time.perf_counter()
         pipe.fit(X_train, y_train)
         seconds[name] = time.perf_counter() - t
         predictions[name] = pipe.predict(X_test)
         echo(f"trained {name} in {seconds[name]:.0f} s")
-    for name in ("MAEC", BASELINE):
+    for name in ("MAEC", baseline_name):
         s = emotion_scores(y_test, predictions[name])
         scores[name] = {"UA": s["UA"], "WA": s["WA"], "F1": s["macro_F1"]}
     labels, counts = np.unique(y_train, return_counts=True)
@@ -204,9 +208,9 @@ def compare(maec, baseline, X, y, train, *, seed=0, echo=print):
     scores["majority class"] = {"UA": s["UA"], "WA": s["WA"], "F1": s["macro_F1"]}
 
     comparison = paired_bootstrap_difference(
-        y_test, predictions["MAEC"], predictions[BASELINE], groups=X_test["dialogue"],
+        y_test, predictions["MAEC"], predictions[baseline_name], groups=X_test["dialogue"],
         metric="UA", n_resamples=N_RESAMPLES, confidence=CONFIDENCE, random_state=seed)
-    line = verdict(comparison)
+    line = verdict(comparison, ("MAEC", baseline_name))
 
     echo(f"\n{'model':<36}{'UA':>8}{'WA':>8}{'macro-F1':>10}")
     for name, s in scores.items():

@@ -136,6 +136,16 @@ def _add_threads(p, what="trains and predicts"):
                         f"n_threads; -1: every CPU; default: the classifier's, {default})")
 
 
+def _add_encoder(p):
+    p.add_argument("--encoder", metavar="DIR", default=None,
+                   help="a pretrained speech encoder's checkpoint directory (the Hugging Face "
+                        "layout: Whisper, WavLM, HuBERT, wav2vec2, data2vec-audio; read "
+                        "locally, never downloaded): MAEC reads its frames (20 ms) instead of "
+                        "openSMILE's, the baseline is the linear probe of the same frames, "
+                        "and --n-jobs is the encoder's CPU threads (needs "
+                        "pip install 'sklearn-maec[pretrained]')")
+
+
 def _add_common(p, training=True):
     p.add_argument("--n-jobs", type=int, default=None,
                    help="parallel feature-extraction jobs (default: 1; -1: every core)")
@@ -187,6 +197,7 @@ def _add_demo(sub):
     demo.add_argument("--n-jobs", type=int, default=None,
                       help="parallel feature-extraction jobs (default: -1, every core)")
     _add_threads(demo)
+    _add_encoder(demo)
     demo.add_argument("--out", default="maec_demo.maec",
                       help="where to save the fitted pipeline (default: maec_demo.maec, the "
                            "pickle-free format; another name, e.g. x.joblib, a joblib pickle)")
@@ -203,6 +214,7 @@ def _add_fit(sub):
                      help="directory caching the extracted features (re-runs skip "
                           "extraction; not saved in the model)")
     _add_common(fit)
+    _add_encoder(fit)
     fit.set_defaults(func=run_fit)
 
 
@@ -233,6 +245,7 @@ def _add_evaluate(sub):
                          "(default: a temporary one, removed at the end; either way each "
                          "file is extracted once for all folds and models)")
     _add_common(ev)
+    _add_encoder(ev)
     ev.set_defaults(func=run_evaluate)
 
 
@@ -319,16 +332,26 @@ def _note(text):
 
 
 def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, params=(),
-                   threads=None):
+                   threads=None, encoder=None):
     """The MAEC pipeline a command trains: the public builder with the command line's settings.
 
     ``params`` holds ``segment__<name>`` and ``maec__<name>`` keys (from
     ``--param``); anything the builder refuses is a :class:`UserError`.
     ``threads`` (``--threads``) is the classifier's ``n_threads`` (None: its
-    default).  The classifier's epoch log loses its colour codes when stdout
-    is not a terminal.
+    default); ``encoder`` (``--encoder``) a pretrained encoder's checkpoint
+    directory, whose frames MAEC then reads: checked here, before any corpus
+    is read.  The classifier's epoch log loses its colour codes when stdout is
+    not a terminal.
     """
     from .pipeline import make_maec_pipeline
+
+    if encoder is not None:
+        from .features._pretrained import resolve_encoder
+
+        try:
+            resolve_encoder(encoder)
+        except (OSError, ValueError) as exc:
+            raise UserError(f"--encoder: {exc}") from None
 
     maec_params = {"random_state": seed}
     if max_epochs is not None:
@@ -346,8 +369,9 @@ def _maec_pipeline(n_jobs=None, cache=None, seed=0, max_epochs=None, verbose=0, 
             raise UserError(f"unknown parameter {key!r}: use a classifier parameter "
                             "(latent_dim=32) or segment__<name> for the segmenter")
     try:
-        pipe = make_maec_pipeline(memory=cache, n_jobs=n_jobs, verbose=verbose,
-                                  segmenter_params=segmenter_params, **maec_params)
+        pipe = make_maec_pipeline(encoder=encoder, memory=cache, n_jobs=n_jobs,
+                                  verbose=verbose, segmenter_params=segmenter_params,
+                                  **maec_params)
     except (ValueError, TypeError) as exc:
         raise UserError(str(exc)) from None
     if verbose and not _is_terminal(sys.stdout):
@@ -564,7 +588,7 @@ def run_demo(args):
 
     The comparison is :func:`sklearn_maec._demo.compare` (its module says why this design).
     """
-    from ._demo import N_JOBS, N_SESSIONS, compare, demo_corpus
+    from ._demo import BASELINE, N_JOBS, N_SESSIONS, PROBE, compare, demo_corpus
     from .pipeline import make_baseline_pipeline
 
     if args.n_dialogues < N_SESSIONS:
@@ -574,9 +598,12 @@ def run_demo(args):
     n_jobs = N_JOBS if args.n_jobs is None else args.n_jobs
     with tempfile.TemporaryDirectory(prefix="maec_demo_") as cache:  # extract once for both
         maec = _maec_pipeline(n_jobs, cache, args.seed, args.max_epochs, _verbosity(args),
-                              threads=args.threads)
-        baseline = make_baseline_pipeline(memory=cache, n_jobs=n_jobs, verbose=_verbosity(args))
-        compare(maec, baseline, X, y, train, seed=args.seed)
+                              threads=args.threads, encoder=args.encoder)
+        with _data_errors():
+            baseline = make_baseline_pipeline(encoder=args.encoder, memory=cache, n_jobs=n_jobs,
+                                              verbose=_verbosity(args))
+            compare(maec, baseline, X, y, train, seed=args.seed,
+                    baseline_name=BASELINE if args.encoder is None else PROBE)
     _save(maec, args.out)
     print(f"\nsaved the fitted MAEC pipeline to {args.out} "
           f"({time.perf_counter() - t0:.0f} s in all)")
@@ -588,7 +615,7 @@ def run_fit(args):
     verbose = _verbosity(args)
     given = _given_corpora(args)
     pipe = _maec_pipeline(args.n_jobs, args.cache, args.seed, args.max_epochs, verbose,
-                          _training_params(args), threads=args.threads)
+                          _training_params(args), threads=args.threads, encoder=args.encoder)
     X, y, n_unreadable = _load_corpora(args, given)
     if not verbose and not args.quiet:
         _note(f"extracting the features of {len(X)} utterances, then training MAEC (up to "
@@ -733,10 +760,13 @@ def _evaluate(args, given, train, test, params, cache):
 
     verbose = _verbosity(args)
     models = {"MAEC": _maec_pipeline(args.n_jobs, cache, args.seed, args.max_epochs,
-                                     verbose, params, threads=args.threads)}
+                                     verbose, params, threads=args.threads,
+                                     encoder=args.encoder)}
     X, y, n_left_out = _load_corpora(args, given, "train" if "meld" in train else "test")
     if args.baseline:  # the same features: the segmenter's --param settings reach it too
-        baseline = make_baseline_pipeline(memory=cache, n_jobs=args.n_jobs, verbose=verbose)
+        # over an encoder's frames, the baseline is their linear probe
+        baseline = make_baseline_pipeline(encoder=args.encoder, memory=cache, n_jobs=args.n_jobs,
+                                          verbose=verbose)
         with _data_errors():
             models["baseline"] = baseline.set_params(
                 **{k: v for k, v in params.items() if k.startswith("segment__")})
@@ -912,10 +942,13 @@ def run_predict(args):
     X = pd.DataFrame({"audio": files, "dialogue": files, "speaker": "unknown", "start": 0.0,
                       "utterance_id": files})
     if not hasattr(model, "steps") or "segment" not in model.named_steps:
-        raise UserError(f"{args.model} is not a pipeline that starts from audio (an "
-                        "OpenSmileSegmenter step named 'segment'); save one with fit or demo")
+        raise UserError(f"{args.model} is not a pipeline that starts from audio (a "
+                        "segmenter step named 'segment'); save one with fit or demo")
     segmenter = model.named_steps["segment"]
-    segmenter.set_params(on_error="warn", n_jobs=args.n_jobs, verbose=verbose)
+    segmenter.set_params(on_error="warn", verbose=verbose)
+    if args.n_jobs is not None:  # openSMILE's jobs, or a pretrained encoder's CPU threads
+        workers = "n_jobs" if "n_jobs" in segmenter.get_params(deep=False) else "n_threads"
+        segmenter.set_params(**{workers: args.n_jobs})
     group = _new_group(segmenter)
     if group is not None:
         X[segmenter.standardize] = group
@@ -984,14 +1017,15 @@ def _duration(path, fallback):
 
 
 def _failure_reason(segmenter, path):
-    """Why extracting one file fails (run again alone, only for the files that failed)."""
+    """Why extracting one file fails (run again alone, only for the files that failed).
+
+    The segmenter's own extraction of that one source, without its cache: the
+    same code, whichever front-end (openSMILE or a pretrained encoder) it is.
+    """
     if not os.path.lexists(path):
         return "no such file or directory"
-    from .features._extraction import extract_row
-    from .features._opensmile import resolve_feature_set
-
-    spec = resolve_feature_set(segmenter.feature_set, segmenter.feature_level)
-    result = extract_row(path, None, spec, segmenter.sampling_rate)
+    spec = segmenter._check_params(fitted=True)
+    result = segmenter._extract_sources([(path, None, 0, "audio")], spec, None, None)[0]
     return result.error or "no frames"
 
 

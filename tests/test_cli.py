@@ -985,3 +985,42 @@ def test_threads_default_to_the_classifiers_and_refuse_zero(capsys, monkeypatch)
     with pytest.raises(SystemExit):
         main(["fit", "--emodb", "E", "--out", "m.maec", "--threads", "0"])
     assert "expected a non-zero integer" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- issue 32: --encoder
+def test_encoder_reaches_fit_evaluate_and_predict(acted, checkpoints, tmp_path, capsys):
+    """--encoder: MAEC over the checkpoint's frames, the probe as the baseline, predict with it."""
+    encoder = str(checkpoints["whisper"])
+    model = tmp_path / "m.maec"
+    assert main(["fit", "--emodb", str(acted / "emodb"), "--encoder", encoder,
+                 "--out", str(model), *FAST]) == 0
+    from sklearn_maec import PretrainedSegmenter
+    from sklearn_maec.persistence import load_model
+
+    loaded = load_model(model)
+    assert isinstance(loaded.named_steps["segment"], PretrainedSegmenter)
+    assert loaded.named_steps["segment"].segmentation_.frame_step == 0.02
+    report = tmp_path / "r.json"
+    capsys.readouterr()
+    assert main(["evaluate", "--emodb", str(acted / "emodb"), "--emovo", str(acted / "emovo"),
+                 "--protocol", "cross-corpus", "--train", "emodb", "--baseline",
+                 "--encoder", encoder, "--report", str(report), *FAST]) == 0
+    data = json.loads(report.read_text())
+    # the baseline over an encoder's frames is their linear probe: the mean frame, scaled, LR
+    assert data["params"]["baseline"]["segment__encoder"] == encoder
+    assert data["params"]["baseline"]["functionals__statistics"] == ["mean"]
+    assert data["params"]["MAEC"]["segment__encoder"] == encoder
+    wavs = sorted(p for p in (acted / "emovo").rglob("*.wav") if not p.name.startswith("."))[:2]
+    capsys.readouterr()
+    assert main(["predict", str(model), *map(str, wavs), str(tmp_path / "gone.wav"),
+                 "--n-jobs", "1"]) == 1  # the missing file is reported, the others labelled
+    captured = capsys.readouterr()
+    assert captured.out.count(".wav,") == 2
+    assert "gone.wav: no such file or directory" in captured.err
+
+
+def test_encoder_errors_are_one_line(acted, tmp_path, capsys):
+    code = main(["fit", "--emodb", str(acted / "emodb"), "--encoder", str(tmp_path / "nope"),
+                 "--out", str(tmp_path / "m.maec"), *FAST])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "nope" in err
