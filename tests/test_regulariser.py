@@ -41,19 +41,22 @@ def fit(X, y, **params):
 def test_the_regulariser_brings_the_codes_closer_to_the_prior(bags):
     """MMD^2(Z, prior) with the regulariser well below the same fit without it.
 
-    Measured over seeds 0-2 of this corpus at these settings: with / without
-    0.67, 0.83, 0.56 (seed 2, the one pinned here: 0.062 against 0.111); the
-    bound leaves a margin for other CPUs' rounding.
+    Measured over seeds 0-4 of this corpus at these settings (the library's
+    regulariser: ``disc_noise=1.5``, final latent statistics): with / without
+    0.70, 0.75, 0.66, 0.86, 0.61 (seed 2, the one pinned here: 0.073 against
+    0.111), and the discriminator's accuracy over the last 5 epochs 0.60-0.66.
+    The bounds hold for every one of those seeds, so another CPU's rounding,
+    which changes the trajectory, does not break them.
     """
     X, y = bags
     with_it, without = fit(X, y), fit(X, y, adversarial_weight=0.0)
     mmd_with = prior_mmd2(with_it.transform(X), with_it)
     mmd_without = prior_mmd2(without.transform(X), without)
-    assert mmd_with < 0.75 * mmd_without
+    assert mmd_with < 0.9 * mmd_without
     assert with_it.score(X, y) > 0.9 and without.score(X, y) > 0.9
     # a game, not one the discriminator has won: its accuracy over the last epochs
     last = np.mean([e["train_disc_acc"] for e in with_it.history_[-5:]])
-    assert 0.5 <= last <= 0.8
+    assert 0.5 <= last <= 0.75
 
 
 def test_final_latent_statistics_are_those_of_the_final_weights(bags):
@@ -97,7 +100,10 @@ def test_disc_noise_is_what_the_discriminator_sees(bags):
 
 
 def test_without_noise_the_discriminator_wins(bags):
-    """The paper's form: a discriminator that sees the codes as they are tells them apart."""
+    """The paper's form: a discriminator that sees the codes as they are tells them apart.
+
+    Its accuracy over the last 5 epochs was 0.88-0.93 on seeds 0-2.
+    """
     X, y = bags
     clf = fit(X, y, disc_noise=0.0)
     last = np.mean([e["train_disc_acc"] for e in clf.history_[-5:]])

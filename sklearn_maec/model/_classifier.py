@@ -146,7 +146,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         measurements).
     disc_hidden : int, default=64
         Units of the discriminator's hidden layer.
-    disc_noise : float, default=1.0
+    disc_noise : float, default=1.5
         Instance noise: the discriminator sees prior samples and codes with
         Gaussian noise of standard deviation ``disc_noise * prior_sigma``
         added alike to both (in the encoder's adversarial term too).  The
@@ -361,7 +361,7 @@ class MAECClassifier(TransformerMixin, AdversarialTraining, BagPrediction, Neura
         pooling="mean",
         attention="dot",
         disc_hidden=64,
-        disc_noise=1.0,
+        disc_noise=1.5,
         dropout=0.1,
         generator_loss="minimax",
         label_smoothing=0.0,
