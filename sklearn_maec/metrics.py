@@ -33,6 +33,11 @@ looks, comparing the attention MAEC gives an utterance's segments
 (:meth:`~sklearn_maec.MAECClassifier.segment_attention`) with the moments
 known to carry the emotion (the ``salient_spans`` column of
 :func:`~sklearn_maec.datasets.make_dialogue_corpus`).
+
+:func:`prior_mmd2` checks what the adversarial regulariser does to the latent
+code: the kernel MMD^2 (:func:`mmd2`) between the codes
+(:meth:`~sklearn_maec.MAECClassifier.transform`) and samples of the prior,
+about 0 when the codes are distributed as the prior.
 """
 
 import numpy as np
