@@ -108,3 +108,11 @@ def test_without_noise_the_discriminator_wins(bags):
     clf = fit(X, y, disc_noise=0.0)
     last = np.mean([e["train_disc_acc"] for e in clf.history_[-5:]])
     assert last > 0.8
+
+
+def test_final_latent_statistics_without_a_latent_normalisation(bags):
+    """The paper's raw code has no statistics to set: fitting and transforming just work."""
+    X, y = bags
+    clf = fit(X, y, max_epochs=1, latent_norm=None, disc_noise=0.0)
+    assert clf.module_.latent_norm is None
+    assert np.isfinite(clf.transform(X)).all()

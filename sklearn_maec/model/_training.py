@@ -206,15 +206,17 @@ class AdversarialTraining:
         dataset : BagDataset
             The training rows.
         """
-        norm = self.module_.latent_norm
-        if self.latent_stats != "final" or norm is None or not len(dataset):
-            return
+        bn = getattr(getattr(self.module_, "latent_norm", None), "norm", None)
+        if self.latent_stats != "final" or not isinstance(bn, torch.nn.BatchNorm1d) \
+                or not len(dataset):
+            return  # no batch normalisation of Z (latent_norm=None, or a module of the user's)
         self._set_training(False)
         total = total_sq = None
         n = 0
         with torch.no_grad():
             for x, _ in self.get_iterator(dataset, training=False):
-                code = self.module_.encode(**x.to(self.device), normalise=False).double()
+                code = self.module_.encode(**x.to(self.device), normalise=False)
+                code = code.to("cpu", torch.float64)  # float64 sums (not on every device)
                 if total is None:
                     total, total_sq = code.new_zeros(code.shape[1]), code.new_zeros(code.shape[1])
                 total += code.sum(0)
@@ -224,9 +226,8 @@ class AdversarialTraining:
             return
         mean = total / n
         var = (total_sq / n - mean * mean).clamp_min(0) * (n / (n - 1))
-        bn = norm.norm
-        bn.running_mean.copy_(mean.to(bn.running_mean.dtype))
-        bn.running_var.copy_(var.to(bn.running_var.dtype))
+        bn.running_mean.copy_(mean.to(bn.running_mean))
+        bn.running_var.copy_(var.to(bn.running_var))
 
     def _clip(self, module):
         if self.grad_clip is not None:
