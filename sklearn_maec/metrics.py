@@ -39,6 +39,11 @@ looks, comparing the attention MAEC gives an utterance's segments
 (:meth:`~sklearn_maec.MAECClassifier.segment_attention`) with the moments
 known to carry the emotion (the ``salient_spans`` column of
 :func:`~sklearn_maec.datasets.make_dialogue_corpus`).
+
+:func:`prior_mmd2` checks what the adversarial regulariser does to the latent
+code: the kernel MMD^2 (:func:`mmd2`) between the codes
+(:meth:`~sklearn_maec.MAECClassifier.transform`) and samples of the prior,
+about 0 when the codes are distributed as the prior.
 """
 
 import warnings
@@ -50,7 +55,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
 from .exceptions import caller_stacklevel
 
 __all__ = ["scorers", "get_scorers", "emotion_scores", "paired_bootstrap_difference",
-           "attention_span_scores", "METRIC_NAMES"]
+           "attention_span_scores", "mmd2", "prior_mmd2", "METRIC_NAMES", "BANDWIDTH_RULES"]
 
 #: The names of the metrics, in the order papers report them.
 METRIC_NAMES = ("UA", "WA", "macro_F1")
@@ -503,3 +508,237 @@ def attention_span_scores(attention, spans, *, segmentation=None, durations=None
         "n_utterances": len(on),
         "n_auc_utterances": len(aucs),
     }
+
+
+#: The bandwidth rules of :func:`mmd2` and :func:`prior_mmd2`.
+BANDWIDTH_RULES = ("reference", "pooled")
+
+
+def _sq_distances(a, b):
+    """Squared Euclidean distances between the rows of ``a`` and ``b`` (float64, >= 0)."""
+    d2 = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T
+    return np.maximum(d2, 0.0)
+
+
+def _median_off_diagonal(d2):
+    """Median of the off-diagonal entries of a square distance matrix."""
+    n = len(d2)
+    return float(np.median(d2[~np.eye(n, dtype=bool)])) if n > 1 else float("nan")
+
+
+def _check_sample(name, value):
+    value = np.asarray(value, dtype=np.float64)
+    if value.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (n_samples, n_features), got shape {value.shape}")
+    if len(value) < 2:
+        raise ValueError(f"{name} needs at least 2 rows for the unbiased estimate, got "
+                         f"{len(value)}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} has non-finite values")
+    return value
+
+
+def mmd2(X, Y, *, bandwidth="reference", max_samples=1000, random_state=0):
+    """Unbiased estimate of the squared maximum mean discrepancy between two samples.
+
+    MMD^2 (Gretton et al., "A Kernel Two-Sample Test", JMLR 2012) is zero when
+    ``X`` and ``Y`` come from the same distribution and grows as their
+    distributions differ, in location, spread or shape (correlations,
+    clusters): every moment counts, not only the mean and the per-coordinate
+    variance. This is the unbiased estimator ``MMD^2_u``:
+
+    .. math::
+
+        \\frac{1}{m(m-1)}\\sum_{i \\neq j} k(x_i, x_j)
+        + \\frac{1}{n(n-1)}\\sum_{i \\neq j} k(y_i, y_j)
+        - \\frac{2}{mn}\\sum_{i, j} k(x_i, y_j),
+
+    which can be slightly negative when the distributions are equal, with the
+    Gaussian kernel ``k(a, b) = exp(-||a - b||^2 / gamma)``.
+
+    Parameters
+    ----------
+    X : array-like of shape (m, n_features)
+        The first sample (e.g. latent codes).
+    Y : array-like of shape (n, n_features)
+        The second sample, the reference (e.g. samples of a prior).
+    bandwidth : {"reference", "pooled"} or float, default="reference"
+        ``gamma``, the kernel's squared length scale (``2 h^2`` for a
+        Gaussian of width ``h``). ``"reference"``: the median squared distance
+        between the rows of ``Y``, so the kernel depends on the reference alone
+        and figures of several ``X`` against the same ``Y`` (codes of several
+        models against one prior) compare on one scale; ``"pooled"``: the
+        median over the rows of ``X`` and ``Y`` together (the classic median
+        heuristic, which changes with ``X``); a float: that value.
+    max_samples : int or None, default=1000
+        Each sample larger than this is subsampled to it, without replacement
+        (the kernel matrices grow as the square); None uses every row.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the subsampling: the same value gives the same figure.
+
+    Returns
+    -------
+    mmd2 : float
+        The estimate (0 for equal distributions, up to about 2).
+
+    Raises
+    ------
+    ValueError
+        If a sample is not 2-D, has fewer than 2 rows or non-finite values,
+        if the two differ in their number of columns, or if ``bandwidth`` is
+        neither a rule nor a positive number.
+
+    See Also
+    --------
+    prior_mmd2 : Latent codes against samples of a model's prior.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_maec.metrics import mmd2
+    >>> rng = np.random.default_rng(0)
+    >>> prior = rng.normal(size=(500, 8))
+    >>> same = rng.normal(size=(500, 8))
+    >>> narrow = rng.normal(size=(500, 8)) * np.r_[np.ones(4), np.full(4, 0.2)]
+    >>> bool(abs(mmd2(same, prior)) < 0.01), bool(mmd2(narrow, prior) > 0.02)
+    (True, True)
+    """
+    X, Y = _check_sample("X", X), _check_sample("Y", Y)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(f"X and Y must have the same number of columns, got {X.shape[1]} and "
+                         f"{Y.shape[1]}")
+    if isinstance(bandwidth, str):
+        if bandwidth not in BANDWIDTH_RULES:
+            raise ValueError(f"bandwidth must be one of {BANDWIDTH_RULES} or a positive number, "
+                             f"got {bandwidth!r}")
+    elif isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.number)) \
+            or not np.isfinite(bandwidth) or bandwidth <= 0:
+        raise ValueError(f"bandwidth must be one of {BANDWIDTH_RULES} or a positive number, got "
+                         f"{bandwidth!r}")
+    from sklearn.utils import check_random_state
+
+    rng = check_random_state(random_state)
+    if max_samples is not None:
+        if len(X) > max_samples:
+            X = X[np.sort(rng.choice(len(X), max_samples, replace=False))]
+        if len(Y) > max_samples:
+            Y = Y[np.sort(rng.choice(len(Y), max_samples, replace=False))]
+    kxx, kyy, kxy = _sq_distances(X, X), _sq_distances(Y, Y), _sq_distances(X, Y)
+    if bandwidth == "reference":
+        gamma = _median_off_diagonal(kyy)
+    elif bandwidth == "pooled":
+        both = np.concatenate([X, Y])
+        gamma = _median_off_diagonal(_sq_distances(both, both))
+    else:
+        gamma = float(bandwidth)
+    if not gamma > 0:  # a reference of identical rows
+        raise ValueError("the median squared distance is 0 (identical rows): pass a bandwidth")
+    m, n = len(X), len(Y)
+    kxx, kyy, kxy = np.exp(-kxx / gamma), np.exp(-kyy / gamma), np.exp(-kxy / gamma)
+    xx = (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+    yy = (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    return float(xx + yy - 2.0 * kxy.mean())
+
+
+def prior_mmd2(Z, prior, y=None, *, n_prior=None, bandwidth="reference", max_samples=1000,
+               random_state=0):
+    """MMD^2 between latent codes and samples of the prior they are pulled towards.
+
+    How close the adversarial regulariser brought the codes to its prior:
+    :func:`mmd2` of ``Z`` against as many samples of ``prior`` (drawn here,
+    seeded by ``random_state``), with the kernel's bandwidth set by the prior's
+    samples alone (``bandwidth="reference"``), so the codes of several models
+    (with and without the regulariser, say) are measured on one scale. For a
+    ``N(mu, sigma^2 I)`` prior in ``d`` dimensions that bandwidth is about
+    ``2 d sigma^2``. Figures are comparable only for the same prior, code
+    size and number of codes (the estimate's noise shrinks with more codes).
+
+    Parameters
+    ----------
+    Z : array-like of shape (n_samples, latent_dim)
+        Latent codes, e.g. ``MAECClassifier.transform(X)``.
+    prior : GaussianPrior, ClassMixturePrior or MAECClassifier
+        The prior (:class:`sklearn_maec.model.GaussianPrior`,
+        :class:`sklearn_maec.model.ClassMixturePrior`), or a fitted
+        classifier, whose ``prior_`` is used: anything with a ``sample(n,
+        labels, generator=...)`` method.
+    y : array-like of shape (n_samples,) or None, default=None
+        The class of each code; needed for a class-conditional prior (each
+        prior sample is drawn from its code's class, so the two samples have
+        the same class proportions, and the codes are compared with the
+        mixture over those classes: which cloud a given code sits in is not
+        checked). Labels (e.g. ``"ang"``) are mapped to
+        the classifier's ``classes_`` when ``prior`` is a classifier; with a
+        prior object they must be class indices.
+    n_prior : int or None, default=None
+        Prior samples drawn; None draws ``len(Z)`` (not used with ``y``).
+    bandwidth : {"reference", "pooled"} or float, default="reference"
+        See :func:`mmd2`; ``"reference"`` is the median squared distance
+        between the prior's samples.
+    max_samples : int or None, default=1000
+        See :func:`mmd2`.
+    random_state : int, default=0
+        Seeds the prior's samples and the subsampling: the same value gives
+        the same figure.
+
+    Returns
+    -------
+    mmd2 : float
+        The estimate (about 0 when the codes are distributed as the prior).
+
+    Raises
+    ------
+    ValueError
+        As :func:`mmd2`; also when a class-conditional prior gets no ``y``,
+        or when ``Z``'s width is not the prior's dimension.
+
+    See Also
+    --------
+    mmd2 : The estimator.
+    sklearn_maec.display.LatentSpaceDisplay : Draws the codes beside prior samples.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_maec.metrics import prior_mmd2
+    >>> from sklearn_maec.model import GaussianPrior
+    >>> prior = GaussianPrior(16, mu=0.0, sigma=1.0)
+    >>> rng = np.random.default_rng(0)
+    >>> gaussian = rng.normal(size=(400, 16))
+    >>> on_a_line = rng.normal(size=(400, 1)) * np.ones((1, 16))  # unit spread, one direction
+    >>> bool(abs(prior_mmd2(gaussian, prior)) < 0.01), bool(prior_mmd2(on_a_line, prior) > 0.05)
+    (True, True)
+    """
+    import torch
+
+    model = prior
+    prior = getattr(model, "prior_", model)
+    if not hasattr(prior, "sample"):
+        raise TypeError(f"prior must be a prior (with a sample method) or a fitted classifier "
+                        f"with prior_, got {type(model).__name__}")
+    Z = _check_sample("Z", Z)
+    dim = getattr(prior, "latent_dim", Z.shape[1])
+    if Z.shape[1] != dim:
+        raise ValueError(f"Z has {Z.shape[1]} columns but the prior has {dim} dimensions")
+    generator = torch.Generator().manual_seed(int(random_state))
+    labels = None
+    if getattr(prior, "n_conditions", 0):
+        if y is None:
+            raise ValueError("a class-conditional prior needs y, the class of each code")
+        y = np.asarray(y)
+        if len(y) != len(Z):
+            raise ValueError(f"Z has {len(Z)} rows but y has {len(y)}")
+        classes = getattr(model, "classes_", None)
+        if classes is not None and not np.issubdtype(y.dtype, np.integer):
+            index = {c: k for k, c in enumerate(classes)}
+            unknown = sorted({c for c in y.tolist() if c not in index}, key=str)
+            if unknown:
+                raise ValueError(f"y has labels the classifier does not know: {unknown}")
+            y = np.array([index[c] for c in y.tolist()])
+        labels = torch.as_tensor(np.asarray(y, dtype=np.int64))
+        n = len(Z)
+    else:
+        n = len(Z) if n_prior is None else int(n_prior)
+    sample = prior.sample(n, labels, generator=generator).double().numpy()
+    return mmd2(Z, sample, bandwidth=bandwidth, max_samples=max_samples,
+                random_state=random_state)

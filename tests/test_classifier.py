@@ -24,7 +24,8 @@ from sklearn_maec.exceptions import MAECWarning, TrainingDivergedError
 from sklearn_maec.model_selection import DialogueValidSplit
 from sklearn_maec.persistence import load_model, save_model
 
-LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc")
+LOSS_KEYS = ("emotion_loss", "gender_loss", "adversarial_loss", "disc_loss", "disc_acc",
+             "disc_acc_real", "disc_acc_fake")
 TINY = dict(latent_dim=8, conv_channels=8, disc_hidden=16, random_state=0)
 #: A validation split of the tiny corpus (the default refuses sets under 4 dialogues / 40 rows).
 SMALL_SPLIT = DialogueValidSplit(0.3, random_state=0, min_dialogues=1, min_utterances=1,
@@ -180,6 +181,11 @@ def test_history_records_every_loss_per_epoch(fitted):
             assert np.isfinite(epoch[key]), key
         assert 0 <= epoch["valid_ua"] <= 1 and 0 <= epoch["valid_wa"] <= 1
         assert 0 <= epoch["train_disc_acc"] <= 1
+        # the accuracy on prior samples and on codes, whose mean is the overall accuracy
+        for p in ("train", "valid"):
+            assert 0 <= epoch[f"{p}_disc_acc_real"] <= 1 and 0 <= epoch[f"{p}_disc_acc_fake"] <= 1
+            assert epoch[f"{p}_disc_acc"] == pytest.approx(
+                0.5 * (epoch[f"{p}_disc_acc_real"] + epoch[f"{p}_disc_acc_fake"]))
         assert epoch["train_disc_loss"] > 0
         assert epoch["train_gender_loss"] > 0
         # valid_loss is the validation emotion loss
@@ -436,6 +442,9 @@ def test_nan_in_frames_names_the_row(triples):
     (dict(latent_norm="layer"), "latent_norm must be one of"),
     (dict(prior_sigma=0), "prior_sigma"),
     (dict(adversarial_weight=-1), "adversarial_weight"),
+    (dict(disc_noise=-0.5), "disc_noise must be a number >= 0"),
+    (dict(disc_noise="high"), "disc_noise must be a number >= 0"),
+    (dict(latent_stats="ema"), "latent_stats must be one of"),
     # skorch parameters the class cannot honour are refused, not silently ignored
     (dict(compile=True), "compile=True is not supported"),
     (dict(predict_nonlinearity=None), "predict_nonlinearity=None is not supported"),
@@ -631,7 +640,9 @@ def test_early_stopping_needs_a_validation_part_of_200_utterances_by_default():
 
 def test_a_fit_that_predicts_one_class_warns_naming_it(triples):
     X, y = triples
-    dead = make_clf(max_epochs=1, lr=1e-12)  # learns nothing: predicts its initial favourite
+    # learns nothing, and its latent statistics are the running averages, barely moved from
+    # their initial variance 1: the codes shrink to ~0 and the heads' biases pick one class
+    dead = make_clf(max_epochs=1, lr=1e-12, latent_stats="running")
     with pytest.warns(MAECWarning, match=r"the fitted model predicts '\w+' for \d+% of its "
                                          r"own training utterances"):
         dead.fit(X, y)

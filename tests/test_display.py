@@ -142,6 +142,53 @@ def test_latent_space_from_latent_identity_and_labels():
     assert disp.legend_ is None and len(disp.scatters_) == 3
 
 
+def test_latent_space_prior_samples_side_by_side():
+    """Prior samples in a second panel, in the codes' projection and on the same scale."""
+    import torch
+
+    from sklearn_maec.metrics import prior_mmd2
+
+    rng = np.random.default_rng(0)
+    Z = rng.normal(size=(60, 6)) * np.r_[3.0, 1.0, 0.3, 0.3, 0.3, 0.3]  # a stretched cloud
+    y = np.repeat(["a", "b", "c"], 20)
+    prior = GaussianPrior(6, mu=0.0, sigma=1.0)
+    disp = LatentSpaceDisplay.from_latent(Z, y, prior=prior, random_state=3)
+    assert disp.prior_ax_ is not disp.ax_ and disp.prior_ax_.figure is disp.figure_
+    sample = prior.sample(60, generator=torch.Generator().manual_seed(3)).double().numpy()
+    np.testing.assert_allclose(disp.prior_scatter_.get_offsets(),
+                               disp.projection.transform(sample)[:, :2], rtol=1e-6, atol=1e-9)
+    # both panels on one scale (shared axes), the MMD^2 of the codes themselves in the title
+    assert disp.ax_.get_xlim() == disp.prior_ax_.get_xlim()
+    assert disp.mmd2 == prior_mmd2(Z, prior, random_state=3) and disp.mmd2 > 0.05
+    assert f"{disp.mmd2:.3f}" in disp.ax_.get_title()
+    assert len(disp.contours_) == 2  # the contours stay with the codes
+    # one Axes: the samples in grey behind the codes, in the legend
+    fig, ax = plt.subplots()
+    disp = LatentSpaceDisplay.from_latent(Z, y, prior=prior, ax=ax, n_prior_samples=25)
+    assert disp.prior_ax_ is ax and len(disp.prior_scatter_.get_offsets()) == 25
+    assert "prior samples" in [t.get_text() for t in disp.legend_.get_texts()]
+    # none asked: the display as before
+    disp = LatentSpaceDisplay.from_latent(Z, y, prior=prior, n_prior_samples=0)
+    assert disp.prior_scatter_ is None and disp.prior_ax_ is None
+    plt.close("all")
+
+
+def test_latent_space_class_mixture_samples_follow_the_codes_classes():
+    prior = ClassMixturePrior(6, 3.0, 0.5, n_classes=3)
+    rng = np.random.default_rng(1)
+    codes = np.repeat([0, 1, 2], [10, 20, 30])
+    Z = prior.means[codes] + 0.5 * rng.normal(size=(60, 6))
+    y = np.array(["a", "b", "c"], dtype=object)[codes]
+    disp = LatentSpaceDisplay.from_latent(Z, y, prior=prior, n_prior_samples=5)
+    assert len(disp.prior_scatter_.get_offsets()) == 60  # one per code, from its class
+    np.testing.assert_array_equal(disp.prior_embedding_y, y)
+    colors = disp.prior_scatter_.get_facecolors()
+    np.testing.assert_allclose(colors[0, :3], disp.colors_["a"][:3])
+    np.testing.assert_allclose(colors[-1, :3], disp.colors_["c"][:3])
+    assert abs(disp.mmd2) < 0.05
+    plt.close("all")
+
+
 def test_latent_space_errors(fitted):
     pipe, X, y, Xt = fitted
     Z = np.random.default_rng(0).normal(size=(5, 8))

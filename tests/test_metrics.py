@@ -366,3 +366,120 @@ def test_paired_bootstrap_refuses_bad_input(kwargs, message):
     y = np.array(["a", "b"] * 3)
     with pytest.raises(ValueError, match=message):
         paired_bootstrap_difference(y, y, y, **kwargs)
+
+
+# --- MMD^2 between codes and a prior
+def _brute_force_mmd2(X, Y, gamma):
+    """The unbiased estimator written out with loops over the pairs."""
+    def k(a, b):
+        return np.exp(-np.sum((a - b) ** 2) / gamma)
+    m, n = len(X), len(Y)
+    xx = sum(k(X[i], X[j]) for i in range(m) for j in range(m) if i != j) / (m * (m - 1))
+    yy = sum(k(Y[i], Y[j]) for i in range(n) for j in range(n) if i != j) / (n * (n - 1))
+    xy = sum(k(X[i], Y[j]) for i in range(m) for j in range(n)) / (m * n)
+    return xx + yy - 2 * xy
+
+
+def test_mmd2_is_the_unbiased_estimator_with_the_stated_bandwidths():
+    from sklearn_maec.metrics import mmd2
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.normal(size=(9, 3)), rng.normal(1.0, 2.0, size=(7, 3))
+    assert mmd2(X, Y, bandwidth=5.0) == pytest.approx(_brute_force_mmd2(X, Y, 5.0), rel=1e-10)
+    d2_y = ((Y[:, None] - Y[None]) ** 2).sum(-1)[~np.eye(7, dtype=bool)]
+    assert mmd2(X, Y) == pytest.approx(_brute_force_mmd2(X, Y, np.median(d2_y)), rel=1e-10)
+    both = np.concatenate([X, Y])
+    d2 = ((both[:, None] - both[None]) ** 2).sum(-1)[~np.eye(16, dtype=bool)]
+    assert mmd2(X, Y, bandwidth="pooled") == pytest.approx(
+        _brute_force_mmd2(X, Y, np.median(d2)), rel=1e-10)
+
+
+def test_mmd2_separates_shapes_that_per_coordinate_moments_do_not():
+    """Unit spread per coordinate but one shared direction: far from an isotropic Gaussian."""
+    from sklearn_maec.metrics import mmd2
+
+    rng = np.random.default_rng(1)
+    prior = rng.normal(size=(400, 16))
+    same = rng.normal(size=(400, 16))
+    line = rng.normal(size=(400, 1)) * np.ones((1, 16))
+    assert line.std(axis=0) == pytest.approx(np.ones(16), abs=0.1)
+    assert abs(mmd2(same, prior)) < 0.005
+    assert mmd2(line, prior) > 10 * abs(mmd2(same, prior)) + 0.05
+    # the reference bandwidth does not move with X: a farther X scores higher
+    assert mmd2(3 * line, prior) > mmd2(line, prior)
+
+
+def test_mmd2_is_deterministic_given_a_seed():
+    from sklearn_maec.metrics import mmd2
+
+    rng = np.random.default_rng(2)
+    X, Y = rng.normal(size=(300, 4)), rng.normal(0.3, 1.0, size=(300, 4))
+    assert mmd2(X, Y, max_samples=100, random_state=3) == \
+        mmd2(X, Y, max_samples=100, random_state=3)
+    assert mmd2(X, Y, max_samples=100, random_state=3) != \
+        mmd2(X, Y, max_samples=100, random_state=4)
+    assert mmd2(X, Y, max_samples=None) == mmd2(X, Y, max_samples=1000, random_state=9)
+
+
+@pytest.mark.parametrize("X, Y, kwargs, match", [
+    (np.zeros(5), np.zeros((5, 2)), {}, "X must be 2-D"),
+    (np.zeros((1, 2)), np.zeros((5, 2)), {}, "at least 2 rows"),
+    (np.full((3, 2), np.nan), np.zeros((5, 2)), {}, "non-finite"),
+    (np.zeros((3, 2)), np.zeros((5, 3)), {}, "same number of columns"),
+    (np.zeros((3, 2)), np.ones((5, 2)), {"bandwidth": "median"}, "bandwidth must be"),
+    (np.zeros((3, 2)), np.ones((5, 2)), {"bandwidth": -1.0}, "bandwidth must be"),
+    (np.zeros((3, 2)), np.ones((5, 2)), {}, "identical rows"),
+])
+def test_mmd2_rejects_bad_input(X, Y, kwargs, match):
+    from sklearn_maec.metrics import mmd2
+
+    with pytest.raises(ValueError, match=match):
+        mmd2(X, Y, **kwargs)
+
+
+def test_prior_mmd2_draws_the_prior_and_accepts_a_fitted_classifier():
+    from types import SimpleNamespace
+
+    from sklearn_maec.metrics import mmd2, prior_mmd2
+    from sklearn_maec.model import GaussianPrior
+
+    prior = GaussianPrior(8, mu=0.5, sigma=2.0)
+    rng = np.random.default_rng(3)
+    Z = 0.5 + 2.0 * rng.normal(size=(300, 8))
+    assert abs(prior_mmd2(Z, prior)) < 0.005
+    assert prior_mmd2(Z / 2.0, prior) > 0.05  # the prior's scale, not unit spread
+    # deterministic given random_state, and the same as mmd2 against the drawn sample
+    assert prior_mmd2(Z, prior, random_state=5) == prior_mmd2(Z, prior, random_state=5)
+    import torch
+
+    sample = prior.sample(300, generator=torch.Generator().manual_seed(5)).double().numpy()
+    assert prior_mmd2(Z, prior, random_state=5) == mmd2(Z, sample, random_state=5)
+    assert prior_mmd2(Z, SimpleNamespace(prior_=prior), random_state=5) == \
+        prior_mmd2(Z, prior, random_state=5)
+    with pytest.raises(ValueError, match="8 dimensions"):
+        prior_mmd2(Z[:, :4], prior)
+    with pytest.raises(TypeError, match="prior"):
+        prior_mmd2(Z, object())
+
+
+def test_prior_mmd2_of_a_class_mixture_draws_each_code_s_class():
+    from types import SimpleNamespace
+
+    from sklearn_maec.metrics import prior_mmd2
+    from sklearn_maec.model import ClassMixturePrior
+
+    prior = ClassMixturePrior(6, mu=3.0, sigma=0.5, n_classes=3)
+    rng = np.random.default_rng(4)
+    y = rng.integers(0, 3, size=300)
+    Z = prior.means[y] + 0.5 * rng.normal(size=(300, 6))
+    assert abs(prior_mmd2(Z, prior, y)) < 0.01
+    # the mixture's marginal over the classes of y: codes all in one cloud are far from it
+    assert prior_mmd2(prior.means[np.zeros(300, int)] + 0.5 * rng.normal(size=(300, 6)),
+                      prior, y) > 0.1
+    labels = np.array(["ang", "hap", "neu"], dtype=object)
+    model = SimpleNamespace(prior_=prior, classes_=labels)
+    assert prior_mmd2(Z, model, labels[y]) == prior_mmd2(Z, prior, y)
+    with pytest.raises(ValueError, match="needs y"):
+        prior_mmd2(Z, prior)
+    with pytest.raises(ValueError, match="does not know"):
+        prior_mmd2(Z, model, np.array(["sad"] * 300, dtype=object))

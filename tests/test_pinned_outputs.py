@@ -27,9 +27,10 @@ SEGMENTER = dict(feature_set="maec45", window=0.3, stride=0.1, standardize=True)
 CLASSIFIER = dict(
     latent_dim=16, prior="gaussian", prior_mu=0.0, prior_sigma=1.0, adversarial_weight=1.0,
     gender_weight=1.0, use_context=True, share_encoder=True, fusion="paper",
-    latent_norm=None, attention="scaled_dot", conv_channels=8, convolution="segment",
+    latent_norm=None, latent_stats="running", attention="scaled_dot", conv_channels=8,
+    convolution="segment",
     kernel_size=3, dilation=2,
-    pooling="mean", disc_hidden=16, dropout=0.1,
+    pooling="mean", disc_hidden=16, disc_noise=0.0, dropout=0.1,
     generator_loss="minimax", label_smoothing=0.0, grad_clip=None, class_weight="balanced",
     validation_fraction=None, patience=None, batching="dialogue", lr=1e-2, max_epochs=3,
     batch_size=8, random_state=0,

@@ -68,6 +68,28 @@ def _project_gaussians(projector, means, sigma, latent_dim):
     return centres, np.repeat(cov[np.newaxis], len(centres), axis=0)
 
 
+def _prior_samples(prior, Z, y, labels, projector, n_samples, random_state):
+    """``(projected prior samples, their classes or None, MMD^2(Z, prior))``; Nones without."""
+    if prior is None or n_samples == 0 or not hasattr(prior, "sample"):
+        return None, None, None
+    import torch
+
+    from ..metrics import prior_mmd2
+
+    conditional = getattr(prior, "n_conditions", 0) > 0
+    index = {c: k for k, c in enumerate(labels)}
+    codes = np.array([index[c] for c in y.tolist()]) if conditional else None
+    mmd2 = prior_mmd2(Z, prior, codes, random_state=random_state) if len(Z) > 1 else None
+    n = len(Z) if (n_samples is None or conditional) else int(n_samples)
+    generator = torch.Generator().manual_seed(int(random_state))
+    cond = torch.as_tensor(codes) if conditional else None
+    sample = prior.sample(n, cond, generator=generator).double().numpy()
+    projected = sample[:, :2] if projector is None else \
+        np.asarray(projector.transform(sample), dtype=float)[:, :2]
+    sample_y = np.asarray(labels, dtype=object)[codes] if conditional else None
+    return projected, sample_y, mmd2
+
+
 class LatentSpaceDisplay:
     """The latent codes ``Z`` in two dimensions, coloured by emotion, with the prior.
 
@@ -75,8 +97,12 @@ class LatentSpaceDisplay:
     towards a Gaussian prior (or, with ``prior="class_mixture"``, each
     emotion's codes towards its own Gaussian).  This display shows the codes
     projected to two dimensions (PCA by default) and the prior drawn in the
-    same projection as its 1- and 2-sigma contours, so one sees how well the
-    codes match it and how the classes are laid out.
+    same projection as its 1- and 2-sigma contours and, beside them, as many
+    samples of the prior in the same projection and on the same scale, so one
+    sees how well the codes match it (a cloud of the prior's shape, or a few
+    stretched directions) and how the classes are laid out.  The title gives
+    ``MMD^2(Z, prior)`` (:func:`sklearn_maec.metrics.prior_mmd2`), measured in
+    the codes' own space, not in the projection.
 
     Use :meth:`from_estimator` (a fitted pipeline or classifier and data) or
     :meth:`from_latent` (codes you already have) rather than the constructor.
@@ -107,6 +133,15 @@ class LatentSpaceDisplay:
     projection : object or None, default=None
         The fitted projection that made ``embedding`` (kept for reference, e.g.
         to project new codes); not used for drawing.
+    prior_embedding : array-like of shape (n_prior_samples, 2) or None, default=None
+        Samples of the prior in the same projection, drawn beside the codes
+        (in a second panel, or behind the codes when :meth:`plot` gets one
+        Axes); None draws none.
+    prior_embedding_y : array-like of shape (n_prior_samples,) or None, default=None
+        The class of each prior sample (a class-conditional prior: drawn in
+        its class's colour); None draws them in grey.
+    mmd2 : float or None, default=None
+        ``MMD^2`` between the codes and the prior, shown in the title.
 
     Attributes
     ----------
@@ -118,6 +153,12 @@ class LatentSpaceDisplay:
         The prior's contours: for each component, one ellipse per level.
     centres_ : matplotlib.collections.PathCollection or None
         Markers at the prior's centres (None without a prior).
+    prior_scatter_ : matplotlib.collections.PathCollection or None
+        The prior's samples (None without them); ``get_offsets()`` are their
+        projections.
+    prior_ax_ : matplotlib.axes.Axes or None
+        The panel of the prior's samples (``ax_`` when they are drawn behind
+        the codes, None without them).
     legend_ : matplotlib.legend.Legend
         The legend (class names and contour levels).
     colors_ : dict
@@ -144,6 +185,10 @@ class LatentSpaceDisplay:
     >>> disp = LatentSpaceDisplay.from_latent(Z, y, prior=GaussianPrior(8, mu=0.0, sigma=1.0))
     >>> len(disp.contours_)  # one Gaussian, 1- and 2-sigma contours
     2
+    >>> disp.prior_scatter_.get_offsets().shape  # as many prior samples, in a second panel
+    (40, 2)
+    >>> bool(abs(disp.mmd2) < 0.05)  # codes drawn from the prior itself
+    True
     >>> plt.close(disp.figure_)
 
     With a fitted pipeline ending in a :class:`~sklearn_maec.MAECClassifier`
@@ -154,7 +199,7 @@ class LatentSpaceDisplay:
 
     def __init__(self, embedding, y, *, prior_means=None, prior_covariances=None,
                  prior_classes=None, labels=None, display_labels=None, axis_labels=None,
-                 projection=None):
+                 projection=None, prior_embedding=None, prior_embedding_y=None, mmd2=None):
         self.embedding = embedding
         self.y = y
         self.prior_means = prior_means
@@ -164,6 +209,9 @@ class LatentSpaceDisplay:
         self.display_labels = display_labels
         self.axis_labels = axis_labels
         self.projection = projection
+        self.prior_embedding = prior_embedding
+        self.prior_embedding_y = prior_embedding_y
+        self.mmd2 = mmd2
 
     def plot(self, *, ax=None, levels=(1, 2), scatter_kwargs=None, prior_kwargs=None,
              legend=True, title=None):
@@ -171,8 +219,11 @@ class LatentSpaceDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes or None, default=None
-            Axes to draw on; None creates a figure.
+        ax : matplotlib.axes.Axes, pair of Axes or None, default=None
+            Where to draw.  None creates a figure: one panel, or two side by
+            side (codes, prior samples) when there are prior samples; one
+            Axes draws the prior samples (if any) in grey behind the codes; a
+            pair draws the codes in the first and the samples in the second.
         levels : sequence of float, default=(1, 2)
             The contours drawn for each Gaussian, in standard deviations
             (Mahalanobis distance in the projection).
@@ -184,7 +235,8 @@ class LatentSpaceDisplay:
         legend : bool, default=True
             Whether to add the legend.
         title : str or None, default=None
-            Axes title.
+            Title of the codes' panel; None gives "latent codes" (with
+            ``MMD^2`` to the prior when known).
 
         Returns
         -------
@@ -203,10 +255,23 @@ class LatentSpaceDisplay:
         if len(names) != len(labels):
             raise ValueError(f"display_labels has {len(names)} names for {len(labels)} classes")
         colors = class_colors(len(labels))
+        samples = None if self.prior_embedding is None else \
+            np.asarray(self.prior_embedding, dtype=float).reshape(-1, 2)
         if ax is None:
-            _, ax = plt.subplots(figsize=(6.4, 5.6))
+            if samples is None:
+                _, ax = plt.subplots(figsize=(6.4, 5.6))
+            else:
+                _, ax = plt.subplots(1, 2, figsize=(11.5, 5.4), sharex=True, sharey=True)
+        axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
+        if len(axes) not in (1, 2):
+            raise ValueError(f"ax must be one Axes or a pair, got {len(axes)}")
+        ax = axes[0]
         self.ax_, self.figure_ = ax, ax.figure
         self.colors_ = dict(zip(labels, colors, strict=True))
+        self.prior_ax_ = None if samples is None else axes[-1]
+        self.prior_scatter_ = None
+        if samples is not None:
+            self._draw_samples(samples, scatter_kwargs, behind=len(axes) == 1)
 
         scatter_kw = {"s": 18, "alpha": 0.75, "linewidths": 0}
         scatter_kw.update(scatter_kwargs or {})
@@ -219,16 +284,38 @@ class LatentSpaceDisplay:
         self.contours_, self.centres_ = [], None
         if self.prior_means is not None:
             handles += self._draw_prior(ax, levels, prior_kwargs)
-        ax.set_aspect("equal", adjustable="datalim")
-        ax.autoscale_view()
+        if self.prior_scatter_ is not None and self.prior_ax_ is ax:
+            handles.append(self.prior_scatter_)
         xlabel, ylabel = self.axis_labels or ("component 1", "component 2")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel(ylabel)
-        if title is not None:
-            ax.set_title(title)
+        for panel in axes:
+            panel.set_aspect("equal", adjustable="datalim")
+            panel.autoscale_view()
+            panel.set_xlabel(xlabel)
+            panel.set_ylabel(ylabel)
+        if title is None:
+            title = "latent codes" if self.mmd2 is None else \
+                f"latent codes (MMD\u00b2 to the prior {self.mmd2:.3f})"
+        ax.set_title(title)
         self.legend_ = ax.legend(handles=handles, loc="best", fontsize="small",
                                  framealpha=0.85) if legend else None
         return self
+
+    def _draw_samples(self, samples, scatter_kwargs, behind):
+        """The prior's samples: in their own panel, or in grey behind the codes."""
+        kw = {"s": 14, "alpha": 0.35 if behind else 0.6, "linewidths": 0, "zorder": 0}
+        kw.update(scatter_kwargs or {})
+        classes = None if self.prior_embedding_y is None else np.asarray(self.prior_embedding_y)
+        if classes is None or behind:
+            color = "0.55"
+        else:
+            if len(classes) != len(samples):
+                raise ValueError(f"prior_embedding has {len(samples)} rows but "
+                                 f"prior_embedding_y has {len(classes)}")
+            color = [self.colors_.get(c, "0.55") for c in classes]
+        self.prior_scatter_ = self.prior_ax_.scatter(samples[:, 0], samples[:, 1], c=color,
+                                                     label="prior samples", **kw)
+        if not behind:
+            self.prior_ax_.set_title(f"{len(samples)} samples of the prior")
 
     def _draw_prior(self, ax, levels, prior_kwargs):
         """The prior's contours and centres; returns the legend handles of the levels."""
@@ -273,7 +360,7 @@ class LatentSpaceDisplay:
     @classmethod
     def from_latent(cls, Z, y, *, prior=None, labels=None, projection="pca",
                     display_labels=None, ax=None, levels=(1, 2), scatter_kwargs=None,
-                    prior_kwargs=None):
+                    prior_kwargs=None, n_prior_samples=None, random_state=0):
         """Plot latent codes you already have, with a prior of your choice.
 
         Parameters
@@ -307,6 +394,13 @@ class LatentSpaceDisplay:
             Extra keyword arguments of the scatter plot.
         prior_kwargs : dict or None, default=None
             Extra keyword arguments of the contours.
+        n_prior_samples : int or None, default=None
+            Samples of the prior drawn beside the codes, in the same projection
+            (fitted on the codes alone); None draws as many as there are codes,
+            0 none.  A class-conditional prior draws each sample from the
+            class of a code (as many as codes, whatever the number asked).
+        random_state : int, default=0
+            Seeds the prior's samples and ``MMD^2``.
 
         Returns
         -------
@@ -334,15 +428,19 @@ class LatentSpaceDisplay:
                                  "the codes' dimension)")
             means, covs = _project_gaussians(projector, prior_means, prior.sigma, Z.shape[1])
             prior_classes = np.asarray(labels, dtype=object) if conditional else None
+        samples, sample_y, mmd2 = _prior_samples(prior, Z, y, labels, projector, n_prior_samples,
+                                                 random_state)
         disp = cls(embedding, y, prior_means=means, prior_covariances=covs,
                    prior_classes=prior_classes, labels=labels, display_labels=display_labels,
-                   axis_labels=axis_labels, projection=projector)
+                   axis_labels=axis_labels, projection=projector, prior_embedding=samples,
+                   prior_embedding_y=sample_y, mmd2=mmd2)
         return disp.plot(ax=ax, levels=levels, scatter_kwargs=scatter_kwargs,
                          prior_kwargs=prior_kwargs)
 
     @classmethod
     def from_estimator(cls, estimator, X, y, *, projection="pca", display_labels=None,
-                       ax=None, levels=(1, 2), scatter_kwargs=None, prior_kwargs=None):
+                       ax=None, levels=(1, 2), scatter_kwargs=None, prior_kwargs=None,
+                       n_prior_samples=None, random_state=0):
         """Plot the latent codes a fitted model gives ``X``, with its prior.
 
         Parameters
@@ -368,6 +466,11 @@ class LatentSpaceDisplay:
             Extra keyword arguments of the scatter plot.
         prior_kwargs : dict or None, default=None
             Extra keyword arguments of the contours.
+        n_prior_samples : int or None, default=None
+            Samples of the prior drawn beside the codes (None: as many as
+            codes; 0: none); see :meth:`from_latent`.
+        random_state : int, default=0
+            Seeds the prior's samples and ``MMD^2``.
 
         Returns
         -------
@@ -394,4 +497,5 @@ class LatentSpaceDisplay:
         return cls.from_latent(
             Z, y, prior=getattr(model, "prior_", None), labels=labels, projection=projection,
             display_labels=display_labels, ax=ax, levels=levels,
-            scatter_kwargs=scatter_kwargs, prior_kwargs=prior_kwargs)
+            scatter_kwargs=scatter_kwargs, prior_kwargs=prior_kwargs,
+            n_prior_samples=n_prior_samples, random_state=random_state)

@@ -11,7 +11,7 @@ from torch.utils.data import DataLoader
 from .._batching import BATCHINGS
 from .._validation import check_option
 from ._prior import check_prior
-from ._training import GENERATOR_LOSSES
+from ._training import GENERATOR_LOSSES, LATENT_STATS
 from .nn import ATTENTIONS, CONVOLUTIONS, LATENT_NORMS, POOLINGS, check_latent_dim
 
 __all__ = ["ARCHITECTURE_PARAMS", "COMPONENT_PREFIXES", "CRITERION_PARAMS", "PRIOR_PARAMS",
@@ -59,7 +59,7 @@ def check_params(estimator):
     context = False if isinstance(estimator.use_context, str) else bool(estimator.use_context)
     check_latent_dim(estimator.latent_dim, context, estimator.fusion)
     check_prior(estimator.prior, estimator.prior_mu, estimator.prior_sigma)
-    for name in ("adversarial_weight", "gender_weight"):
+    for name in ("adversarial_weight", "gender_weight", "disc_noise"):
         value = getattr(estimator, name)
         if not (isinstance(value, numbers.Real) and value >= 0):
             raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -68,6 +68,7 @@ def check_params(estimator):
     if estimator.grad_clip is not None and not estimator.grad_clip > 0:
         raise ValueError(f"grad_clip must be None or > 0, got {estimator.grad_clip!r}")
     for name, options in (("generator_loss", GENERATOR_LOSSES), ("latent_norm", LATENT_NORMS),
+                          ("latent_stats", LATENT_STATS),
                           ("attention", ATTENTIONS), ("convolution", CONVOLUTIONS),
                           ("pooling", POOLINGS), ("batching", BATCHINGS)):
         check_option(name, getattr(estimator, name), options)
