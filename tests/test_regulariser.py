@@ -102,12 +102,18 @@ def test_disc_noise_is_what_the_discriminator_sees(bags):
 def test_without_noise_the_discriminator_wins(bags):
     """The paper's form: a discriminator that sees the codes as they are tells them apart.
 
-    Its accuracy over the last 5 epochs was 0.88-0.93 on seeds 0-2.
+    On this corpus (single bags: ``use_context="auto"`` trains the single-utterance
+    model) its accuracy over the last 5 epochs was 0.743-0.903 on seeds 0-4
+    without the noise, against 0.586-0.658 with the default ``disc_noise=1.5``
+    (0.11-0.25 lower on every seed).  With ``use_context=True`` the empty context
+    made half of ``Z`` a scaled copy of the other, which the discriminator tells
+    from the prior even more easily (0.854-0.934).
     """
     X, y = bags
-    clf = fit(X, y, disc_noise=0.0)
-    last = np.mean([e["train_disc_acc"] for e in clf.history_[-5:]])
-    assert last > 0.8
+    without, with_it = fit(X, y, disc_noise=0.0), fit(X, y)
+    last = [np.mean([e["train_disc_acc"] for e in clf.history_[-5:]])
+            for clf in (without, with_it)]
+    assert last[0] > 0.7 and last[0] > last[1] + 0.05
 
 
 def test_final_latent_statistics_without_a_latent_normalisation(bags):
