@@ -75,8 +75,9 @@ def run_one(seed, threads, extra, workdir, cpus=None):
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env[name] = str(threads)
     out = os.path.join(workdir, f"demo_{seed}_{threads}.maec")
+    # --threads too: the classifier's own n_threads default would otherwise set its count
     argv = [sys.executable, "-c", LAUNCHER, str(threads), "demo", "--seed", str(seed), "-q",
-            "--out", out, *extra]
+            "--threads", str(threads), "--out", out, *extra]
     t = time.perf_counter()
     pin = None if cpus is None else (lambda: os.sched_setaffinity(0, cpus))
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=workdir,

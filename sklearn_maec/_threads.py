@@ -21,9 +21,12 @@ __all__ = ["DEFAULT_N_THREADS", "check_n_threads", "resolve_n_threads", "effecti
            "torch_threads", "with_torch_threads"]
 
 #: The default of ``MAECClassifier(n_threads=...)``, and so of the command line's ``--threads``.
-#: None: torch's own setting (``OMP_NUM_THREADS``, else one thread per physical core).  The
-#: classifier's docstring states it (``tests/test_threads.py`` checks that they agree).
-DEFAULT_N_THREADS = None
+#: One thread, by measurement (``benchmarks/bench_threads.py``, RESULTS.md): on an idle 2-core
+#: machine two threads train 1.3x faster than one, but with one other CPU-bound process they
+#: train 5.4x slower (OpenMP's spinning pool; ``OMP_WAIT_POLICY=PASSIVE`` makes the idle case
+#: 1.24x slower instead); one thread is never much slower than the best.  The classifier's
+#: docstring states it (``tests/test_threads.py`` checks that they agree).
+DEFAULT_N_THREADS = 1
 
 
 def check_n_threads(n_threads, name="n_threads"):

@@ -132,7 +132,7 @@ def test_the_count_is_restored_after_an_error_and_a_ctrl_c(data, other_count, mo
 def test_set_params_and_clone_change_no_weights(data, other_count):
     X, y = data
     clf = _fit(MAECClassifier(**TINY), X, y)
-    assert clf.get_params()["n_threads"] is DEFAULT_N_THREADS
+    assert clf.get_params()["n_threads"] == DEFAULT_N_THREADS
     module, weights = clf.module_, clf.predict_proba(X)
     clf.set_params(n_threads=other_count)
     assert clf.module_ is module and clf.n_threads == other_count  # nothing re-initialised
@@ -160,7 +160,7 @@ def test_the_model_files_keep_it_and_older_files_load_with_the_default(data, tmp
     state["meta"] = json.dumps(meta)
     torch.save(state, tmp_path / "old.maec")
     old = load_model(tmp_path / "old.maec")
-    assert old.n_threads is DEFAULT_N_THREADS
+    assert old.n_threads == DEFAULT_N_THREADS
     np.testing.assert_array_equal(old.predict(X), clf.predict(X))
     # and a pickle of one (joblib): unpickled with the default
     joblib.dump(clf, tmp_path / "m.joblib")
@@ -168,7 +168,7 @@ def test_the_model_files_keep_it_and_older_files_load_with_the_default(data, tmp
     del state["n_threads"]
     unpickled = MAECClassifier.__new__(MAECClassifier)
     unpickled.__setstate__(state)
-    assert unpickled.get_params()["n_threads"] is DEFAULT_N_THREADS
+    assert unpickled.get_params()["n_threads"] == DEFAULT_N_THREADS
     assert joblib.load(tmp_path / "m.joblib").n_threads == 1
 
 
@@ -194,5 +194,5 @@ def test_negative_counts_count_from_the_cpus():
 def test_the_default_is_the_one_the_docstring_states():
     """One named default: the signature and the docstring follow ``DEFAULT_N_THREADS``."""
     assert inspect.signature(MAECClassifier).parameters["n_threads"].default \
-        is DEFAULT_N_THREADS
+        == DEFAULT_N_THREADS
     assert f"n_threads : int or None, default={DEFAULT_N_THREADS}" in MAECClassifier.__doc__
