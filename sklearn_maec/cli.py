@@ -115,15 +115,14 @@ def _add_progress(p):
 
 
 def _thread_count(text):
-    """``--threads``: a non-zero int (negative: counted from the CPUs, as ``--n-jobs``)."""
+    """``--threads``: what ``n_threads`` accepts (:func:`check_n_threads`), spelt as a CLI error."""
+    from ._threads import check_n_threads
+
     try:
-        value = int(text)
+        return check_n_threads(int(text), "--threads")
     except ValueError:
-        value = 0
-    if value == 0:
         raise argparse.ArgumentTypeError(f"expected a non-zero integer (-1: every CPU), got "
-                                         f"{text!r}")
-    return value
+                                         f"{text!r}") from None
 
 
 def _add_threads(p, what="trains and predicts"):
